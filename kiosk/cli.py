@@ -1,0 +1,47 @@
+"""What every motcua process does at start: its options, logging, config, signals."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Callable
+
+from .config import EX_USAGE_CONFIG, ConfigError, SiteConfig, check_config_main, load
+
+
+def parser(prog: str, description: str, with_id: bool) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--config", required=True, help="the site YAML file (e.g. /etc/motcua/motcua.yaml)")
+    if with_id:
+        p.add_argument("--id", required=True, help="this process's entry in the site file")
+    p.add_argument("--check-config", action="store_true",
+                   help="validate the site file, print every problem, exit 0 (ok) or 2 (problems)")
+    p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return p
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def load_or_exit(args, section: str | None = None) -> SiteConfig | int:
+    """The config, or the exit code after printing the problems (so callers ``return`` it)."""
+    ident = getattr(args, "id", None)
+    if args.check_config:
+        return check_config_main(args.config, section, ident)
+    try:
+        return load(args.config, section, ident)
+    except ConfigError as e:
+        for line in e.lines():
+            print(line, file=sys.stderr)
+        return EX_USAGE_CONFIG
+
+
+def on_stop(stop: Callable[[], None]) -> None:
+    """SIGTERM and SIGINT end the main loop cleanly (status offline, broker disconnected)."""
+    def handler(signum, frame):
+        stop()
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

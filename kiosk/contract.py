@@ -1,0 +1,209 @@
+"""The wire contract of SPEC v1, shared by the hub, the kiosk, the display and the bridge.
+
+Everything another vendor's device relies on lives here, so that the three packages agree by
+construction: topic names, error codes, ticket labels and the dossier code. No Kivy, no paho.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal, TypedDict
+
+API_VERSION = 1
+MAX_PAYLOAD_BYTES = 1_000_000          # anything larger is answered with bad_request
+REQUEST_EXPIRY_S = 10                  # what clients put in Message Expiry Interval
+PENDING_TIMEOUT_S = 60                 # a pending ticket not settled by then starts waiting
+ONLINE, OFFLINE = "online", "offline"
+
+TicketStatus = Literal["pending", "waiting", "serving", "done", "no_show", "void", "expired"]
+CounterStatus = Literal["idle", "serving", "paused"]
+ACTIONS = ("next", "recall", "skip", "done", "transfer", "call", "pause", "resume")
+
+# code -> (Vietnamese, English) default message; replies carry "vi / en".
+ERRORS: dict[str, tuple[str, str]] = {
+    "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
+    "unknown_service": ("Không có dịch vụ này", "Unknown service"),
+    "unknown_counter": ("Không có quầy này", "Unknown counter"),
+    "unknown_ticket": ("Không có số thứ tự này", "Unknown ticket"),
+    "outside_hours": ("Ngoài giờ nhận hồ sơ", "Outside ticket hours"),
+    "daily_limit_reached": ("Đã hết số hôm nay", "No more tickets today"),
+    "nothing_to_recall": ("Quầy chưa gọi số nào để gọi lại", "Nothing to recall"),
+    "not_serving": ("Quầy không đang phục vụ số nào", "The counter is not serving"),
+    "rate_limited": ("Tra cứu quá nhiều lần, vui lòng thử lại sau", "Too many lookups, try again later"),
+    "invalid_code": ("Mã hồ sơ không đúng định dạng", "Invalid dossier code"),
+    "not_found": ("Không tìm thấy hồ sơ", "Dossier not found"),
+    "unavailable": ("Hệ thống tạm thời không phục vụ được", "Temporarily unavailable"),
+}
+
+
+class ContractError(Exception):
+    """An error reply: a code from ERRORS and a bilingual message."""
+
+    def __init__(self, code: str, detail_vi: str = "", detail_en: str = ""):
+        vi, en = ERRORS[code]
+        self.code = code
+        self.message = f"{vi}{': ' + detail_vi if detail_vi else ''} / {en}{': ' + detail_en if detail_en else ''}"
+        super().__init__(self.message)
+
+    def reply(self) -> dict:
+        return error_reply(self.code, self.message)
+
+
+def error_reply(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class Topics:
+    """Topic names under the root ``<topic_root>/<site.id>``."""
+
+    def __init__(self, topic_root: str, site_id: str):
+        self.root = f"{topic_root}/{site_id}"
+
+    def __call__(self, suffix: str) -> str:
+        return f"{self.root}/{suffix}"
+
+    @property
+    def reply_prefix(self) -> str:
+        return f"{self.root}/reply/"
+
+    def reply(self, client: str) -> str:
+        return f"{self.root}/reply/{client}"
+
+    def counter_command(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/command"
+
+    def counter_state(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/state"
+
+    def counter_rating(self, counter: str) -> str:
+        return f"{self.root}/counter/{counter}/rating"
+
+    def service_state(self, service: str) -> str:
+        return f"{self.root}/service/{service}/state"
+
+    def status(self, component: str) -> str:
+        return f"{self.root}/status/{component}"
+
+    def printer(self, kiosk: str) -> str:
+        return f"{self.root}/kiosk/{kiosk}/printer"
+
+    @property
+    def call(self) -> str:
+        return f"{self.root}/call"
+
+    @property
+    def issue(self) -> str:
+        return f"{self.root}/ticket/issue"
+
+    @property
+    def confirm(self) -> str:
+        return f"{self.root}/ticket/confirm"
+
+    @property
+    def void(self) -> str:
+        return f"{self.root}/ticket/void"
+
+    @property
+    def lookup(self) -> str:
+        return f"{self.root}/dossier/lookup"
+
+
+# --- payload shapes (documentation for readers and type checkers) -----------------------------
+
+class TicketPayload(TypedDict):
+    id: str
+    label: str
+    service: str
+    priority: bool
+    status: TicketStatus
+    issued_at: str
+    waiting_ahead: int
+    estimated_wait_min: int
+
+
+class CounterState(TypedDict):
+    counter: str
+    status: CounterStatus
+    ticket: str | None
+    ticket_id: str | None
+    service: str | None
+    priority: bool | None
+    called_at: str | None
+    calls: int
+
+
+class CallEvent(TypedDict):
+    counter: str
+    ticket: str
+    ticket_id: str
+    service: str
+    recall: bool
+    calls: int
+    at: str
+
+
+class ServiceState(TypedDict):
+    service: str
+    waiting: int
+    issued: int
+    served: int
+    no_show: int
+    last_issued: str | None
+    last_called: str | None
+    open: bool
+    estimated_wait_min: int
+    closed_reason: str | None
+    opens_at: str | None
+
+
+# --- labels ------------------------------------------------------------------------------
+
+def format_label(prefix: str, number: int, last: int) -> str:
+    """Prefix + number zero-padded to the digits of ``last`` ("A", 7, 999 -> "A007")."""
+    return f"{prefix}{number:0{len(str(last))}d}"
+
+
+LABEL_RE = re.compile(r"^([A-Z]{0,2})(\d{1,4})$")
+
+
+def parse_label(label: str) -> tuple[str, int] | None:
+    """(prefix, number) of a label, or None when it is not one."""
+    m = LABEL_RE.match(label)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+# --- dossier codes (Circular 01/2018/TT-VPCP art. 19) ------------------------------------
+
+DOSSIER_CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-(\d{2})(\d{2})(\d{2})-\d{4}$")
+_CODE_IN_TEXT = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}")
+MAX_CODE_INPUT = 512
+
+
+def normalise_dossier_code(text: str) -> str | None:
+    """The dossier code held in what a citizen typed or a scanner sent (a URL included), or None.
+
+    Trim, upper-case and drop spaces first; then the code must be the whole input or stand inside
+    it (a scanned receipt QR often holds a URL), and its receiving date must be a real date.
+    """
+    if not isinstance(text, str) or len(text) > MAX_CODE_INPUT:
+        return None
+    flat = "".join(text.split()).upper()
+    m = _CODE_IN_TEXT.search(flat)
+    if m is None:
+        return None
+    code = m.group(0)
+    if code != flat and not _is_url_or_scan(flat, m):
+        return None
+    yy, mm, dd = DOSSIER_CODE_RE.match(code).groups()
+    try:
+        date(2000 + int(yy), int(mm), int(dd))
+    except ValueError:
+        return None
+    return code
+
+
+def _is_url_or_scan(flat: str, m: re.Match) -> bool:
+    """A code inside longer text counts only when delimited, not glued to a longer token."""
+    before = flat[m.start() - 1] if m.start() else ""
+    after = flat[m.end()] if m.end() < len(flat) else ""
+    return not (before.isalnum() or before == "." or after.isalnum())

@@ -1,0 +1,1 @@
+"""The hub: the queue ledger's one writer, and its MQTT front."""

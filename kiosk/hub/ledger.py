@@ -1,0 +1,288 @@
+"""The queue ledger (SPEC section 3): the one writer of tickets and counters.
+
+Every request runs in one IMMEDIATE transaction that first settles time (the day change, stale
+pending tickets), then applies the rule, then records the reply under its ``command_id``: a
+repeated command gets the first reply and changes nothing, error replies included.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..config import SiteConfig
+from ..contract import PENDING_TIMEOUT_S, ContractError
+from . import store
+from .calendar import Clock, iso, service_day, system_clock
+from .views import Views
+
+log = logging.getLogger("motcua.hub.ledger")
+
+
+@dataclass
+class Changes:
+    """What a request changed, so the front republishes just that."""
+    counters: set[str] = field(default_factory=set)
+    services: set[str] = field(default_factory=set)
+    calls: list[dict] = field(default_factory=list)
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.counters or self.services or self.calls or self.everything)
+
+
+@dataclass
+class Outcome:
+    reply: dict
+    changes: Changes
+
+
+class Ledger:
+    def __init__(self, cfg: SiteConfig, db_path: str | None = None, clock: Clock = system_clock):
+        self.cfg, self.clock, self.tz = cfg, clock, cfg.site.tz
+        self.db = store.connect(db_path or cfg.hub.database)
+        self.views = Views(self.db, cfg)
+        with store.transaction(self.db):
+            self.db.executemany("INSERT OR IGNORE INTO counters (id) VALUES (?)", [(c.id,) for c in cfg.counters])
+        self.day = self._stored_day()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- the requests of SPEC section 4 ------------------------------------------------
+    def issue(self, service: str, priority: bool = False, confirm: bool = False, source: str | None = None,
+              command_id: str | None = None) -> Outcome:
+        return self._apply(command_id, lambda now, ch: self._issue(service, priority, confirm, source, now, ch))
+
+    def confirm(self, ticket_id: str, command_id: str | None = None) -> Outcome:
+        return self._apply(command_id, lambda now, ch: self._settle(ticket_id, "waiting", None, ch))
+
+    def void(self, ticket_id: str, reason: str | None = None, command_id: str | None = None) -> Outcome:
+        return self._apply(command_id, lambda now, ch: self._settle(ticket_id, "void", reason, ch))
+
+    def command(self, counter: str, action: str, *, service: str | None = None, ticket: str | None = None,
+                command_id: str | None = None) -> Outcome:
+        def run(now: float, ch: Changes) -> dict:
+            if counter not in self.cfg.by_counter:
+                raise ContractError("unknown_counter", f"quầy {counter!r}", f"counter {counter!r}")
+            if action not in ACTIONS:
+                raise ContractError("bad_request", f"lệnh {action!r} không có", f"unknown action {action!r}")
+            ACTIONS[action](self, counter, now, ch, service=service, ticket=ticket)
+            self.db.execute("UPDATE counters SET acted_day=? WHERE id=?", (self.day, counter))
+            ch.counters.add(counter)
+            ch.services.update(self.cfg.by_counter[counter].services)
+            return {"ok": True, "state": self.views.counter(counter)}
+        return self._apply(command_id, run)
+
+    def rate(self, counter: str, score: int, command_id: str | None = None) -> str | None:
+        """Record a rating against the ticket served, or the one finished last; None if nothing to rate."""
+        now = self.clock()
+        with store.transaction(self.db):
+            self._settle_time(now, Changes())
+            row = self.db.execute("SELECT COALESCE(ticket_id, last_ticket_id) FROM counters WHERE id=?",
+                                  (counter,)).fetchone()
+            if row is None or row[0] is None:
+                return None
+            cid = command_id or f"anon-{now.timestamp()}"
+            self.db.execute("INSERT OR IGNORE INTO ratings VALUES (?,?,?,?,?,?)",
+                            (self.day, cid, counter, row[0], score, now.timestamp()))
+            return row[0]
+
+    def tick(self) -> Changes:
+        """Run by the hub's timer: the day change and stale pending tickets, without a request."""
+        ch = Changes()
+        with store.transaction(self.db):
+            self._settle_time(self.clock(), ch)
+        return ch
+
+    # --- state for publishing ------------------------------------------------------------
+    def counter_state(self, counter: str) -> dict:
+        return self.views.counter(counter)
+
+    def service_state(self, service: str) -> dict:
+        return self.views.service(service, self.day, self.clock())
+
+    # --- the transaction around every request -------------------------------------------
+    def _apply(self, command_id: str | None, fn) -> Outcome:
+        now = self.clock()
+        ch = Changes()
+        with store.transaction(self.db):
+            self._settle_time(now, ch)
+            if command_id is not None:
+                seen = self.db.execute("SELECT reply FROM commands WHERE day=? AND command_id=?",
+                                       (self.day, command_id)).fetchone()
+                if seen is not None:
+                    return Outcome(json.loads(seen[0]), ch)
+            try:
+                reply = fn(now.timestamp(), ch)
+            except ContractError as e:
+                reply = e.reply()
+            if command_id is not None:
+                self.db.execute("INSERT INTO commands VALUES (?,?,?)",
+                                (self.day, command_id, json.dumps(reply, ensure_ascii=False)))
+        return Outcome(reply, ch)
+
+    def _stored_day(self) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key='day'").fetchone()
+        return row[0] if row else ""
+
+    def _settle_time(self, now: datetime, ch: Changes) -> None:
+        today = service_day(now, self.tz, self.cfg.site.day_start).isoformat()
+        if today != self.day:
+            self._change_day(today, now.timestamp())
+            ch.everything = True
+        cutoff = (now - timedelta(seconds=PENDING_TIMEOUT_S)).timestamp()
+        for (svc,) in self.db.execute("UPDATE tickets SET status='waiting' WHERE status='pending' AND day=? "
+                                      "AND issued_at<=? RETURNING service", (self.day, cutoff)).fetchall():
+            ch.services.add(svc)
+
+    def _change_day(self, today: str, ts: float) -> None:
+        """Waiting tickets expire, serving ones are done, every counter is idle."""
+        log.info("ngày phục vụ mới / new service day: %s", today)
+        self.db.execute("UPDATE tickets SET status='expired' WHERE status IN ('waiting','pending') AND day<?",
+                        (today,))
+        self.db.execute("UPDATE tickets SET status='done', finished_at=? WHERE status='serving' AND day<?",
+                        (ts, today))
+        self.db.execute("UPDATE counters SET status='idle', ticket_id=NULL, normal_run=0, last_ticket_id=NULL")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
+        self.day = today
+
+    # --- tickets -----------------------------------------------------------------------
+    def _issue(self, service: str, priority: bool, confirm: bool, source: str | None, now: float,
+               ch: Changes) -> dict:
+        svc = self.cfg.by_service.get(service)
+        if svc is None:
+            raise ContractError("unknown_service", f"{service!r}", f"{service!r}")
+        reason, opens_at = self.views.closed(service, self.day, datetime.fromtimestamp(now, self.tz))
+        if reason == "outside_hours":
+            raise ContractError(reason, f"mở lại lúc {opens_at}", f"opens again at {opens_at}")
+        if reason is not None:
+            raise ContractError(reason, svc.name.vi, svc.name.en)
+        number = self.views.next_number(service, self.day)
+        label = svc.label(number)
+        ticket_id = f"{self.day.replace('-', '')}-{label}"
+        self.db.execute(
+            "INSERT INTO tickets (id, day, origin_service, service, number, label, priority, status, source, "
+            "issued_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (ticket_id, self.day, service, service, number, label, int(priority),
+             "pending" if confirm else "waiting", source, now))
+        ch.services.add(service)
+        return {"ok": True, "ticket": self.views.ticket(self._ticket(ticket_id), self.day)}
+
+    def _settle(self, ticket_id: str, to: str, reason: str | None, ch: Changes) -> dict:
+        """confirm (pending -> waiting) or void (pending|waiting -> void)."""
+        row = self._ticket(ticket_id)
+        allowed = ("pending", "waiting")
+        if row is None or row["day"] != self.day or row["status"] not in allowed:
+            state = row["status"] if row is not None else "không có / none"
+            raise ContractError("unknown_ticket", f"{ticket_id!r} ({state})", f"{ticket_id!r} ({state})")
+        self.db.execute("UPDATE tickets SET status=?, void_reason=? WHERE id=?", (to, reason, ticket_id))
+        ch.services.add(row["service"])
+        return {"ok": True, "ticket": self.views.ticket(self._ticket(ticket_id), self.day)}
+
+    def _ticket(self, ticket_id: str):
+        return self.db.execute("SELECT * FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+
+    # --- counters ----------------------------------------------------------------------
+    def _counter(self, counter: str):
+        return self.db.execute("SELECT * FROM counters WHERE id=?", (counter,)).fetchone()
+
+    def _serving(self, counter: str):
+        c = self._counter(counter)
+        return self._ticket(c["ticket_id"]) if c["status"] == "serving" and c["ticket_id"] else None
+
+    def _finish(self, counter: str, status: str, now: float, ch: Changes) -> None:
+        """The serving ticket (if any) ends as done or no_show; the counter is idle."""
+        t = self._serving(counter)
+        if t is not None:
+            self.db.execute("UPDATE tickets SET status=?, finished_at=? WHERE id=?", (status, now, t["id"]))
+            self.db.execute("UPDATE counters SET last_ticket_id=? WHERE id=?", (t["id"], counter))
+            ch.services.add(t["service"])
+        self.db.execute("UPDATE counters SET status='idle', ticket_id=NULL WHERE id=?", (counter,))
+
+    def _call(self, counter: str, t, now: float, ch: Changes, recall: bool = False) -> None:
+        calls = (t["calls"] + 1) if recall else 1
+        self.db.execute(
+            "UPDATE tickets SET status='serving', counter=?, called_at=?, calls=?, "
+            "first_called_at=COALESCE(first_called_at, ?) WHERE id=?", (counter, now, calls, now, t["id"]))
+        self.db.execute("UPDATE counters SET status='serving', ticket_id=? WHERE id=?", (t["id"], counter))
+        ch.services.add(t["service"])
+        ch.calls.append({"counter": counter, "ticket": t["label"], "ticket_id": t["id"], "service": t["service"],
+                         "recall": recall, "calls": calls, "at": iso(now, self.tz)})
+
+    def _select(self, counter: str):
+        """The next ticket for a counter: oldest first, priority by the site's mode."""
+        c = self._counter(counter)
+        prefs = self.cfg.by_counter[counter].services
+        order = "CASE service " + " ".join(f"WHEN ? THEN {i}" for i in range(len(prefs))) + " END"
+        sql = (f"SELECT * FROM tickets WHERE day=? AND status='waiting' AND priority=? AND service IN "
+               f"({','.join('?' * len(prefs))}) ORDER BY issued_at, {order}, seq LIMIT 1")
+        prio = self.db.execute(sql, (self.day, 1, *prefs, *prefs)).fetchone()
+        normal = self.db.execute(sql, (self.day, 0, *prefs, *prefs)).fetchone()
+        mode = self.cfg.priority
+        if prio is not None and normal is not None and mode.mode == "alternate":
+            pick = prio if c["normal_run"] >= mode.ratio else normal
+        else:
+            pick = prio or normal
+        if pick is not None:
+            run = "0" if pick["priority"] else "normal_run + 1"
+            self.db.execute(f"UPDATE counters SET normal_run={run} WHERE id=?", (counter,))
+        return pick
+
+    def _next(self, counter, now, ch, finish="done", **_):
+        self._finish(counter, finish, now, ch)
+        t = self._select(counter)
+        if t is not None:
+            self._call(counter, t, now, ch)
+
+    def _skip(self, counter, now, ch, **_):
+        self._require_serving(counter)
+        self._next(counter, now, ch, finish="no_show")
+
+    def _done(self, counter, now, ch, **_):
+        self._require_serving(counter)
+        self._finish(counter, "done", now, ch)
+
+    def _recall(self, counter, now, ch, **_):
+        t = self._serving(counter)
+        if t is None:
+            raise ContractError("nothing_to_recall", f"quầy {counter}", f"counter {counter}")
+        self._call(counter, t, now, ch, recall=True)
+
+    def _transfer(self, counter, now, ch, service=None, **_):
+        t = self._require_serving(counter)
+        if service not in self.cfg.by_service:
+            raise ContractError("unknown_service", f"{service!r}", f"{service!r}")
+        self.db.execute("UPDATE tickets SET status='waiting', service=?, counter=NULL, calls=0, "
+                        "first_called_at=NULL WHERE id=?", (service, t["id"]))
+        self.db.execute("UPDATE counters SET status='idle', ticket_id=NULL, last_ticket_id=? WHERE id=?",
+                        (t["id"], counter))
+        ch.services.update((t["service"], service))
+
+    def _call_label(self, counter, now, ch, ticket=None, **_):
+        t = self.db.execute("SELECT * FROM tickets WHERE day=? AND label=? AND status IN ('waiting','no_show')",
+                            (self.day, ticket)).fetchone()
+        if t is None:
+            raise ContractError("unknown_ticket", f"số {ticket!r} không chờ gọi", f"{ticket!r} is not waiting")
+        self._finish(counter, "done", now, ch)
+        self._call(counter, t, now, ch)
+
+    def _pause(self, counter, now, ch, **_):
+        self._finish(counter, "done", now, ch)
+        self.db.execute("UPDATE counters SET status='paused' WHERE id=?", (counter,))
+
+    def _resume(self, counter, now, ch, **_):
+        self.db.execute("UPDATE counters SET status='idle' WHERE id=? AND status='paused'", (counter,))
+
+    def _require_serving(self, counter):
+        t = self._serving(counter)
+        if t is None:
+            raise ContractError("not_serving", f"quầy {counter} không phục vụ số nào",
+                                f"counter {counter} serves no ticket")
+        return t
+
+
+ACTIONS = {"next": Ledger._next, "recall": Ledger._recall, "skip": Ledger._skip, "done": Ledger._done,
+           "transfer": Ledger._transfer, "call": Ledger._call_label, "pause": Ledger._pause,
+           "resume": Ledger._resume}

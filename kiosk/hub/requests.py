@@ -1,0 +1,79 @@
+"""Reading requests off the wire (SPEC section 4): size, UTF-8, JSON, field types, reply route.
+
+Everything here turns bad input into ``ContractError('bad_request')`` with a message a
+technician can act on; nothing here raises anything else.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..contract import MAX_PAYLOAD_BYTES, ContractError
+
+MAX_ID = 128
+
+
+@dataclass
+class Route:
+    """Where and how to answer: MQTT 5 response topic + correlation data, or the 3.1.1 payload form."""
+    topic: str | None
+    correlation: bytes | None = None      # MQTT 5 Correlation Data
+    correlation_id: object = None         # MQTT 3.1.1 clients: echoed in the payload
+
+
+def decode(payload: bytes) -> dict:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError("bad_request", f"nội dung quá lớn ({len(payload)} byte)",
+                            f"payload too large ({len(payload)} bytes, at most {MAX_PAYLOAD_BYTES})")
+    try:
+        body = json.loads(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ContractError("bad_request", "không phải UTF-8", "payload is not UTF-8") from None
+    except ValueError as e:
+        raise ContractError("bad_request", "không phải JSON", f"payload is not JSON ({e})") from None
+    if not isinstance(body, dict):
+        raise ContractError("bad_request", "cần một đối tượng JSON", "payload must be a JSON object")
+    return body
+
+
+def route(props, body: dict | None) -> Route:
+    topic = getattr(props, "ResponseTopic", None) if props is not None else None
+    if topic:
+        return Route(topic, getattr(props, "CorrelationData", None))
+    if isinstance(body, dict) and isinstance(body.get("reply_to"), str):
+        return Route(body["reply_to"], None, body.get("correlation_id"))
+    return Route(None)
+
+
+def expired(props, body: dict | None, received: float) -> bool:
+    """MQTT 5: the Message Expiry Interval left when it reached us; 3.1.1: ``expires_at`` in the body."""
+    interval = getattr(props, "MessageExpiryInterval", None) if props is not None else None
+    if interval is not None and time.monotonic() - received > interval:
+        return True
+    at = body.get("expires_at") if isinstance(body, dict) else None
+    if isinstance(at, (int, float)) and not isinstance(at, bool):
+        return time.time() > at
+    if isinstance(at, str):
+        try:
+            return datetime.now().astimezone() > datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except (ValueError, TypeError):
+            return False
+    return False
+
+
+def field(body: dict, name: str, kind: type, *, required: bool = False, default=None, max_len: int = MAX_ID):
+    """One typed field of a request; a wrong type or a missing required field is a bad_request."""
+    value = body.get(name, default)
+    if value is None:
+        if required:
+            raise ContractError("bad_request", f"thiếu trường '{name}'", f"field '{name}' is required")
+        return default
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if not ok:
+        kind_name = {str: "text", bool: "true/false", int: "a whole number"}[kind]
+        raise ContractError("bad_request", f"trường '{name}' sai kiểu", f"field '{name}' must be {kind_name}")
+    if kind is str and len(value) > max_len:
+        raise ContractError("bad_request", f"trường '{name}' quá dài", f"field '{name}' is too long")
+    return value

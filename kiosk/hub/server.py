@@ -1,0 +1,194 @@
+"""The hub on MQTT: requests in, replies, retained state and call events out (SPEC section 4).
+
+paho's network thread only queues what arrives; the main loop owns the ledger and handles one
+message at a time, so the ledger has exactly one writer and every command is applied whole.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from ..config import EX_CONFIG, SiteConfig
+from ..contract import ContractError
+from ..mqttlink import Link
+from ..sdnotify import Notifier
+from . import requests as rq
+from .ledger import Changes, Ledger, Outcome
+
+log = logging.getLogger("motcua.hub")
+TICK_S = 1.0
+RECONNECTED = object()   # queued by the network thread: publish the whole state again
+
+
+@dataclass
+class Inbound:
+    topic: str
+    payload: bytes
+    props: object
+    received: float
+
+
+class HubServer:
+    def __init__(self, cfg: SiteConfig, ledger: Ledger, notifier: Notifier | None = None,
+                 extra_handlers: dict[str, Callable[[dict], dict]] | None = None):
+        self.cfg, self.ledger = cfg, ledger
+        self.notifier = notifier or Notifier()
+        self.inbox: queue.Queue = queue.Queue()
+        self.link = Link(cfg, "hub", session_expiry=300, on_message=self._enqueue,
+                         on_connect=lambda: self.inbox.put(RECONNECTED),
+                         subscriptions=(f"{self._root}/ticket/+", f"{self._root}/counter/+/command",
+                                        f"{self._root}/counter/+/rating", f"{self._root}/dossier/lookup"))
+        self.t = self.link.topics
+        self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
+        self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
+                         "ticket/void": self._void, **(extra_handlers or {})}
+        self.stopping = False
+        self.ready = False
+
+    @property
+    def _root(self) -> str:
+        return f"{self.cfg.mqtt.topic_root}/{self.cfg.site.id}"
+
+    # --- main loop ----------------------------------------------------------------------
+    def run(self) -> int:
+        self.link.start()
+        next_tick = time.monotonic()
+        try:
+            while not self.stopping:
+                if self.link.fatal_event.is_set():
+                    log.error("%s", self.link.fatal)
+                    return EX_CONFIG
+                try:
+                    item = self.inbox.get(timeout=max(0.0, next_tick - time.monotonic()))
+                except queue.Empty:
+                    item = None
+                if item is RECONNECTED:
+                    self.publish_everything()
+                elif item is not None:
+                    self.handle(item)
+                if time.monotonic() >= next_tick:
+                    self.tick()
+                    next_tick = time.monotonic() + TICK_S
+        finally:
+            self.notifier.stopping()
+            self.link.stop()
+        return 0
+
+    def tick(self) -> None:
+        self.publish_changes(self.ledger.tick(), services_too=True)
+        self.notifier.watchdog()
+
+    def _enqueue(self, msg) -> None:
+        self.inbox.put(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None), time.monotonic()))
+
+    # --- one message --------------------------------------------------------------------
+    def handle(self, m: Inbound) -> None:
+        suffix = m.topic[len(self._root) + 1:]
+        body = None
+        try:
+            body = rq.decode(m.payload)
+        except ContractError as e:
+            error = e
+        else:
+            error = None
+        if suffix.startswith("counter/") and suffix.endswith("/rating"):
+            return self._rating(suffix.split("/")[1], body, error)
+        route = rq.route(m.props, body)
+        if route.topic is not None and not (route.topic.startswith(self.t.reply_prefix)
+                                            and "+" not in route.topic and "#" not in route.topic):
+            log.warning("bỏ yêu cầu trên %s: chủ đề trả lời %r nằm ngoài %s / dropped: reply topic outside",
+                        m.topic, route.topic, self.t.reply_prefix)
+            return
+        if rq.expired(m.props, body, m.received):
+            log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", m.topic)
+            return
+        outcome = Outcome(error.reply(), Changes()) if error else self._dispatch(suffix, body)
+        self.reply(route, outcome.reply)
+        self.publish_changes(outcome.changes)
+
+    def _dispatch(self, suffix: str, body: dict) -> Outcome:
+        try:
+            parts = suffix.split("/")
+            if len(parts) == 3 and parts[0] == "counter" and parts[2] == "command":
+                return self._command(parts[1], body)
+            handler = self.handlers.get(suffix)
+            if handler is None:
+                raise ContractError("bad_request", f"không có chủ đề {suffix!r}", f"no such request {suffix!r}")
+            return handler(body)
+        except ContractError as e:
+            return Outcome(e.reply(), Changes())
+        except Exception:  # a bug must not take the hall down: answer, log, go on
+            log.exception("lỗi khi xử lý / error handling %s", suffix)
+            return Outcome(ContractError("unavailable").reply(), Changes())
+
+    def _issue(self, body: dict) -> Outcome:
+        return self.ledger.issue(rq.field(body, "service", str, required=True),
+                                 rq.field(body, "priority", bool, default=False),
+                                 rq.field(body, "confirm", bool, default=False),
+                                 rq.field(body, "source", str), rq.field(body, "command_id", str))
+
+    def _confirm(self, body: dict) -> Outcome:
+        return self.ledger.confirm(rq.field(body, "ticket_id", str, required=True), rq.field(body, "command_id", str))
+
+    def _void(self, body: dict) -> Outcome:
+        return self.ledger.void(rq.field(body, "ticket_id", str, required=True),
+                                rq.field(body, "reason", str, max_len=200), rq.field(body, "command_id", str))
+
+    def _command(self, counter: str, body: dict) -> Outcome:
+        return self.ledger.command(counter, rq.field(body, "action", str, required=True),
+                                   service=rq.field(body, "service", str), ticket=rq.field(body, "ticket", str),
+                                   command_id=rq.field(body, "command_id", str))
+
+    def _rating(self, counter: str, body: dict | None, error: ContractError | None) -> None:
+        score = body.get("score") if body else None
+        if error or counter not in self.cfg.by_counter or score not in (1, 2, 3) or isinstance(score, bool):
+            log.warning("bỏ đánh giá không hợp lệ / dropped a bad rating for counter %r: %s", counter,
+                        error.message if error else body)
+            return
+        cid = body.get("command_id") if isinstance(body.get("command_id"), str) else None
+        ticket = self.ledger.rate(counter, score, cid)
+        log.info("đánh giá / rating %s at counter %s for %s", score, counter, ticket)
+
+    # --- publishing ---------------------------------------------------------------------
+    def reply(self, route: rq.Route, reply: dict) -> None:
+        if route.topic is None:
+            return
+        props = None
+        if route.correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = route.correlation
+        elif route.correlation_id is not None:
+            reply = {**reply, "correlation_id": route.correlation_id}
+        self.link.publish(route.topic, reply, properties=props)
+
+    def publish_changes(self, ch: Changes, services_too: bool = False) -> None:
+        if ch.everything:
+            return self.publish_everything()
+        for call in ch.calls:
+            self.link.publish(self.t.call, call)
+        for c in sorted(ch.counters):
+            self._retain(self.t.counter_state(c), self.ledger.counter_state(c))
+        for s in sorted(self.cfg.by_service if services_too else ch.services):
+            self._retain(self.t.service_state(s), self.ledger.service_state(s))
+
+    def publish_everything(self) -> None:
+        """At start and after every reconnect: the broker may have lost its retained messages."""
+        self.published.clear()
+        for c in self.cfg.by_counter:
+            self._retain(self.t.counter_state(c), self.ledger.counter_state(c))
+        for s in self.cfg.by_service:
+            self._retain(self.t.service_state(s), self.ledger.service_state(s))
+        if not self.ready:
+            self.ready = True
+            self.notifier.ready("hub serving")
+
+    def _retain(self, topic: str, payload: dict) -> None:
+        if self.published.get(topic) != payload:
+            self.published[topic] = payload
+            self.link.publish(topic, payload, retain=True)

@@ -1,0 +1,88 @@
+"""The hub's SQLite database: schema and a durable connection.
+
+WAL with ``synchronous=FULL``: a commit is on disk before the hub tells anyone about it, and a
+process killed at any moment leaves a consistent database. ``UNIQUE(day, label)`` is the last
+guard against a label issued twice in a service day.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    day TEXT NOT NULL,
+    origin_service TEXT NOT NULL,      -- the service that issued the number
+    service TEXT NOT NULL,             -- where it waits now (changes on transfer)
+    number INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    source TEXT,
+    issued_at REAL NOT NULL,
+    counter TEXT,
+    first_called_at REAL,
+    called_at REAL,
+    finished_at REAL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    void_reason TEXT,
+    UNIQUE (day, label)
+);
+CREATE INDEX IF NOT EXISTS tickets_queue ON tickets (day, status, service, priority, issued_at);
+CREATE INDEX IF NOT EXISTS tickets_numbers ON tickets (day, origin_service, number);
+CREATE INDEX IF NOT EXISTS tickets_done ON tickets (day, service, status, finished_at);
+CREATE INDEX IF NOT EXISTS tickets_called ON tickets (day, service, called_at);
+CREATE TABLE IF NOT EXISTS counters (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL DEFAULT 'idle',
+    ticket_id TEXT,
+    normal_run INTEGER NOT NULL DEFAULT 0,   -- normal calls since the last priority call
+    acted_day TEXT,
+    last_ticket_id TEXT                      -- the ticket it finished last, for ratings
+);
+CREATE TABLE IF NOT EXISTS commands (
+    day TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    PRIMARY KEY (day, command_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ratings (
+    day TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    counter TEXT NOT NULL,
+    ticket_id TEXT,
+    score INTEGER NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (day, command_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database, durable and with the schema in place."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA)
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT: other writers (an import) wait rather than interleave."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,103 @@
+"""What the hub publishes, read from the ledger's database: ticket, counter and service state,
+and the estimated wait (SPEC section 3)."""
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import datetime
+
+from ..config import SiteConfig
+from .calendar import in_hours, iso, next_opening
+
+OPEN_STATUSES = ("waiting", "pending")   # people holding a ticket who have not been called yet
+RECENT_DONE = 20
+
+
+class Views:
+    def __init__(self, db: sqlite3.Connection, cfg: SiteConfig):
+        self.db, self.cfg, self.tz = db, cfg, cfg.site.tz
+
+    # --- tickets -----------------------------------------------------------------------
+    def ticket(self, row: sqlite3.Row, day: str) -> dict:
+        ahead = self.waiting_ahead(row) if row["status"] in OPEN_STATUSES else 0
+        return {"id": row["id"], "label": row["label"], "service": row["service"],
+                "priority": bool(row["priority"]), "status": row["status"],
+                "issued_at": iso(row["issued_at"], self.tz), "waiting_ahead": ahead,
+                "estimated_wait_min": self.estimate(row["service"], ahead, day)}
+
+    def waiting_ahead(self, row: sqlite3.Row) -> int:
+        """Tickets of its service called before it: all older ones, or older priority ones."""
+        sql = ("SELECT COUNT(*) FROM tickets WHERE day=? AND service=? AND status IN ('waiting','pending') "
+               "AND (issued_at < ? OR (issued_at = ? AND seq < ?))")
+        if row["priority"]:
+            sql += " AND priority=1"
+        args = (row["day"], row["service"], row["issued_at"], row["issued_at"], row["seq"])
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def estimate(self, service: str, ahead: int, day: str) -> int:
+        """ahead x mean service time of the last 20 done today / active counters, rounded up."""
+        if ahead <= 0:
+            return 0
+        times = [r[0] for r in self.db.execute(
+            "SELECT finished_at - first_called_at FROM tickets WHERE day=? AND service=? AND status='done' "
+            "AND first_called_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            (day, service, RECENT_DONE))]
+        minutes = (sum(times) / len(times) / 60) if times else self.cfg.hub.default_service_minutes
+        serving = [c.id for c in self.cfg.counters if service in c.services]
+        active = self.db.execute(
+            f"SELECT COUNT(*) FROM counters WHERE acted_day=? AND status!='paused' "
+            f"AND id IN ({','.join('?' * len(serving))})", (day, *serving)).fetchone()[0] if serving else 0
+        return math.ceil(round(ahead * minutes / max(1, active), 6))
+
+    # --- counters ----------------------------------------------------------------------
+    def counter(self, counter_id: str) -> dict:
+        row = self.db.execute(
+            "SELECT c.status, t.id, t.label, t.service, t.priority, t.called_at, t.calls FROM counters c "
+            "LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.id=?", (counter_id,)).fetchone()
+        serving = row is not None and row["status"] == "serving"
+        return {"counter": counter_id, "status": row["status"] if row else "idle",
+                "ticket": row["label"] if serving else None, "ticket_id": row["id"] if serving else None,
+                "service": row["service"] if serving else None,
+                "priority": bool(row["priority"]) if serving else None,
+                "called_at": iso(row["called_at"], self.tz) if serving else None,
+                "calls": row["calls"] if serving else 0}
+
+    # --- services ----------------------------------------------------------------------
+    def service(self, service_id: str, day: str, now: datetime) -> dict:
+        counts = dict(self.db.execute(
+            "SELECT status, COUNT(*) FROM tickets WHERE day=? AND service=? GROUP BY status", (day, service_id)))
+        waiting = counts.get("waiting", 0) + counts.get("pending", 0)
+        last_issued = self.db.execute(
+            "SELECT label FROM tickets WHERE day=? AND origin_service=? AND status!='void' "
+            "ORDER BY number DESC LIMIT 1", (day, service_id)).fetchone()
+        last_called = self.db.execute(
+            "SELECT label FROM tickets WHERE day=? AND service=? AND called_at IS NOT NULL "
+            "ORDER BY called_at DESC LIMIT 1", (day, service_id)).fetchone()
+        reason, opens_at = self.closed(service_id, day, now)
+        return {"service": service_id, "waiting": waiting, "issued": self.issued(service_id, day),
+                "served": counts.get("done", 0), "no_show": counts.get("no_show", 0),
+                "last_issued": last_issued[0] if last_issued else None,
+                "last_called": last_called[0] if last_called else None,
+                "open": reason is None, "estimated_wait_min": self.estimate(service_id, waiting, day),
+                "closed_reason": reason, "opens_at": opens_at}
+
+    def issued(self, service_id: str, day: str) -> int:
+        """Tickets handed out today by this service (a voided one never reached a citizen)."""
+        return self.db.execute("SELECT COUNT(*) FROM tickets WHERE day=? AND origin_service=? AND status!='void'",
+                               (day, service_id)).fetchone()[0]
+
+    def next_number(self, service_id: str, day: str) -> int:
+        """Numbers rise by one per ticket; a voided number is never reused."""
+        top = self.db.execute("SELECT MAX(number) FROM tickets WHERE day=? AND origin_service=?",
+                              (day, service_id)).fetchone()[0]
+        return self.cfg.by_service[service_id].first if top is None else top + 1
+
+    def closed(self, service_id: str, day: str, now: datetime) -> tuple[str | None, str | None]:
+        """(closed_reason, opens_at): why the service takes no ticket now, or (None, None)."""
+        svc = self.cfg.by_service[service_id]
+        if not in_hours(svc, now, self.tz):
+            return "outside_hours", next_opening(svc, now, self.tz)
+        if self.next_number(service_id, day) > svc.last or (
+                svc.daily_limit is not None and self.issued(service_id, day) >= svc.daily_limit):
+            return "daily_limit_reached", None
+        return None, None

@@ -1,0 +1,117 @@
+"""The one MQTT connection of a motcua process (hub, kiosk, display, bridge).
+
+What every process needs, in one place: MQTT 5 with per-process credentials (environment over the
+site file), TLS, ``status/<component>`` online with an ``offline`` last will, resubscribing on every
+(re)connect, reconnecting within seconds, TCP_NODELAY, and stopping for good when the broker
+refuses the credentials (the process then exits 78 so systemd does not loop).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from typing import Callable
+
+import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from .config import SiteConfig
+from .contract import OFFLINE, ONLINE, Topics
+
+log = logging.getLogger("motcua.mqtt")
+REFUSED_CREDENTIALS = {134, 135, 140}   # bad user name or password, not authorised, bad auth method
+
+
+class Link:
+    def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
+                 on_message: Callable[[paho.MQTTMessage], None] | None = None,
+                 on_connect: Callable[[], None] | None = None, session_expiry: int = 0):
+        self.cfg, self.component = cfg, component
+        self.topics = Topics(cfg.mqtt.topic_root, cfg.site.id)
+        self.subscriptions, self._on_message_cb, self._on_connect_cb = subscriptions, on_message, on_connect
+        self.session_expiry = session_expiry
+        self.connected = threading.Event()
+        self.fatal: str | None = None       # set when the broker refuses us for good
+        self.fatal_event = threading.Event()
+        self.client_id = f"motcua-{cfg.site.id}-{component}"
+        self.client = self._make_client()
+
+    def _make_client(self) -> paho.Client:
+        m = self.cfg.mqtt
+        c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5)
+        if m.username:
+            c.username_pw_set(m.username, read_password(m.password_file))
+        if m.tls is not None:
+            c.tls_set(ca_certs=m.tls.ca_file, certfile=m.tls.cert_file, keyfile=m.tls.key_file)
+        c.will_set(self.topics.status(self.component), OFFLINE, qos=1, retain=True)
+        c.reconnect_delay_set(min_delay=1, max_delay=2)
+        c.max_inflight_messages_set(1000)
+        c.max_queued_messages_set(0)
+        c.on_connect, c.on_disconnect, c.on_message = self._connected, self._disconnected, self._message
+        c.on_socket_open = _nodelay
+        return c
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.session_expiry
+        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive,
+                                  clean_start=self.session_expiry == 0,
+                                  properties=props)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        if self.connected.is_set():
+            self.publish(self.topics.status(self.component), OFFLINE, retain=True).wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, topic: str, payload, *, retain: bool = False, qos: int = 1,
+                properties: Properties | None = None) -> paho.MQTTMessageInfo:
+        data = payload if isinstance(payload, bytes) else (
+            payload.encode() if isinstance(payload, str) else
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        return self.client.publish(topic, data, qos=qos, retain=retain, properties=properties)
+
+    # --- paho callbacks (network thread) -----------------------------------------------
+    def _connected(self, client, userdata, flags, reason_code, properties=None) -> None:
+        if reason_code.is_failure:
+            if reason_code.value in REFUSED_CREDENTIALS:
+                self.fatal = f"máy chủ MQTT từ chối đăng nhập / broker refused the credentials: {reason_code}"
+                log.error(self.fatal)
+                self.fatal_event.set()
+                client.disconnect()
+            else:
+                log.warning("MQTT connect failed: %s", reason_code)
+            return
+        log.info("đã kết nối MQTT / connected to %s:%s", self.cfg.mqtt.host, self.cfg.mqtt.port)
+        for topic in self.subscriptions:
+            client.subscribe(topic, qos=1)
+        if self._on_connect_cb is not None:
+            self._on_connect_cb()
+        self.publish(self.topics.status(self.component), ONLINE, retain=True)
+        self.connected.set()
+
+    def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
+        if self.connected.is_set():
+            log.warning("mất kết nối MQTT / disconnected: %s; reconnecting", reason_code)
+        self.connected.clear()
+
+    def _message(self, client, userdata, msg) -> None:
+        if self._on_message_cb is not None:
+            self._on_message_cb(msg)
+
+
+def read_password(path: str | None) -> str | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def _nodelay(client, userdata, sock) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass

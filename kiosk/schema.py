@@ -1,0 +1,229 @@
+"""A small typed schema for YAML config, in the manner of Mopidy's: types with bounds, every
+problem collected at once with its line, unknown keys refused with a "did you mean".
+
+A schema is a tree of ``Field`` objects; ``Map`` builds a dataclass (or dict) from its fields.
+Validation never raises on bad input: it appends ``Problem``s and returns None for that part.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import yaml
+
+Path_ = tuple  # a key path: ("services", 0, "first")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path_
+    message: str
+
+    @property
+    def dotted(self) -> str:
+        return dotted(self.path)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top)"
+
+
+class Ctx:
+    """Where validation collects problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def error(self, path: Path_, message: str) -> None:
+        self.problems.append(Problem(tuple(path), message))
+
+
+MISSING = object()
+
+
+class Field:
+    def __init__(self, *, default: Any = MISSING, optional: bool = False, check: Callable | None = None):
+        self.default = default
+        self.optional = optional or default is not MISSING
+        self.check = check  # extra check: value -> message or None
+
+    def validate(self, value: Any, path: Path_, ctx: Ctx) -> Any:
+        out = self.convert(value, path, ctx)
+        if out is not None and self.check is not None:
+            msg = self.check(out)
+            if msg:
+                ctx.error(path, msg)
+                return None
+        return out
+
+    def convert(self, value: Any, path: Path_, ctx: Ctx) -> Any:
+        raise NotImplementedError
+
+
+class Str(Field):
+    def __init__(self, *, pattern: str | None = None, choices: tuple[str, ...] | None = None,
+                 max_len: int = 1000, min_len: int = 0, **kw):
+        super().__init__(**kw)
+        self.pattern = re.compile(pattern) if pattern else None
+        self.choices, self.max_len, self.min_len = choices, max_len, min_len
+
+    def convert(self, value, path, ctx):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            ctx.error(path, f"expected text, got {_kind(value)}")
+            return None
+        value = str(value)
+        if self.choices is not None and value not in self.choices:
+            ctx.error(path, f"must be one of {', '.join(self.choices)}{suggest(value, self.choices)}")
+            return None
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            ctx.error(path, f"{value!r} does not match {self.pattern.pattern}")
+            return None
+        if not self.min_len <= len(value) <= self.max_len:
+            ctx.error(path, f"length must be {self.min_len}..{self.max_len}")
+            return None
+        return value
+
+
+class Int(Field):
+    def __init__(self, *, min: int | None = None, max: int | None = None, **kw):
+        super().__init__(**kw)
+        self.min, self.max = min, max
+
+    def convert(self, value, path, ctx):
+        if isinstance(value, bool) or not isinstance(value, int):
+            ctx.error(path, f"expected a whole number, got {_kind(value)}")
+            return None
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            ctx.error(path, f"{value} is out of range {self.min}..{self.max}")
+            return None
+        return value
+
+
+class Bool(Field):
+    def convert(self, value, path, ctx):
+        if not isinstance(value, bool):
+            ctx.error(path, f"expected true or false, got {_kind(value)}")
+            return None
+        return value
+
+
+class List(Field):
+    def __init__(self, item: Field, *, min_len: int = 0, max_len: int = 10_000, **kw):
+        super().__init__(**kw)
+        self.item, self.min_len, self.max_len = item, min_len, max_len
+
+    def convert(self, value, path, ctx):
+        if not isinstance(value, list):
+            ctx.error(path, f"expected a list, got {_kind(value)}")
+            return None
+        if not self.min_len <= len(value) <= self.max_len:
+            ctx.error(path, f"needs {self.min_len}..{self.max_len} items, has {len(value)}")
+            return None
+        out = [self.item.validate(v, (*path, i), ctx) for i, v in enumerate(value)]
+        return None if any(v is None for v in out) else out
+
+
+class Dict(Field):
+    """A mapping whose keys are data (keypad address -> counter), not names."""
+
+    def __init__(self, key: Field, value: Field, **kw):
+        super().__init__(**kw)
+        self.key, self.value = key, value
+
+    def convert(self, value, path, ctx):
+        if not isinstance(value, dict):
+            ctx.error(path, f"expected a mapping, got {_kind(value)}")
+            return None
+        out, ok = {}, True
+        for k, v in value.items():
+            kk = self.key.validate(k, (*path, k), ctx)
+            vv = self.value.validate(v, (*path, k), ctx)
+            ok = ok and kk is not None and vv is not None
+            out[kk] = vv
+        return out if ok else None
+
+
+class Map(Field):
+    """A mapping with named fields; unknown names are refused with the closest known one."""
+
+    def __init__(self, fields: dict[str, Field], build: Callable[..., Any] = dict, **kw):
+        super().__init__(**kw)
+        self.fields, self.build = fields, build
+
+    def convert(self, value, path, ctx):
+        if value is None and all(f.optional for f in self.fields.values()):
+            value = {}
+        if not isinstance(value, dict):
+            ctx.error(path, f"expected a mapping, got {_kind(value)}")
+            return None
+        before = len(ctx.problems)
+        for k in value:
+            if str(k) not in self.fields:
+                ctx.error((*path, k), f"unknown key{suggest(str(k), self.fields)}")
+        out = {}
+        for name, field in self.fields.items():
+            if name in value:
+                out[name] = field.validate(value[name], (*path, name), ctx)
+            elif field.optional:
+                out[name] = None if field.default is MISSING else field.default
+            else:
+                ctx.error((*path, name), "required key is missing")
+        return self.build(**out) if len(ctx.problems) == before else None
+
+
+def _kind(value) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+
+
+def suggest(word: str, known) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- YAML with line numbers ------------------------------------------------------------------
+
+def load_yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML; return the data and the 1-based line of every key path."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node, path: Path_, lines: dict) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = _scalar_key(k)
+            lines[(*path, key)] = k.start_mark.line + 1
+            _walk(v, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _walk(v, (*path, i), lines)
+
+
+def _scalar_key(node):
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int"):
+        try:
+            return int(node.value)
+        except ValueError:
+            pass
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
+
+
+def line_of(path: Path_, lines: dict[Path_, int]) -> int:
+    """The line of a path, or of its nearest ancestor present in the file (for missing keys)."""
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path, 1)

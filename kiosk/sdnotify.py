@@ -1,0 +1,46 @@
+"""sd_notify without a dependency: READY, WATCHDOG and STOPPING over ``$NOTIFY_SOCKET``.
+
+A process calls ``Notifier.watchdog()`` from its main loop, so a loop that stops turning stops
+feeding systemd's watchdog and gets restarted.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+
+class Notifier:
+    def __init__(self, environ: dict | None = None):
+        env = os.environ if environ is None else environ
+        self.address = env.get("NOTIFY_SOCKET") or None
+        usec = env.get("WATCHDOG_USEC", "")
+        self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
+        self._last_ping = 0.0
+
+    def send(self, state: str) -> bool:
+        if not self.address:
+            return False
+        addr = "\0" + self.address[1:] if self.address.startswith("@") else self.address
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                s.sendto(state.encode(), addr)
+            return True
+        except OSError:
+            return False
+
+    def ready(self, status: str = "") -> bool:
+        return self.send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+
+    def stopping(self) -> bool:
+        return self.send("STOPPING=1")
+
+    def watchdog(self) -> bool:
+        """Ping at half the watchdog period at most; cheap to call on every loop turn."""
+        if self.watchdog_interval is None:
+            return False
+        now = time.monotonic()
+        if now - self._last_ping < self.watchdog_interval:
+            return False
+        self._last_ping = now
+        return self.send("WATCHDOG=1")
