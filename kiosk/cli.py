@@ -5,7 +5,7 @@ import argparse
 import logging
 import signal
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from .config import EX_USAGE_CONFIG, ConfigError, SiteConfig, check_config_main, load
 

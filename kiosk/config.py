@@ -14,8 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contract import format_label
-from .schema import (Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines,
-                     suggest)
+from .schema import Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
 
 EX_CONFIG = 78      # broker credentials refused: systemd must not restart in a loop
 EX_USAGE_CONFIG = 2  # the config file is wrong
@@ -37,7 +36,7 @@ class Window:
     end: time
 
     @classmethod
-    def parse(cls, text: str) -> "Window":
+    def parse(cls, text: str) -> Window:
         a, b = text.split("-")
         return cls(hhmm(a), hhmm(b))
 

@@ -11,7 +11,8 @@ import json
 import logging
 import socket
 import threading
-from typing import Callable
+import time
+from collections.abc import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
@@ -35,6 +36,8 @@ class Link:
         self.connected = threading.Event()
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
+        self._stopping = False
+        self._threaded = False
         self.client_id = f"motcua-{cfg.site.id}-{component}"
         self.client = self._make_client()
 
@@ -53,19 +56,64 @@ class Link:
         c.on_socket_open = _nodelay
         return c
 
-    def start(self) -> None:
+    def _connect_async(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.session_expiry
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive,
-                                  clean_start=self.session_expiry == 0,
-                                  properties=props)
+                                  clean_start=self.session_expiry == 0, properties=props)
+
+    def start(self) -> None:
+        """Run the network in paho's own thread (for processes whose main thread is busy: Kivy)."""
+        self._connect_async()
         self.client.loop_start()
+        self._threaded = True
+
+    def serve(self, stopping: Callable[[], bool], after_io: Callable[[], None], on_tick: Callable[[], None],
+              tick_s: float = 1.0) -> bool:
+        """Run the network in the calling thread until ``stopping()``; False if the broker refused us.
+
+        One thread then owns the network and the caller's state: a publish goes straight to the
+        socket (no hand-off between threads, which costs more than the broker's round trip), and
+        ``after_io`` sees every message that one read delivered, so it can commit them together.
+        """
+        c, self._threaded = self.client, False
+        self._connect_async()
+        retry_at, delay, next_tick = 0.0, 0.5, 0.0
+        while not stopping():
+            if self.fatal_event.is_set():
+                return False
+            now = time.monotonic()
+            if now >= next_tick:
+                on_tick()
+                next_tick = now + tick_s
+            if c.socket() is None:
+                if now < retry_at:
+                    time.sleep(max(0.0, min(retry_at, next_tick) - now))
+                    continue
+                try:
+                    c.reconnect()
+                    delay = 0.5
+                except OSError as e:
+                    log.warning("chưa kết nối được MQTT / cannot reach the broker: %s; retry in %.1fs", e, delay)
+                    retry_at, delay = now + delay, min(delay * 2, 2.0)
+                    continue
+            c.loop(timeout=max(0.0, min(next_tick - time.monotonic(), 1.0)))
+            after_io()
+        return True
 
     def stop(self) -> None:
+        self._stopping = True
         if self.connected.is_set():
-            self.publish(self.topics.status(self.component), OFFLINE, retain=True).wait_for_publish(2)
+            info = self.publish(self.topics.status(self.component), OFFLINE, retain=True)
+            deadline = time.monotonic() + 2
+            while not info.is_published() and time.monotonic() < deadline:
+                if self._threaded:
+                    time.sleep(0.01)
+                else:
+                    self.client.loop(0.05)
         self.client.disconnect()
-        self.client.loop_stop()
+        if self._threaded:
+            self.client.loop_stop()
 
     def publish(self, topic: str, payload, *, retain: bool = False, qos: int = 1,
                 properties: Properties | None = None) -> paho.MQTTMessageInfo:
@@ -94,7 +142,7 @@ class Link:
         self.connected.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._stopping:
             log.warning("mất kết nối MQTT / disconnected: %s; reconnecting", reason_code)
         self.connected.clear()
 

@@ -5,8 +5,8 @@ over midnight; only ``system_clock`` reads the real time.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..config import Service
@@ -15,7 +15,7 @@ Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def service_day(now: datetime, tz: ZoneInfo, starts_at: time) -> date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..config import SiteConfig
 from ..contract import PENDING_TIMEOUT_S, ContractError
@@ -31,6 +31,12 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.counters or self.services or self.calls or self.everything)
 
+    def absorb(self, other: Changes) -> None:
+        self.counters |= other.counters
+        self.services |= other.services
+        self.calls += other.calls
+        self.everything = self.everything or other.everything
+
 
 @dataclass
 class Outcome:
@@ -50,6 +56,10 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
+    def batch(self):
+        """One transaction around several requests: one fsync for all (group commit)."""
+        return store.transaction(self.db)
+
     # --- the requests of SPEC section 4 ------------------------------------------------
     def issue(self, service: str, priority: bool = False, confirm: bool = False, source: str | None = None,
               command_id: str | None = None) -> Outcome:
@@ -68,6 +78,7 @@ class Ledger:
                 raise ContractError("unknown_counter", f"quầy {counter!r}", f"counter {counter!r}")
             if action not in ACTIONS:
                 raise ContractError("bad_request", f"lệnh {action!r} không có", f"unknown action {action!r}")
+            self._promote_stale_pending(now)
             ACTIONS[action](self, counter, now, ch, service=service, ticket=ticket)
             self.db.execute("UPDATE counters SET acted_day=? WHERE id=?", (self.day, counter))
             ch.counters.add(counter)
@@ -91,9 +102,10 @@ class Ledger:
 
     def tick(self) -> Changes:
         """Run by the hub's timer: the day change and stale pending tickets, without a request."""
-        ch = Changes()
+        ch, now = Changes(), self.clock()
         with store.transaction(self.db):
-            self._settle_time(self.clock(), ch)
+            self._settle_time(now, ch)
+            self._promote_stale_pending(now.timestamp())
         return ch
 
     # --- state for publishing ------------------------------------------------------------
@@ -128,14 +140,17 @@ class Ledger:
         return row[0] if row else ""
 
     def _settle_time(self, now: datetime, ch: Changes) -> None:
+        """The day change, checked on every request and by the timer."""
         today = service_day(now, self.tz, self.cfg.site.day_start).isoformat()
         if today != self.day:
             self._change_day(today, now.timestamp())
             ch.everything = True
-        cutoff = (now - timedelta(seconds=PENDING_TIMEOUT_S)).timestamp()
-        for (svc,) in self.db.execute("UPDATE tickets SET status='waiting' WHERE status='pending' AND day=? "
-                                      "AND issued_at<=? RETURNING service", (self.day, cutoff)).fetchall():
-            ch.services.add(svc)
+
+    def _promote_stale_pending(self, now: float) -> None:
+        """A pending ticket not settled in 60 s waits: a printed ticket is never lost. Only who can
+        be called depends on it (waiting counts include pending ones), so counters run it first."""
+        self.db.execute("UPDATE tickets SET status='waiting' WHERE status='pending' AND day=? AND issued_at<=?",
+                        (self.day, now - PENDING_TIMEOUT_S))
 
     def _change_day(self, today: str, ts: float) -> None:
         """Waiting tickets expire, serving ones are done, every counter is idle."""
@@ -154,12 +169,11 @@ class Ledger:
         svc = self.cfg.by_service.get(service)
         if svc is None:
             raise ContractError("unknown_service", f"{service!r}", f"{service!r}")
-        reason, opens_at = self.views.closed(service, self.day, datetime.fromtimestamp(now, self.tz))
+        reason, opens_at, number = self.views.closed(service, self.day, datetime.fromtimestamp(now, self.tz))
         if reason == "outside_hours":
             raise ContractError(reason, f"mở lại lúc {opens_at}", f"opens again at {opens_at}")
         if reason is not None:
             raise ContractError(reason, svc.name.vi, svc.name.en)
-        number = self.views.next_number(service, self.day)
         label = svc.label(number)
         ticket_id = f"{self.day.replace('-', '')}-{label}"
         self.db.execute(

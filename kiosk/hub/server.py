@@ -1,15 +1,16 @@
 """The hub on MQTT: requests in, replies, retained state and call events out (SPEC section 4).
 
-paho's network thread only queues what arrives; the main loop owns the ledger and handles one
-message at a time, so the ledger has exactly one writer and every command is applied whole.
+One thread owns everything: it reads the broker, applies the requests that arrived together in one
+transaction (group commit), and only after the COMMIT answers them and publishes what changed.
+So the ledger has exactly one writer, every command is applied whole, and nobody is told of a
+ticket that is not on disk.
 """
 from __future__ import annotations
 
 import logging
-import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -22,8 +23,7 @@ from . import requests as rq
 from .ledger import Changes, Ledger, Outcome
 
 log = logging.getLogger("motcua.hub")
-TICK_S = 1.0
-RECONNECTED = object()   # queued by the network thread: publish the whole state again
+MAX_BATCH = 256
 
 
 @dataclass
@@ -36,81 +36,88 @@ class Inbound:
 
 class HubServer:
     def __init__(self, cfg: SiteConfig, ledger: Ledger, notifier: Notifier | None = None,
-                 extra_handlers: dict[str, Callable[[dict], dict]] | None = None):
+                 extra_handlers: dict[str, Callable[[dict], Outcome]] | None = None):
         self.cfg, self.ledger = cfg, ledger
         self.notifier = notifier or Notifier()
-        self.inbox: queue.Queue = queue.Queue()
-        self.link = Link(cfg, "hub", session_expiry=300, on_message=self._enqueue,
-                         on_connect=lambda: self.inbox.put(RECONNECTED),
-                         subscriptions=(f"{self._root}/ticket/+", f"{self._root}/counter/+/command",
-                                        f"{self._root}/counter/+/rating", f"{self._root}/dossier/lookup"))
+        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._reconnected,
+                         subscriptions=(f"{root}/ticket/+", f"{root}/counter/+/command",
+                                        f"{root}/counter/+/rating", f"{root}/dossier/lookup"))
         self.t = self.link.topics
+        self.inbox: list[Inbound] = []
+        self.republish = False
         self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
         self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
                          "ticket/void": self._void, **(extra_handlers or {})}
         self.stopping = False
         self.ready = False
 
-    @property
-    def _root(self) -> str:
-        return f"{self.cfg.mqtt.topic_root}/{self.cfg.site.id}"
-
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
-        self.link.start()
-        next_tick = time.monotonic()
         try:
-            while not self.stopping:
-                if self.link.fatal_event.is_set():
-                    log.error("%s", self.link.fatal)
-                    return EX_CONFIG
-                try:
-                    item = self.inbox.get(timeout=max(0.0, next_tick - time.monotonic()))
-                except queue.Empty:
-                    item = None
-                if item is RECONNECTED:
-                    self.publish_everything()
-                elif item is not None:
-                    self.handle(item)
-                if time.monotonic() >= next_tick:
-                    self.tick()
-                    next_tick = time.monotonic() + TICK_S
+            served = self.link.serve(lambda: self.stopping, self.flush, self.tick)
         finally:
             self.notifier.stopping()
             self.link.stop()
+        if not served:
+            log.error("%s", self.link.fatal)
+            return EX_CONFIG
         return 0
 
     def tick(self) -> None:
+        """Every second: the day change, stale pending tickets, services opening or closing."""
         self.publish_changes(self.ledger.tick(), services_too=True)
         self.notifier.watchdog()
 
-    def _enqueue(self, msg) -> None:
-        self.inbox.put(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None), time.monotonic()))
+    def _received(self, msg) -> None:
+        self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
+                                  time.monotonic()))
+
+    def _reconnected(self) -> None:
+        self.republish = True
+
+    def flush(self) -> None:
+        """Apply what arrived, commit once, then answer and publish."""
+        if self.republish:
+            self.republish = False
+            self.publish_everything()
+        while self.inbox:
+            batch, self.inbox = self.inbox[:MAX_BATCH], self.inbox[MAX_BATCH:]
+            try:
+                with self.ledger.batch():
+                    answers = [self.handle(m) for m in batch]
+            except Exception:   # the COMMIT itself failed (disk full, I/O error): nothing was applied
+                log.exception("không ghi được sổ / cannot commit the ledger")
+                answers = [(rq.route(m.props, None), ContractError("unavailable").reply(), Changes())
+                           for m in batch]
+            merged = Changes()
+            for route, reply, changes in filter(None, answers):
+                self.reply(route, reply)
+                merged.absorb(changes)
+            self.publish_changes(merged)
 
     # --- one message --------------------------------------------------------------------
-    def handle(self, m: Inbound) -> None:
-        suffix = m.topic[len(self._root) + 1:]
-        body = None
+    def handle(self, m: Inbound) -> tuple[rq.Route, dict, Changes] | None:
+        suffix = m.topic[len(self.t.root) + 1:]
+        body, error = None, None
         try:
             body = rq.decode(m.payload)
         except ContractError as e:
             error = e
-        else:
-            error = None
         if suffix.startswith("counter/") and suffix.endswith("/rating"):
-            return self._rating(suffix.split("/")[1], body, error)
+            self._rating(suffix.split("/")[1], body, error)
+            return None
         route = rq.route(m.props, body)
         if route.topic is not None and not (route.topic.startswith(self.t.reply_prefix)
                                             and "+" not in route.topic and "#" not in route.topic):
             log.warning("bỏ yêu cầu trên %s: chủ đề trả lời %r nằm ngoài %s / dropped: reply topic outside",
                         m.topic, route.topic, self.t.reply_prefix)
-            return
+            return None
         if rq.expired(m.props, body, m.received):
             log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", m.topic)
-            return
+            return None
         outcome = Outcome(error.reply(), Changes()) if error else self._dispatch(suffix, body)
-        self.reply(route, outcome.reply)
-        self.publish_changes(outcome.changes)
+        return route, outcome.reply, outcome.changes
 
     def _dispatch(self, suffix: str, body: dict) -> Outcome:
         try:
@@ -149,7 +156,7 @@ class HubServer:
         score = body.get("score") if body else None
         if error or counter not in self.cfg.by_counter or score not in (1, 2, 3) or isinstance(score, bool):
             log.warning("bỏ đánh giá không hợp lệ / dropped a bad rating for counter %r: %s", counter,
-                        error.message if error else body)
+                        error.message if error else str(body)[:200])
             return
         cid = body.get("command_id") if isinstance(body.get("command_id"), str) else None
         ticket = self.ledger.rate(counter, score, cid)

@@ -7,9 +7,9 @@ guard against a label issued twice in a service day.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 );
 CREATE INDEX IF NOT EXISTS tickets_queue ON tickets (day, status, service, priority, issued_at);
 CREATE INDEX IF NOT EXISTS tickets_numbers ON tickets (day, origin_service, number);
+CREATE INDEX IF NOT EXISTS tickets_issued ON tickets (day, origin_service, status);
 CREATE INDEX IF NOT EXISTS tickets_done ON tickets (day, service, status, finished_at);
 CREATE INDEX IF NOT EXISTS tickets_called ON tickets (day, service, called_at);
 CREATE TABLE IF NOT EXISTS counters (
@@ -78,7 +79,22 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT: other writers (an import) wait rather than interleave."""
+    """BEGIN IMMEDIATE ... COMMIT; inside an open one, a savepoint.
+
+    The hub opens one transaction around every batch of requests that arrived together (group
+    commit: one fsync for the batch); each request is a savepoint in it, so a failing request
+    rolls back alone. Replies go out only after the outer COMMIT.
+    """
+    if db.in_transaction:
+        db.execute("SAVEPOINT request")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO request")
+            db.execute("RELEASE request")
+            raise
+        db.execute("RELEASE request")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

@@ -73,7 +73,7 @@ class Views:
         last_called = self.db.execute(
             "SELECT label FROM tickets WHERE day=? AND service=? AND called_at IS NOT NULL "
             "ORDER BY called_at DESC LIMIT 1", (day, service_id)).fetchone()
-        reason, opens_at = self.closed(service_id, day, now)
+        reason, opens_at, _ = self.closed(service_id, day, now)
         return {"service": service_id, "waiting": waiting, "issued": self.issued(service_id, day),
                 "served": counts.get("done", 0), "no_show": counts.get("no_show", 0),
                 "last_issued": last_issued[0] if last_issued else None,
@@ -92,12 +92,12 @@ class Views:
                               (day, service_id)).fetchone()[0]
         return self.cfg.by_service[service_id].first if top is None else top + 1
 
-    def closed(self, service_id: str, day: str, now: datetime) -> tuple[str | None, str | None]:
-        """(closed_reason, opens_at): why the service takes no ticket now, or (None, None)."""
+    def closed(self, service_id: str, day: str, now: datetime) -> tuple[str | None, str | None, int]:
+        """(closed_reason, opens_at, next number): why the service takes no ticket now, or None."""
         svc = self.cfg.by_service[service_id]
+        number = self.next_number(service_id, day)
         if not in_hours(svc, now, self.tz):
-            return "outside_hours", next_opening(svc, now, self.tz)
-        if self.next_number(service_id, day) > svc.last or (
-                svc.daily_limit is not None and self.issued(service_id, day) >= svc.daily_limit):
-            return "daily_limit_reached", None
-        return None, None
+            return "outside_hours", next_opening(svc, now, self.tz), number
+        if number > svc.last or (svc.daily_limit is not None and self.issued(service_id, day) >= svc.daily_limit):
+            return "daily_limit_reached", None, number
+        return None, None, number

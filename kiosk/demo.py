@@ -1,0 +1,164 @@
+"""``make demo``: a whole hall on one machine — broker, hub, and a scripted morning.
+
+The demo runs from ``demo-out/``: its own mosquitto on a free port, the example site with the
+database there and ticket windows opened all day (so the demo works at any hour), and a morning
+of tickets, calls, a transfer, a no-show, a recall and a pause, logged in Vietnamese and English
+from the hub's own call events.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .hubclient import HubClient
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "demo-out"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hall:
+    """The processes of the demo hall; each is stopped by PID at the end."""
+
+    def __init__(self, out: Path):
+        self.out, self.procs = out, []
+        self.port = free_port()
+
+    def start_broker(self) -> None:
+        conf = self.out / "mosquitto.conf"
+        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                        "max_queued_messages 0\nset_tcp_nodelay true\nuser root\n")
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.spawn("broker", [exe, "-c", str(conf)])
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("mosquitto did not start; see demo-out/broker.log")
+
+    def site_file(self) -> Path:
+        data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text(encoding="utf-8"))
+        data["mqtt"]["port"] = self.port
+        data["hub"]["database"] = str(self.out / "hub.sqlite3")
+        for s in data["services"]:
+            s["hours"] = ["00:00-23:59"]
+        for k in data.get("kiosks", []):
+            k["printer"] = {"connection": "directory", "path": str(self.out / "tickets"), "paper_width_mm": 80}
+        path = self.out / "site.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        p = subprocess.Popen(argv, stdout=open(self.out / f"{name}.log", "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+        self.procs.append(p)
+        return p
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def say(vi: str, en: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')}  {vi}\n{'':10}{en}", flush=True)
+
+
+def on_message(cfg, states: dict):
+    """Print call events as the hub publishes them; keep the latest service states."""
+    def handle(msg) -> None:
+        if msg.topic.endswith("/state") and "/service/" in msg.topic:
+            st = json.loads(msg.payload)
+            states[st["service"]] = st
+        if not msg.topic.endswith("/call"):
+            return
+        e = json.loads(msg.payload)
+        name = cfg.by_counter[e["counter"]].name
+        again = " (gọi lại)" if e["recall"] else ""
+        say(f"📢 Xin mời công dân có số thứ tự {e['ticket']} đến {name.vi.lower()}{again}",
+            f"   Calling {e['ticket']} to {name.en}{' (recall)' if e['recall'] else ''}")
+    return handle
+
+
+def morning(c: HubClient, cfg, states: dict) -> None:
+    """The script: what a clerk and a citizen would do on a busy morning."""
+    svc = cfg.by_service
+    for service, prio in [("LAND", False), ("LAND", False), ("JUSTICE", False), ("LAND", True),
+                          ("BUSINESS", False), ("TAX", False), ("LAND", False), ("JUSTICE", False)]:
+        t = c.issue(service, priority=prio, source="demo")["ticket"]
+        say(f"🎫 Số {t['label']} — {svc[service].name.vi}{' — ƯU TIÊN' if prio else ''}: "
+            f"{t['waiting_ahead']} người chờ trước, khoảng {t['estimated_wait_min']} phút",
+            f"   Ticket {t['label']} — {svc[service].name.en}: {t['waiting_ahead']} ahead, "
+            f"~{t['estimated_wait_min']} min")
+        time.sleep(0.2)
+    steps = [("1", "next", {}, "Quầy 1 bấm GỌI TIẾP", "Counter 1 presses NEXT"),
+             ("2", "next", {}, "Quầy 2 bấm GỌI TIẾP", "Counter 2 presses NEXT"),
+             ("6", "next", {}, "Quầy 6 bấm GỌI TIẾP", "Counter 6 presses NEXT"),
+             ("1", "recall", {}, "Quầy 1 gọi lại", "Counter 1 recalls"),
+             ("1", "skip", {}, "Quầy 1: công dân vắng mặt, gọi số kế tiếp", "Counter 1: no-show, next"),
+             ("2", "transfer", {"service": "JUSTICE"}, "Quầy 2 chuyển hồ sơ sang Tư pháp",
+              "Counter 2 transfers to Justice"),
+             ("7", "next", {}, "Quầy 7 bấm GỌI TIẾP", "Counter 7 presses NEXT"),
+             ("5", "next", {}, "Quầy 5 bấm GỌI TIẾP", "Counter 5 presses NEXT"),
+             ("6", "pause", {}, "Quầy 6 tạm nghỉ", "Counter 6 pauses"),
+             ("1", "done", {}, "Quầy 1 xong", "Counter 1 done"),
+             ("6", "resume", {}, "Quầy 6 làm việc lại", "Counter 6 resumes")]
+    for counter, action, fields, vi, en in steps:
+        say(f"⌨  {vi}", f"   {en}")
+        r = c.command(counter, action, **fields)
+        if not r["ok"]:
+            say(f"   lỗi: {r['error']['message']}", "")
+        time.sleep(0.4)
+    time.sleep(0.3)
+    for sid, st in sorted(states.items()):
+        if st["issued"]:
+            say(f"📊 {svc[sid].name.vi}: đã phát {st['issued']}, đang chờ {st['waiting']}, "
+                f"đã phục vụ {st['served']}, vắng mặt {st['no_show']}",
+                f"   {svc[sid].name.en}: issued {st['issued']}, waiting {st['waiting']}, "
+                f"served {st['served']}, no-show {st['no_show']}")
+    say("✅ Buổi sáng mô phỏng đã xong. Nhật ký trong demo-out/.",
+        "   The scripted morning is over. Logs in demo-out/.")
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    (OUT / "hub.sqlite3").unlink(missing_ok=True)
+    hall = Hall(OUT)
+    try:
+        hall.start_broker()
+        site = hall.site_file()
+        cfg = config.load(site)
+        say(f"Khởi động hội trường: mosquitto :{hall.port}, hub", f"   Starting the hall: broker :{hall.port}, hub")
+        hall.spawn("hub", [sys.executable, "-m", "kiosk.hub", "--config", str(site)])
+        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        states: dict = {}
+        c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
+                      on_message=on_message(cfg, states)).start()
+        c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
+        morning(c, cfg, states)
+        time.sleep(0.5)
+        c.stop()
+    finally:
+        hall.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
