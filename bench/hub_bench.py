@@ -35,18 +35,23 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
 
 
-def broker_rtt(port: int, n: int) -> list[float]:
-    spy = Spy(port, "bench/echo")
+def round_trips(spy: Spy, topic: str, n: int, gap: float = 0.0) -> list[float]:
+    """Publish to ``topic`` and wait for the spy to receive the next message, n times."""
     out = []
     for _ in range(n):
         before = len(spy.msgs)
         t0 = time.perf_counter()
-        spy.c.publish("bench/echo", b"x", qos=1)
+        spy.c.publish(topic, b"x", qos=1)
         while len(spy.msgs) == before:
             time.sleep(0.00002)
         out.append(time.perf_counter() - t0)
+        time.sleep(gap)
     spy.close()
     return out
+
+
+def broker_rtt(port: int, n: int) -> list[float]:
+    return round_trips(Spy(port, "bench/echo"), "bench/echo", n)
 
 
 def echo_main(port: int) -> None:
@@ -65,16 +70,7 @@ def echo_rtt(port: int, n: int, rate: float = 50) -> list[float]:
     proc.start()
     spy = Spy(port, "bench/pong")
     time.sleep(1.0)
-    out = []
-    for _ in range(n):
-        before = len(spy.msgs)
-        t0 = time.perf_counter()
-        spy.c.publish("bench/ping", b"x", qos=1)
-        while len(spy.msgs) == before:
-            time.sleep(0.00002)
-        out.append(time.perf_counter() - t0)
-        time.sleep(1 / rate)
-    spy.close()
+    out = round_trips(spy, "bench/ping", n, 1 / rate)
     proc.terminate()
     return out
 

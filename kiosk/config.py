@@ -13,7 +13,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .contract import format_label
+from .contract import DOSSIER_FIELDS, format_label
 from .schema import Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
 
 EX_CONFIG = 78      # broker credentials refused: systemd must not restart in a loop
@@ -86,9 +86,25 @@ class Mqtt:
 
 
 @dataclass(frozen=True)
+class DossierPull:
+    url: str
+    interval_s: int
+    timeout_s: int
+    since_param: str
+    items_key: str | None
+    token_file: str | None
+    fields: dict
+
+    def __repr__(self) -> str:
+        return f"DossierPull(url={self.url!r}, interval_s={self.interval_s}, token=***)"
+
+
+@dataclass(frozen=True)
 class Hub:
     database: str
     default_service_minutes: int
+    dossier_database: str | None
+    dossier_pull: DossierPull | None
 
 
 @dataclass(frozen=True)
@@ -183,6 +199,16 @@ SCHEMA = Map({
     "hub": Map({
         "database": Str(min_len=1),
         "default_service_minutes": Int(min=1, max=240, default=5),
+        "dossier_database": Str(min_len=1, optional=True),
+        "dossier_pull": Map({
+            "url": Str(pattern=r"https?://\S+"),
+            "interval_s": Int(min=10, max=86400, default=300),
+            "timeout_s": Int(min=1, max=120, default=15),
+            "since_param": Str(pattern=r"[A-Za-z0-9_.-]{1,64}", default="updated_since"),
+            "items_key": Str(max_len=64, optional=True),
+            "token_file": Str(optional=True),
+            "fields": Dict(Str(choices=DOSSIER_FIELDS), Str(min_len=1, max_len=64), default={}),
+        }, build=DossierPull, optional=True),
     }, build=Hub),
     "priority": Map({"mode": Str(choices=("first", "alternate"), default="first"),
                      "ratio": Int(min=1, max=100, default=3)}, build=Priority),

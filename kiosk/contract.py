@@ -207,3 +207,22 @@ def _is_url_or_scan(flat: str, m: re.Match) -> bool:
     before = flat[m.start() - 1] if m.start() else ""
     after = flat[m.end()] if m.end() < len(flat) else ""
     return not (before.isalnum() or before == "." or after.isalnum())
+
+
+# National public-service portal status catalogue: code -> (Vietnamese, English).
+DOSSIER_STATUSES: dict[int, tuple[str, str]] = {
+    1: ("Mới đăng ký", "Newly registered"),
+    2: ("Được tiếp nhận", "Received"),
+    3: ("Không được tiếp nhận", "Not accepted"),
+    4: ("Đang xử lý", "Being processed"),
+    5: ("Yêu cầu bổ sung giấy tờ", "Additional documents requested"),
+    6: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Payment of fees or taxes requested"),
+    7: ("Công dân yêu cầu rút hồ sơ", "Withdrawn at the citizen's request"),
+    8: ("Dừng xử lý", "Processing stopped"),
+    9: ("Đã xử lý xong", "Processed"),
+    10: ("Đã trả kết quả", "Result returned"),
+}
+DOSSIER_CODE_EXAMPLE = "000.00.53.H48-220921-0099"
+# the columns of a dossier export (CSV header or JSON keys); others are ignored
+DOSSIER_FIELDS = ("code", "procedure", "agency", "received_at", "due_at", "finished_at", "status", "applicant",
+                  "phone", "note")

@@ -133,19 +133,36 @@ def morning(c: HubClient, cfg, states: dict) -> None:
                 f"đã phục vụ {st['served']}, vắng mặt {st['no_show']}",
                 f"   {svc[sid].name.en}: issued {st['issued']}, waiting {st['waiting']}, "
                 f"served {st['served']}, no-show {st['no_show']}")
+    lookup_dossier(c)
     say("✅ Buổi sáng mô phỏng đã xong. Nhật ký trong demo-out/.",
         "   The scripted morning is over. Logs in demo-out/.")
 
 
+def lookup_dossier(c: HubClient) -> None:
+    """A citizen scans the QR of a receipt slip at the kiosk."""
+    scanned = "https://dichvucong.quangngai.gov.vn/tra-cuu?ma=000.00.53.H48-251112-0003"
+    say(f"🔎 Tra cứu hồ sơ (quét mã): {scanned}", "   Dossier lookup (scanned)")
+    r = c.request(c.t.lookup, {"code": scanned, "source": "demo"})
+    if r["ok"]:
+        d = r["dossier"]
+        say(f"   {d['code']} — {d['procedure']} — {d['applicant']}: {d['status_text']['vi']}. {d['note']}",
+            f"   {d['status_text']['en']}; due {d['due_at'][:10]}, {d['timeliness']}")
+    else:
+        say(f"   {r['error']['message']}", "")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    (OUT / "hub.sqlite3").unlink(missing_ok=True)
+    for old in OUT.glob("hub*.sqlite3*"):
+        old.unlink()
     hall = Hall(OUT)
     try:
         hall.start_broker()
         site = hall.site_file()
         cfg = config.load(site)
         say(f"Khởi động hội trường: mosquitto :{hall.port}, hub", f"   Starting the hall: broker :{hall.port}, hub")
+        subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(site), "--import-dossiers",
+                        str(ROOT / "config" / "sample-dossiers.csv")], check=True)
         hall.spawn("hub", [sys.executable, "-m", "kiosk.hub", "--config", str(site)])
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         states: dict = {}

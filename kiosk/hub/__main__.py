@@ -1,12 +1,17 @@
-"""python -m kiosk.hub --config FILE [--check-config]"""
+"""python -m kiosk.hub --config FILE [--check-config | --import-dossiers PATH]"""
 from __future__ import annotations
 
 import logging
 import sys
 
 from ..cli import load_or_exit, on_stop, parser, setup_logging
-from ..config import EX_CONFIG
+from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from . import dossiers
+from .calendar import system_clock
+from .dossier_import import import_file
+from .dossier_pull import DossierPuller
 from .ledger import Ledger
+from .lookup import LookupDesk
 from .server import HubServer
 
 log = logging.getLogger("motcua.hub")
@@ -14,21 +19,52 @@ log = logging.getLogger("motcua.hub")
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m kiosk.hub", "motcua hub: the queue ledger and dossier store, over MQTT", with_id=False)
+    p.add_argument("--import-dossiers", metavar="PATH",
+                   help="import dossiers from a CSV or JSON export (columns: code, procedure, agency, received_at, "
+                        "due_at, finished_at, status, applicant, phone, note); all or nothing; exit 0 or 2")
     args = p.parse_args(argv)
     setup_logging(args.log_level)
     cfg = load_or_exit(args)
     if isinstance(cfg, int):
         return cfg
+    if args.import_dossiers:
+        return import_dossiers(cfg, args.import_dossiers)
+    return serve(cfg)
+
+
+def dossier_database(cfg: SiteConfig) -> str:
+    return cfg.hub.dossier_database or dossiers.database_path(cfg.hub.database)
+
+
+def import_dossiers(cfg: SiteConfig, path: str) -> int:
+    report = import_file(path, dossier_database(cfg), cfg.site.tz, system_clock())
+    if report.problems:
+        for line in report.problems:
+            print(line, file=sys.stderr)
+        print(f"không nhập gì: {len(report.problems)} lỗi / nothing imported: {len(report.problems)} problem(s)",
+              file=sys.stderr)
+        return EX_USAGE_CONFIG
+    print(f"đã nhập {report.count} hồ sơ / imported {report.count} dossiers")
+    return 0
+
+
+def serve(cfg: SiteConfig) -> int:
     ledger = Ledger(cfg)
+    desk = LookupDesk(cfg, dossiers.connect(dossier_database(cfg)))
     try:
-        server = HubServer(cfg, ledger)
+        server = HubServer(cfg, ledger, lookup=desk)
     except OSError as e:   # e.g. the broker password file cannot be read
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
+    puller = DossierPuller(cfg, dossier_database(cfg)) if cfg.hub.dossier_pull else None
+    if puller:
+        puller.start()
     on_stop(lambda: setattr(server, "stopping", True))
     try:
         return server.run()
     finally:
+        if puller:
+            puller.stop()
         ledger.close()
 
 

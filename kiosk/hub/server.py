@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from paho.mqtt.packettypes import PacketTypes
@@ -21,6 +20,7 @@ from ..mqttlink import Link
 from ..sdnotify import Notifier
 from . import requests as rq
 from .ledger import Changes, Ledger, Outcome
+from .lookup import LookupDesk
 
 log = logging.getLogger("motcua.hub")
 MAX_BATCH = 256
@@ -35,8 +35,8 @@ class Inbound:
 
 
 class HubServer:
-    def __init__(self, cfg: SiteConfig, ledger: Ledger, notifier: Notifier | None = None,
-                 extra_handlers: dict[str, Callable[[dict], Outcome]] | None = None):
+    def __init__(self, cfg: SiteConfig, ledger: Ledger, lookup: LookupDesk | None = None,
+                 notifier: Notifier | None = None):
         self.cfg, self.ledger = cfg, ledger
         self.notifier = notifier or Notifier()
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
@@ -48,7 +48,9 @@ class HubServer:
         self.republish = False
         self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
         self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
-                         "ticket/void": self._void, **(extra_handlers or {})}
+                         "ticket/void": self._void}
+        if lookup is not None:
+            self.handlers["dossier/lookup"] = lambda body: Outcome(lookup.lookup(body), Changes())
         self.stopping = False
         self.ready = False
 

@@ -1,0 +1,64 @@
+"""``dossier/lookup`` (SPEC section 7): normalise, rate-limit, find, answer the public view."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from ..config import SiteConfig
+from ..contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, ContractError, normalise_dossier_code
+from . import dossiers as store
+from .calendar import Clock, system_clock
+
+log = logging.getLogger("motcua.hub.lookup")
+LIMIT, WINDOW_S = 10, 60.0
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (a sliding window)."""
+
+    def __init__(self, limit: int = LIMIT, window: float = WINDOW_S, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.events: dict[str, deque] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        q = self.events[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        if len(self.events) > 10_000:         # forget idle sources so memory stays bounded
+            for k in [k for k, v in self.events.items() if not v or v[-1] <= now - self.window]:
+                del self.events[k]
+        return True
+
+
+class LookupDesk:
+    def __init__(self, cfg: SiteConfig, db: sqlite3.Connection, clock: Clock = system_clock,
+                 limiter: RateLimiter | None = None):
+        self.cfg, self.db, self.clock = cfg, db, clock
+        self.limiter = limiter or RateLimiter()
+
+    def lookup(self, body: dict, fallback_source: str = "?") -> dict:
+        source = body.get("source") if isinstance(body.get("source"), str) else fallback_source
+        if not self.limiter.allow(source[:128]):
+            raise ContractError("rate_limited", "tối đa 10 lần trong 1 phút", "at most 10 lookups a minute")
+        raw = body.get("code")
+        code = normalise_dossier_code(raw) if isinstance(raw, str) and len(raw) <= MAX_CODE_INPUT else None
+        if code is None:
+            raise ContractError("invalid_code", f"ví dụ đúng: {DOSSIER_CODE_EXAMPLE}",
+                                f"expected a code like {DOSSIER_CODE_EXAMPLE}")
+        try:
+            found = store.find(self.db, code)
+        except sqlite3.Error:
+            log.exception("không đọc được kho hồ sơ / dossier store unreadable")
+            raise ContractError("unavailable") from None
+        if found is None:
+            raise ContractError("not_found", code, code)
+        tz = self.cfg.site.tz
+        today = self.clock().astimezone(tz).date()
+        return {"ok": True, "dossier": store.public_view(found, today, tz)}

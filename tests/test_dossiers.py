@@ -1,0 +1,222 @@
+"""SPEC section 7: the dossier store, import, pull and lookup."""
+import csv
+import json
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk import config
+from kiosk.hub import dossiers as store
+from kiosk.hub.dossier_import import import_file
+from kiosk.hub.dossier_pull import DossierPuller
+from kiosk.hub.lookup import RateLimiter
+from kiosk.hubclient import HubClient
+from tests.helpers import ROOT, FakeClock, HubProcess, env, site_data, write_site
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SAMPLE = ROOT / "config" / "sample-dossiers.csv"
+
+
+def row(**kw) -> dict:
+    base = {"code": "000.00.53.H48-220921-0099", "procedure": "Cấp giấy chứng nhận quyền sử dụng đất",
+            "agency": "Sở Tài nguyên và Môi trường", "received_at": "2022-09-21T08:15:00+07:00",
+            "due_at": "2022-10-05T17:00:00+07:00", "finished_at": "", "status": 4,
+            "applicant": "Nguyễn Văn An", "phone": "0905123456", "note": ""}
+    return {**base, **kw}
+
+
+def write_csv(path, rows, extra=()):
+    fields = list(rows[0]) + list(extra)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "x") for k in fields})
+    return path
+
+
+@pytest.mark.parametrize("name,masked", [
+    ("Nguyễn Văn An", "Nguyễn V** A*"), ("Trần Thị Bích Ngọc", "Trần T** B*** N***"), ("Lê", "Lê"),
+    ("  Đặng   Quốc Bảo ", "Đặng Q*** B**"), ("", ""),
+    ("Nguye\u0302\u0303n Văn An", "Nguyễn V** A*"),     # decomposed accents count as one letter
+])
+def test_mask_name(name, masked):
+    assert store.mask_name(name) == masked
+
+
+@pytest.mark.parametrize("due,finished,today,expected", [
+    ("2022-10-05T17:00:00+07:00", "2022-10-03T10:00:00+07:00", None, "early"),
+    ("2022-10-05T17:00:00+07:00", "2022-10-05T20:00:00+07:00", None, "on_time"),
+    ("2022-10-05T17:00:00+07:00", "2022-10-06T08:00:00+07:00", None, "late"),
+    ("2022-10-05T17:00:00+07:00", None, date(2022, 10, 5), "in_time"),
+    ("2022-10-05T17:00:00+07:00", None, date(2022, 10, 6), "overdue"),
+    # 23:30 UTC on the 5th is already the 6th in Vietnam: late, by the site's dates
+    ("2022-10-05T17:00:00+07:00", "2022-10-05T23:30:00+00:00", None, "late"),
+    (None, None, date(2022, 10, 6), None),
+])
+def test_timeliness_by_dates_in_the_site_zone(due, finished, today, expected):
+    d = store.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", due, finished, 4, "X", None, "")
+    assert store.timeliness(d, today or date(2030, 1, 1), TZ) == expected
+
+
+def test_public_view_never_shows_the_phone():
+    d = store.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", None, None, 5, "Võ Văn Hùng", "0914000333", "")
+    view = store.public_view(d, date(2025, 1, 1), TZ)
+    assert "0914000333" not in json.dumps(view, ensure_ascii=False)
+    assert view["status_text"] == {"vi": "Yêu cầu bổ sung giấy tờ", "en": "Additional documents requested"}
+
+
+def test_import_good_csv_and_json_with_extra_columns_and_upsert(tmp_path):
+    db = str(tmp_path / "d.sqlite3")
+    rows = [row(), row(code="000.00.53.H48-230105-0007", status="9", finished_at="2023-01-20")]
+    r = import_file(write_csv(tmp_path / "a.csv", rows, extra=["id_number", "address"]), db, TZ, FakeClock()())
+    assert r.problems == [] and r.count == 2
+    (tmp_path / "b.json").write_text(json.dumps([row(status=10, note="Đã trả")], ensure_ascii=False), "utf-8")
+    assert import_file(tmp_path / "b.json", db, TZ, FakeClock()()).problems == []
+    conn = store.connect(db)
+    got = store.find(conn, "000.00.53.H48-220921-0099")
+    assert (got.status, got.note) == (10, "Đã trả"), "upsert by code"
+    assert store.find(conn, "000.00.53.H48-230105-0007").finished_at == "2023-01-20T00:00:00+07:00"
+
+
+def test_import_reports_every_bad_row_and_writes_nothing(tmp_path):
+    db = str(tmp_path / "d.sqlite3")
+    rows = [row(), row(code="000.00.53.H48-220231-0001"), row(status="11"), row(received_at="21/09/2022"),
+            row(procedure="")]
+    r = import_file(write_csv(tmp_path / "bad.csv", rows), db, TZ, FakeClock()())
+    text = "\n".join(r.problems)
+    assert f"{tmp_path / 'bad.csv'}: line 3: code: not a dossier code" in text
+    assert "line 4: status: must be a status code 1-10, got 11" in text
+    assert "line 5: received_at: not an ISO 8601" in text
+    assert "line 6: procedure: required" in text
+    assert "line 2:" not in text
+    assert store.connect(db).execute("SELECT COUNT(*) FROM dossiers").fetchone()[0] == 0
+    (tmp_path / "bad.json").write_text(json.dumps([row(), "oops", row(status=True)]), "utf-8")
+    text = "\n".join(import_file(tmp_path / "bad.json", db, TZ, FakeClock()()).problems)
+    assert "item 2: not a JSON object" in text and "item 3: status" in text
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe garbage", b"{}", b"", b"code\n" + b"x" * 200_000 + b"\n"])
+def test_import_of_garbage_files_is_a_clear_error(tmp_path, content):
+    for suffix in (".csv", ".json"):
+        p = tmp_path / f"g{suffix}"
+        p.write_bytes(content)
+        r = import_file(p, str(tmp_path / "d.sqlite3"), TZ, FakeClock()())
+        assert r.problems and all(line.startswith(str(p)) for line in r.problems)
+
+
+def test_import_command_exit_codes(tmp_path):
+    path = write_site(tmp_path, site_data(tmp_path))
+    ok = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(path), "--import-dossiers", str(SAMPLE)],
+                        capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert ok.returncode == 0 and "imported 10 dossiers" in ok.stdout, ok.stderr
+    bad = write_csv(tmp_path / "bad.csv", [row(status="0")])
+    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(path), "--import-dossiers", str(bad)],
+                       capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert r.returncode == 2 and "line 2: status" in r.stderr and "nothing imported" in r.stderr
+
+
+def test_rate_limiter_is_a_sliding_window():
+    t = [0.0]
+    rl = RateLimiter(limit=10, window=60, clock=lambda: t[0])
+    assert all(rl.allow("k1") for _ in range(10))
+    assert not rl.allow("k1") and rl.allow("k2")
+    t[0] = 59.9
+    assert not rl.allow("k1")
+    t[0] = 60.0
+    assert rl.allow("k1")
+
+
+def test_lookup_through_the_hub(tmp_path, broker):
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    c = HubClient(cfg, "kiosk-k1").start()
+    c.issue("?", timeout=0.2, tries=100)
+    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--import-dossiers",
+                        str(SAMPLE)], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert c.issue("LAND")["ok"], "the hub keeps serving while an import runs"
+
+    def look(code, source="kiosk-k1"):
+        return c.request(c.t.lookup, {"code": code, "source": source})
+
+    d = look("https://dichvucong.gov.vn/tra-cuu?code=000.00.53.h48-250922-0031")["dossier"]
+    assert d["applicant"] == "Trần T** B*** N***" and d["status"] == 9 and d["timeliness"] == "late"
+    assert "0912345678" not in json.dumps(d)
+    assert look("000.00.53.H48-991231-0001")["error"]["code"] == "not_found"
+    for hostile in ("' OR 1=1; DROP TABLE dossiers; --", "x" * 10_000, "\x00\x1b[2J", "", 42):
+        assert look(hostile, source="scan")["error"]["code"] == "invalid_code", hostile
+    e = look("000.00.53.H48-22-0099", source="k2")["error"]
+    assert e["code"] == "invalid_code" and "000.00.53.H48-220921-0099" in e["message"], "shows the right format"
+    results = [look("000.00.53.H48-250915-0012", source="k3")["ok"] for _ in range(10)]
+    assert all(results)
+    assert look("000.00.53.H48-250915-0012", source="k3")["error"]["code"] == "rate_limited"
+    assert look("000.00.53.H48-250915-0012", source="k4")["ok"], "per source"
+    c.stop()
+    hub.stop()
+
+
+class Remote:
+    """The province's one-stop system, played by a local HTTP server with switches."""
+
+    def __init__(self):
+        self.mode, self.items, self.seen = "ok", [], []
+        remote = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                remote.seen.append(self.path)
+                if remote.mode == "down":
+                    return self.send_error(503)
+                if remote.mode == "slow":
+                    time.sleep(2)
+                body = b"<html>garbage" if remote.mode == "garbage" else json.dumps(
+                    {"data": remote.items}, ensure_ascii=False).encode()
+                try:
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except BrokenPipeError:   # the puller gave up waiting, as it should
+                    pass
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api/dossiers"
+
+
+def test_pull_keeps_the_store_current_and_survives_outages(tmp_path):
+    remote = Remote()
+    data = site_data(tmp_path)
+    data["hub"]["dossier_pull"] = {"url": remote.url, "interval_s": 10, "timeout_s": 1, "items_key": "data",
+                                   "fields": {"code": "maHoSo", "status": "trangThai"}}
+    cfg = config.load(write_site(tmp_path, data))
+    clock = FakeClock("2026-11-30 09:00")
+    puller = DossierPuller(cfg, str(tmp_path / "d.sqlite3"), clock=clock)
+    db = store.connect(str(tmp_path / "d.sqlite3"))
+    item = {**row(), "maHoSo": "000.00.53.H48-220921-0099", "trangThai": 4}
+    del item["code"], item["status"]
+    remote.items = [item, {"maHoSo": "bad"}, "not an object"]
+    r = puller.pull_once(db)
+    assert (r.written, r.skipped, r.error) == (1, 2, None)
+    assert store.find(db, "000.00.53.H48-220921-0099").status == 4
+    for mode in ("down", "slow", "garbage"):
+        remote.mode = mode
+        clock.advance(minutes=5)
+        r = puller.pull_once(db)
+        assert r.error and r.written == 0, mode
+    assert store.find(db, "000.00.53.H48-220921-0099").status == 4, "outages lose nothing"
+    remote.mode, item["trangThai"] = "ok", 10
+    assert puller.pull_once(db).written == 1
+    assert store.find(db, "000.00.53.H48-220921-0099").status == 10
+    assert "updated_since=2026-11-30T08%3A55%3A00%2B07%3A00" in remote.seen[-1], \
+        "the cursor is the last written pull, minus an overlap"
+    remote.server.shutdown()
