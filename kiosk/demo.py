@@ -1,9 +1,10 @@
-"""``make demo``: a whole hall on one machine — broker, hub, and a scripted morning.
+"""``make demo``: a whole hall on one machine — broker, hub, keypad bridge with simulated keypads
+on a pseudo-terminal, and a scripted morning.
 
 The demo runs from ``demo-out/``: its own mosquitto on a free port, the example site with the
 database there and ticket windows opened all day (so the demo works at any hour), and a morning
-of tickets, calls, a transfer, a no-show, a recall and a pause, logged in Vietnamese and English
-from the hub's own call events.
+of tickets and key presses (calls, a transfer, a no-show, a recall, a pause, a rating) through the
+real serial protocol, logged in Vietnamese and English from the hub's own call events.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from firmware_bridge.simulator import Bus, KeypadSim
 
 from . import config
 from .hubclient import HubClient
@@ -51,12 +54,25 @@ class Hall:
                 time.sleep(0.05)
         raise SystemExit("mosquitto did not start; see demo-out/broker.log")
 
+    def start_serial_line(self) -> None:
+        """One RS-485-like line for the keypads: a socat pseudo-terminal pair."""
+        self.bridge_side, self.keypad_side = self.out / "ttyBridge", self.out / "ttyKeypads"
+        self.spawn("socat", ["socat", f"pty,raw,echo=0,link={self.bridge_side}",
+                             f"pty,raw,echo=0,link={self.keypad_side}"])
+        for _ in range(100):
+            if self.bridge_side.exists() and self.keypad_side.exists():
+                return
+            time.sleep(0.05)
+        raise SystemExit("socat did not start; see demo-out/socat.log")
+
     def site_file(self) -> Path:
         data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text(encoding="utf-8"))
         data["mqtt"]["port"] = self.port
         data["hub"]["database"] = str(self.out / "hub.sqlite3")
         for s in data["services"]:
             s["hours"] = ["00:00-23:59"]
+        data["bridges"] = [{"id": "b1", "ports": [{"device": str(self.bridge_side), "baudrate": 115200,
+                                                   "keypads": {i: str(i) for i in range(1, 13)}}]}]
         for k in data.get("kiosks", []):
             k["printer"] = {"connection": "directory", "path": str(self.out / "tickets"), "paper_width_mm": 80}
         path = self.out / "site.yaml"
@@ -77,8 +93,8 @@ class Hall:
                 p.kill()
 
 
-def say(vi: str, en: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')}  {vi}\n{'':10}{en}", flush=True)
+def say(vi: str, en: str = "") -> None:
+    print(f"{time.strftime('%H:%M:%S')}  {vi}" + (f"\n{'':10}{en}" if en else ""), flush=True)
 
 
 def on_message(cfg, states: dict):
@@ -97,7 +113,7 @@ def on_message(cfg, states: dict):
     return handle
 
 
-def morning(c: HubClient, cfg, states: dict) -> None:
+def morning(c: HubClient, cfg, states: dict, keypads: dict) -> None:
     """The script: what a clerk and a citizen would do on a busy morning."""
     svc = cfg.by_service
     for service, prio in [("LAND", False), ("LAND", False), ("JUSTICE", False), ("LAND", True),
@@ -108,24 +124,25 @@ def morning(c: HubClient, cfg, states: dict) -> None:
             f"   Ticket {t['label']} — {svc[service].name.en}: {t['waiting_ahead']} ahead, "
             f"~{t['estimated_wait_min']} min")
         time.sleep(0.2)
-    steps = [("1", "next", {}, "Quầy 1 bấm GỌI TIẾP", "Counter 1 presses NEXT"),
-             ("2", "next", {}, "Quầy 2 bấm GỌI TIẾP", "Counter 2 presses NEXT"),
-             ("6", "next", {}, "Quầy 6 bấm GỌI TIẾP", "Counter 6 presses NEXT"),
-             ("1", "recall", {}, "Quầy 1 gọi lại", "Counter 1 recalls"),
-             ("1", "skip", {}, "Quầy 1: công dân vắng mặt, gọi số kế tiếp", "Counter 1: no-show, next"),
-             ("2", "transfer", {"service": "JUSTICE"}, "Quầy 2 chuyển hồ sơ sang Tư pháp",
-              "Counter 2 transfers to Justice"),
-             ("7", "next", {}, "Quầy 7 bấm GỌI TIẾP", "Counter 7 presses NEXT"),
-             ("5", "next", {}, "Quầy 5 bấm GỌI TIẾP", "Counter 5 presses NEXT"),
-             ("6", "pause", {}, "Quầy 6 tạm nghỉ", "Counter 6 pauses"),
-             ("1", "done", {}, "Quầy 1 xong", "Counter 1 done"),
-             ("6", "resume", {}, "Quầy 6 làm việc lại", "Counter 6 resumes")]
-    for counter, action, fields, vi, en in steps:
+    steps = [("1", "NEXT", None, "Quầy 1 bấm GỌI TIẾP", "Counter 1 presses NEXT"),
+             ("2", "NEXT", None, "Quầy 2 bấm GỌI TIẾP", "Counter 2 presses NEXT"),
+             ("6", "NEXT", None, "Quầy 6 bấm GỌI TIẾP", "Counter 6 presses NEXT"),
+             ("1", "RECALL", None, "Quầy 1 gọi lại", "Counter 1 recalls"),
+             ("1", "SKIP", None, "Quầy 1: công dân vắng mặt, gọi số kế tiếp", "Counter 1: no-show, next"),
+             ("2", "TRANSFER", "JUSTICE", "Quầy 2 chuyển hồ sơ sang Tư pháp", "Counter 2 transfers to Justice"),
+             ("7", "NEXT", None, "Quầy 7 bấm GỌI TIẾP", "Counter 7 presses NEXT"),
+             ("5", "NEXT", None, "Quầy 5 bấm GỌI TIẾP", "Counter 5 presses NEXT"),
+             ("6", "PAUSE", None, "Quầy 6 tạm nghỉ", "Counter 6 pauses"),
+             ("1", "DONE", None, "Quầy 1 xong", "Counter 1 done"),
+             ("1", "DONE", None, "Quầy 1 bấm XONG lần nữa (nhầm)", "Counter 1 presses DONE again (by mistake)"),
+             ("6", "RESUME", None, "Quầy 6 làm việc lại", "Counter 6 resumes")]
+    for counter, key, arg, vi, en in steps:
         say(f"⌨  {vi}", f"   {en}")
-        r = c.command(counter, action, **fields)
-        if not r["ok"]:
-            say(f"   lỗi: {r['error']['message']}", "")
-        time.sleep(0.4)
+        keypads[counter].press(key, arg)
+        time.sleep(0.5)
+        say(f"   [LED quầy {counter}] {keypads[counter].display}")
+    keypads["7"].rate(3)
+    say("⭐ Công dân ở quầy 7 đánh giá: Rất hài lòng", "   The citizen at counter 7 rates: very satisfied")
     time.sleep(0.3)
     for sid, st in sorted(states.items()):
         if st["issued"]:
@@ -148,7 +165,7 @@ def lookup_dossier(c: HubClient) -> None:
         say(f"   {d['code']} — {d['procedure']} — {d['applicant']}: {d['status_text']['vi']}. {d['note']}",
             f"   {d['status_text']['en']}; due {d['due_at'][:10]}, {d['timeliness']}")
     else:
-        say(f"   {r['error']['message']}", "")
+        say(f"   {r['error']['message']}")
 
 
 def main() -> int:
@@ -158,18 +175,27 @@ def main() -> int:
     hall = Hall(OUT)
     try:
         hall.start_broker()
+        hall.start_serial_line()
         site = hall.site_file()
         cfg = config.load(site)
         say(f"Khởi động hội trường: mosquitto :{hall.port}, hub", f"   Starting the hall: broker :{hall.port}, hub")
         subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(site), "--import-dossiers",
                         str(ROOT / "config" / "sample-dossiers.csv")], check=True)
         hall.spawn("hub", [sys.executable, "-m", "kiosk.hub", "--config", str(site)])
+        hall.spawn("bridge", [sys.executable, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         states: dict = {}
         c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
                       on_message=on_message(cfg, states)).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
-        morning(c, cfg, states)
+        bus, keypads = Bus(str(hall.keypad_side)), {}
+        for addr, counter in cfg.bridges[0]["ports"][0]["keypads"].items():
+            keypads[counter] = KeypadSim(bus, addr)
+            keypads[counter].hello()
+        say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
+            f"   {len(keypads)} simulated keypads on a pseudo-terminal")
+        morning(c, cfg, states, keypads)
+        bus.close()
         time.sleep(0.5)
         c.stop()
     finally:

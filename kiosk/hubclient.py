@@ -10,6 +10,7 @@ import itertools
 import json
 import threading
 import uuid
+from collections.abc import Callable
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -31,7 +32,7 @@ class HubClient:
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
                  on_message=None, on_connect=None):
         self._other = on_message
-        self._slots: dict[bytes, dict] = {}
+        self._slots: dict[bytes, Callable[[dict], None]] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self.link = Link(cfg, component, on_message=self._message, on_connect=on_connect,
@@ -50,25 +51,42 @@ class HubClient:
     def stop(self) -> None:
         self.link.stop()
 
-    def request(self, topic: str, body: dict, timeout: float = 5.0, tries: int = 3) -> dict:
-        """Send and wait for the reply; resend the very same body up to ``tries`` times."""
-        corr = f"{uuid.uuid4().hex[:16]}-{next(self._seq)}".encode()
-        slot = {"ev": threading.Event(), "reply": None}
+    def submit(self, topic: str, body: dict, on_reply: Callable[[dict], None], corr: bytes | None = None) -> bytes:
+        """Publish a request without waiting; ``on_reply`` runs in the network thread when the reply
+        comes. Sending again with the same ``corr`` (and body) is a retry of the same request."""
+        corr = corr or f"{uuid.uuid4().hex[:16]}-{next(self._seq)}".encode()
         with self._lock:
-            self._slots[corr] = slot
+            self._slots[corr] = on_reply
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = f"{self.reply_topic}/r"
         props.CorrelationData = corr
         props.MessageExpiryInterval = REQUEST_EXPIRY_S
+        self.link.publish(topic, body, properties=props)
+        return corr
+
+    def forget(self, corr: bytes) -> None:
+        with self._lock:
+            self._slots.pop(corr, None)
+
+    def request(self, topic: str, body: dict, timeout: float = 5.0, tries: int = 3) -> dict:
+        """Send and wait for the reply; resend the very same body up to ``tries`` times."""
+        got: dict = {}
+        ev = threading.Event()
+
+        def on_reply(reply: dict) -> None:
+            got.setdefault("reply", reply)
+            ev.set()
+
+        corr = None
         try:
             for _ in range(max(1, tries)):
-                self.link.publish(topic, body, properties=props)
-                if slot["ev"].wait(timeout):
-                    return slot["reply"]
+                corr = self.submit(topic, body, on_reply, corr)
+                if ev.wait(timeout):
+                    return got["reply"]
             raise HubUnavailable(f"no reply on {topic} after {tries} tries of {timeout}s")
         finally:
-            with self._lock:
-                self._slots.pop(corr, None)
+            if corr is not None:
+                self.forget(corr)
 
     # --- convenience for the requests of SPEC section 4 ----------------------------------
     def issue(self, service: str, *, priority: bool = False, confirm: bool = False, source: str = "",
@@ -86,13 +104,14 @@ class HubClient:
         if msg.topic.startswith(self.reply_topic + "/"):
             corr = getattr(msg.properties, "CorrelationData", None)
             with self._lock:
-                slot = self._slots.get(bytes(corr)) if corr is not None else None
-            if slot is not None and not slot["ev"].is_set():
+                on_reply = self._slots.pop(bytes(corr), None) if corr is not None else None
+            if on_reply is not None:
                 try:
-                    slot["reply"] = json.loads(msg.payload)
+                    reply = json.loads(msg.payload)
                 except ValueError:
-                    slot["reply"] = {"ok": False, "error": {"code": "bad_reply", "message": "not JSON"}}
-                slot["ev"].set()
+                    reply = {"ok": False, "error": {"code": "unavailable", "message": "reply is not JSON"}}
+                on_reply(reply if isinstance(reply, dict) else {"ok": False, "error": {
+                    "code": "unavailable", "message": "reply is not an object"}})
             return
         if self._other is not None:
             self._other(msg)

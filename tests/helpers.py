@@ -58,6 +58,10 @@ class Broker:
             self.proc.kill()
             self.proc.wait(5)
 
+    def start_on_same_port(self) -> Broker:
+        """After stop(): the same broker back (its port may linger a moment in TIME_WAIT)."""
+        return self.start()
+
 
 def _listening(port: int) -> bool:
     try:
@@ -145,7 +149,7 @@ class Spy:
         import threading
 
         import paho.mqtt.client as paho
-        self.msgs, self.lock = [], threading.Lock()
+        self.msgs, self.arrivals, self.lock = [], [], threading.Lock()
         self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"spy-{uuid.uuid4().hex[:8]}",
                              protocol=protocol or paho.MQTTv5)
         subscribed = threading.Event()
@@ -160,6 +164,18 @@ class Spy:
     def _add(self, m):
         with self.lock:
             self.msgs.append((m.topic, bytes(m.payload), bool(m.retain), m.properties))
+            self.arrivals.append(time.perf_counter())
+
+    def arrival(self, topic: str, nth: int, timeout: float = 5.0) -> float:
+        """perf_counter() when the nth (0-based) message on topic arrived, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                times = [a for (t, *_), a in zip(self.msgs, self.arrivals, strict=True) if t == topic]
+            if len(times) > nth:
+                return times[nth]
+            time.sleep(0.002)
+        raise AssertionError(f"no message #{nth} on {topic} within {timeout}s")
 
     def on(self, topic: str) -> list[dict | str]:
         import json
@@ -179,3 +195,37 @@ class Spy:
     def close(self):
         self.c.loop_stop()
         self.c.disconnect()
+
+
+class PtyPair:
+    """socat's two linked pseudo-terminals: the bridge opens ``a``, the keypad ``b``."""
+
+    def __init__(self, workdir: Path, name: str = "tty"):
+        self.a, self.b = Path(workdir) / f"{name}A", Path(workdir) / f"{name}B"
+        self.proc = None
+
+    def start(self) -> PtyPair:
+        self.proc = subprocess.Popen(["socat", f"pty,raw,echo=0,link={self.a}", f"pty,raw,echo=0,link={self.b}"],
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.a.exists() and self.b.exists(), 5, "socat's pty pair")
+        time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+class BridgeProcess(HubProcess):
+    """``python -m firmware_bridge`` as a real process."""
+
+    def __init__(self, config: Path, log: Path, ident: str = "b1"):
+        super().__init__(config, log)
+        self.ident = ident
+
+    def start(self) -> BridgeProcess:
+        self.proc = subprocess.Popen([sys.executable, "-m", "firmware_bridge", "--config", str(self.config),
+                                      "--id", self.ident], stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                     env=env(), cwd=ROOT)
+        return self

@@ -1,0 +1,68 @@
+"""python -m firmware_bridge --config FILE --id BRIDGE [--check-config]"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from kiosk.cli import load_or_exit, on_stop, parser, setup_logging
+from kiosk.config import EX_CONFIG
+from kiosk.hubclient import HubClient
+from kiosk.sdnotify import Notifier
+
+from .bridge import Bridge
+from .port import SerialLine
+
+log = logging.getLogger("motcua.bridge")
+STATS_EVERY_S = 60.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser("python -m firmware_bridge", "motcua keypad bridge: serial keypads <-> MQTT", with_id=True) \
+        .parse_args(argv)
+    setup_logging(args.log_level)
+    cfg = load_or_exit(args, "bridges")
+    if isinstance(cfg, int):
+        return cfg
+    entry = next(b for b in cfg.bridges if b["id"] == args.id)
+    component = f"bridge-{args.id}"
+    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    try:
+        client = HubClient(cfg, component, subscriptions=(f"{root}/counter/+/state",),
+                           on_message=lambda msg: bridge.mqtt_message(msg))   # bridge is made below
+    except OSError as e:
+        log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
+        return EX_CONFIG
+    lines: dict[str, SerialLine] = {}
+    bridge = Bridge(entry, component, client, lambda dev, data: lines[dev].write(data))
+    for p in entry["ports"]:
+        lines[p["device"]] = SerialLine(p["device"], p["baudrate"], bridge.line_arrived)
+    stop = {"now": False}
+    on_stop(lambda: stop.update(now=True))
+    notifier = Notifier()
+    client.start(wait=None)
+    for line in lines.values():
+        line.start()
+    notifier.ready("bridge running")
+    last_stats, reported = time.monotonic(), None
+    try:
+        while not stop["now"]:
+            if client.link.fatal_event.is_set():
+                log.error("%s", client.link.fatal)
+                return EX_CONFIG
+            bridge.step()
+            notifier.watchdog()
+            if time.monotonic() - last_stats >= STATS_EVERY_S and dict(bridge.stats) != reported:
+                reported, last_stats = dict(bridge.stats), time.monotonic()
+                log.info("thống kê khung bị bỏ / dropped-frame counts: %s", reported)
+    finally:
+        notifier.stopping()
+        bridge.all_offline()
+        for line in lines.values():
+            line.stop()
+        client.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
