@@ -6,7 +6,7 @@ VENV        ?= .venv
 PY          := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng fonts-dejavu-core python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
-CONFORMANCE ?= config or hub or dossier or bridge
+CONFORMANCE ?= config or hub or dossier or bridge or printing
 SHARED      ?= ../shared
 
 .PHONY: setup apt venv demo test lint bench clean
@@ -49,6 +49,7 @@ bench: setup
 	$(PY) bench/hub_bench.py
 	$(PY) bench/dossier_bench.py
 	$(PY) bench/bridge_bench.py
+	$(PY) bench/printing_bench.py
 
 clean:
 	rm -rf $(VENV) demo-out *.egg-info

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contract import DOSSIER_FIELDS, format_label
-from .schema import Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
+from .schema import Bool, Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
 
 EX_CONFIG = 78      # broker credentials refused: systemd must not restart in a loop
 EX_USAGE_CONFIG = 2  # the config file is wrong
@@ -162,6 +162,14 @@ def _tz_check(name: str) -> str | None:
     return None
 
 
+def _qr_check(template: str) -> str | None:
+    try:
+        template.format(site="s", label="A001", ticket_id="x", service="S", yyyymmdd="20260101")
+    except (KeyError, IndexError, ValueError) as e:
+        return f"bad template ({e}); placeholders: {{site}} {{label}} {{ticket_id}} {{service}} {{yyyymmdd}}"
+    return None
+
+
 def _window_check(text: str) -> str | None:
     w = Window.parse(text)
     return None if w.start < w.end else "a window must end after it starts"
@@ -176,6 +184,8 @@ PRINTER = Map({
     "device": Str(optional=True), "baudrate": Int(min=1200, max=4_000_000, default=19200),
     "path": Str(optional=True), "profile": Str(optional=True),
     "paper_width_mm": Int(min=58, max=80, default=80, check=lambda v: None if v in (58, 80) else "58 or 80"),
+    "timeout_s": Int(min=1, max=60, default=5),
+    "status_query": Bool(default=True),
 })
 
 SCHEMA = Map({
@@ -226,7 +236,9 @@ SCHEMA = Map({
         "name": NAMES,
         "services": List(Str(pattern=ID_SERVICE), min_len=1),
     }), min_len=1, max_len=500),
-    "kiosks": List(Map({"id": Str(pattern=ID_COUNTER), "printer": PRINTER}), optional=True),
+    "kiosks": List(Map({"id": Str(pattern=ID_COUNTER), "printer": PRINTER,
+                        "ticket_qr": Str(min_len=1, max_len=200, default="motcua:{site}:{label}:{yyyymmdd}",
+                                         check=_qr_check)}), optional=True),
     "displays": List(Map({"id": Str(pattern=ID_COUNTER), "counters": List(Str(pattern=ID_COUNTER))}),
                      optional=True),
     "bridges": List(Map({"id": Str(pattern=ID_COUNTER), "ports": List(Map({

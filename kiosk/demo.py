@@ -22,6 +22,8 @@ from firmware_bridge.simulator import Bus, KeypadSim
 
 from . import config
 from .hubclient import HubClient
+from .printing.flow import TicketDesk, publish_printer_state
+from .printing.printer import TicketPrinter
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-out"
@@ -73,8 +75,10 @@ class Hall:
             s["hours"] = ["00:00-23:59"]
         data["bridges"] = [{"id": "b1", "ports": [{"device": str(self.bridge_side), "baudrate": 115200,
                                                    "keypads": {i: str(i) for i in range(1, 13)}}]}]
+        self.printer_port = free_port()
         for k in data.get("kiosks", []):
-            k["printer"] = {"connection": "directory", "path": str(self.out / "tickets"), "paper_width_mm": 80}
+            k["printer"] = {"connection": "network", "host": "127.0.0.1", "port": self.printer_port,
+                            "paper_width_mm": 80}
         path = self.out / "site.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
@@ -113,12 +117,16 @@ def on_message(cfg, states: dict):
     return handle
 
 
-def morning(c: HubClient, cfg, states: dict, keypads: dict) -> None:
+def morning(c: HubClient, cfg, states: dict, keypads: dict, desk: TicketDesk) -> None:
     """The script: what a clerk and a citizen would do on a busy morning."""
     svc = cfg.by_service
     for service, prio in [("LAND", False), ("LAND", False), ("JUSTICE", False), ("LAND", True),
                           ("BUSINESS", False), ("TAX", False), ("LAND", False), ("JUSTICE", False)]:
-        t = c.issue(service, priority=prio, source="demo")["ticket"]
+        taken = desk.take(service, priority=prio)
+        if not taken.ok:
+            say(f"   {taken.vi}", f"   {taken.en}")
+            continue
+        t = taken.ticket
         say(f"🎫 Số {t['label']} — {svc[service].name.vi}{' — ƯU TIÊN' if prio else ''}: "
             f"{t['waiting_ahead']} người chờ trước, khoảng {t['estimated_wait_min']} phút",
             f"   Ticket {t['label']} — {svc[service].name.en}: {t['waiting_ahead']} ahead, "
@@ -151,6 +159,7 @@ def morning(c: HubClient, cfg, states: dict, keypads: dict) -> None:
                 f"   {svc[sid].name.en}: issued {st['issued']}, waiting {st['waiting']}, "
                 f"served {st['served']}, no-show {st['no_show']}")
     lookup_dossier(c)
+    say(f"🖨  Các phiếu đã in / printed tickets: {OUT / 'printer'}")
     say("✅ Buổi sáng mô phỏng đã xong. Nhật ký trong demo-out/.",
         "   The scripted morning is over. Logs in demo-out/.")
 
@@ -170,7 +179,7 @@ def lookup_dossier(c: HubClient) -> None:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    for old in OUT.glob("hub*.sqlite3*"):
+    for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("printer/*.png")]:
         old.unlink()
     hall = Hall(OUT)
     try:
@@ -183,18 +192,24 @@ def main() -> int:
                         str(ROOT / "config" / "sample-dossiers.csv")], check=True)
         hall.spawn("hub", [sys.executable, "-m", "kiosk.hub", "--config", str(site)])
         hall.spawn("bridge", [sys.executable, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
+        hall.spawn("printer", [sys.executable, "-m", "kiosk.printing.emulator", "--port", str(hall.printer_port),
+                               "--out", str(OUT / "printer")])
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         states: dict = {}
         c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
                       on_message=on_message(cfg, states)).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
+        kiosk = cfg.kiosks[0]
+        desk = TicketDesk(cfg, kiosk, c, TicketPrinter(kiosk["printer"]), publish_printer_state(c, kiosk["id"]))
+        time.sleep(0.5)
+        say(f"🖨  Máy in của kiosk: {desk.check_printer().detail}", "   The kiosk's printer (an emulator)")
         bus, keypads = Bus(str(hall.keypad_side)), {}
         for addr, counter in cfg.bridges[0]["ports"][0]["keypads"].items():
             keypads[counter] = KeypadSim(bus, addr)
             keypads[counter].hello()
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
             f"   {len(keypads)} simulated keypads on a pseudo-terminal")
-        morning(c, cfg, states, keypads)
+        morning(c, cfg, states, keypads, desk)
         bus.close()
         time.sleep(0.5)
         c.stop()
