@@ -14,10 +14,9 @@ from PIL import Image, ImageChops
 
 from kiosk import config
 from kiosk.hubclient import HubClient
-from kiosk.printing.devices import DirectoryPrinter
 from kiosk.printing.emulator import PrinterEmulator, rasters, stack
-from kiosk.printing.fonts import font, font_path
 from kiosk.printing.flow import TicketDesk, publish_printer_state, ticket_content
+from kiosk.printing.fonts import font, font_path
 from kiosk.printing.printer import TicketPrinter
 from kiosk.printing.ticket import WIDTH_DOTS, TicketContent, render, texts, wrap
 from tests.helpers import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
