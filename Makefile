@@ -4,9 +4,10 @@
 
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
-APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng fonts-dejavu-core python3-venv python3-pip
+APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dejavu-core tesseract-ocr \
+                tesseract-ocr-vie python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
-CONFORMANCE ?= config or hub or dossier or bridge or printing
+CONFORMANCE ?= config or hub or dossier or bridge or printing or display
 SHARED      ?= ../shared
 
 .PHONY: setup apt venv demo test lint bench clean
@@ -15,7 +16,7 @@ setup: apt venv
 
 apt:
 	@missing=""; \
-	for b in mosquitto mosquitto_pub socat espeak-ng; do \
+	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing=1; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing=1; \
 	python3 -m venv --help >/dev/null 2>&1 || missing=1; \
@@ -33,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check kiosk tests bench
+	$(PY) -m ruff check kiosk firmware_bridge display_board tests bench
 
 test: setup lint
 	$(PY) -m pytest

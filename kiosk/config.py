@@ -13,7 +13,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .contract import DOSSIER_FIELDS, format_label
+from .contract import DOSSIER_FIELDS, VOICE_PHRASE, format_label
 from .schema import Bool, Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
 
 EX_CONFIG = 78      # broker credentials refused: systemd must not restart in a loop
@@ -162,6 +162,14 @@ def _tz_check(name: str) -> str | None:
     return None
 
 
+def _phrase_check(template: str) -> str | None:
+    try:
+        template.format(ticket="a, một", counter="năm")
+    except (KeyError, IndexError, ValueError) as e:
+        return f"bad phrase ({e}); placeholders: {{ticket}} {{counter}}"
+    return None
+
+
 def _qr_check(template: str) -> str | None:
     try:
         template.format(site="s", label="A001", ticket_id="x", service="S", yyyymmdd="20260101")
@@ -239,8 +247,24 @@ SCHEMA = Map({
     "kiosks": List(Map({"id": Str(pattern=ID_COUNTER), "printer": PRINTER,
                         "ticket_qr": Str(min_len=1, max_len=200, default="motcua:{site}:{label}:{yyyymmdd}",
                                          check=_qr_check)}), optional=True),
-    "displays": List(Map({"id": Str(pattern=ID_COUNTER), "counters": List(Str(pattern=ID_COUNTER))}),
-                     optional=True),
+    "displays": List(Map({
+        "id": Str(pattern=ID_COUNTER),
+        "counters": List(Str(pattern=ID_COUNTER), max_len=60),
+        "notice": Str(max_len=500, default=""),
+        "last_calls": Int(min=0, max=12, default=6),
+        "spoken_counters": Dict(Str(pattern=ID_COUNTER), Str(min_len=1, max_len=60), default={}),
+        "voice": Map({
+            "enabled": Bool(default=True),
+            "phrase": Str(min_len=1, max_len=200, default=VOICE_PHRASE, check=_phrase_check),
+            "label_mode": Str(choices=("digits", "number"), default="digits"),
+            "repeat": Int(min=1, max=3, default=2),
+            "voice": Str(pattern=r"[a-z0-9-]{1,40}", default="vi"),
+            "speed": Int(min=80, max=300, default=135),
+            "chime": Bool(default=True),
+            "device": Str(max_len=100, optional=True),
+            "save_dir": Str(max_len=300, optional=True),
+        }, optional=True),
+    }), optional=True),
     "bridges": List(Map({"id": Str(pattern=ID_COUNTER), "ports": List(Map({
         "device": Str(min_len=1), "baudrate": Int(min=1200, max=4_000_000, default=115200),
         "keypads": Dict(Int(min=1, max=247), Str(pattern=ID_COUNTER)),

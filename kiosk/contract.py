@@ -14,6 +14,7 @@ MAX_PAYLOAD_BYTES = 1_000_000          # anything larger is answered with bad_re
 REQUEST_EXPIRY_S = 10                  # what clients put in Message Expiry Interval
 PENDING_TIMEOUT_S = 60                 # a pending ticket not settled by then starts waiting
 ONLINE, OFFLINE = "online", "offline"
+VOICE_PHRASE = "Xin mời công dân có số thứ tự {ticket} đến quầy số {counter}"   # SPEC section 8
 
 TicketStatus = Literal["pending", "waiting", "serving", "done", "no_show", "void", "expired"]
 CounterStatus = Literal["idle", "serving", "paused"]

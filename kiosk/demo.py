@@ -1,5 +1,5 @@
 """``make demo``: a whole hall on one machine — broker, hub, keypad bridge with simulated keypads
-on a pseudo-terminal, and a scripted morning.
+on a pseudo-terminal, a printer emulator, a wall screen with its voice, and a scripted morning.
 
 The demo runs from ``demo-out/``: its own mosquitto on a free port, the example site with the
 database there and ticket windows opened all day (so the demo works at any hour), and a morning
@@ -9,6 +9,7 @@ real serial protocol, logged in Vietnamese and English from the hub's own call e
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -75,6 +76,10 @@ class Hall:
             s["hours"] = ["00:00-23:59"]
         data["bridges"] = [{"id": "b1", "ports": [{"device": str(self.bridge_side), "baudrate": 115200,
                                                    "keypads": {i: str(i) for i in range(1, 13)}}]}]
+        for d in data.get("displays", []):
+            d["voice"] = {**(d.get("voice") or {}), "save_dir": str(self.out / "voice")}
+            d.setdefault("notice", "Trung tâm làm việc sáng 7:00–11:30, chiều 13:30–17:00. "
+                                   "Vui lòng giữ trật tự và chờ đến lượt. — Open 7:00–11:30 and 13:30–17:00.")
         self.printer_port = free_port()
         for k in data.get("kiosks", []):
             k["printer"] = {"connection": "network", "host": "127.0.0.1", "port": self.printer_port,
@@ -83,8 +88,9 @@ class Hall:
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
 
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
-        p = subprocess.Popen(argv, stdout=open(self.out / f"{name}.log", "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+    def spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
+        p = subprocess.Popen(argv, stdout=open(self.out / f"{name}.log", "ab"), stderr=subprocess.STDOUT, cwd=ROOT,
+                             env=env)
         self.procs.append(p)
         return p
 
@@ -95,6 +101,14 @@ class Hall:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def board_env() -> dict:
+    """A window where there is a screen; real frames drawn offscreen where there is none."""
+    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_FILELOG": "1", "KIVY_HOME": str(OUT / "kivy")}
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        env.update(SDL_VIDEODRIVER="offscreen", SDL_AUDIODRIVER="dummy")
+    return env
 
 
 def say(vi: str, en: str = "") -> None:
@@ -179,7 +193,7 @@ def lookup_dossier(c: HubClient) -> None:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("printer/*.png")]:
+    for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("printer/*.png"), *OUT.glob("voice/*.wav")]:
         old.unlink()
     hall = Hall(OUT)
     try:
@@ -194,6 +208,8 @@ def main() -> int:
         hall.spawn("bridge", [sys.executable, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
         hall.spawn("printer", [sys.executable, "-m", "kiosk.printing.emulator", "--port", str(hall.printer_port),
                                "--out", str(OUT / "printer")])
+        hall.spawn("display", [sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall"],
+                   env=board_env())
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         states: dict = {}
         c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
@@ -210,6 +226,12 @@ def main() -> int:
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
             f"   {len(keypads)} simulated keypads on a pseudo-terminal")
         morning(c, cfg, states, keypads, desk)
+        time.sleep(1.0)
+        subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",
+                        "--screenshot", str(OUT / "board.png")], env=board_env(), cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        say(f"🖥  Bảng gọi số / the wall screen: {OUT / 'board.png'}; "
+            f"giọng đọc / voice calls: {OUT / 'voice'}", "")
         bus.close()
         time.sleep(0.5)
         c.stop()

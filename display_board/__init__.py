@@ -1,0 +1,1 @@
+"""display_board: the "now serving" wall screen with Vietnamese voice calls (SPEC section 8)."""

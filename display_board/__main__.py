@@ -1,0 +1,128 @@
+"""python -m display_board --config FILE --id BOARD [--check-config | --screenshot PNG |
+--announce-test TICKET COUNTER --wav PATH]"""
+from __future__ import annotations
+
+import os
+import sys
+
+# Our options are ours: Kivy must not parse sys.argv, nor log to files, in any process of ours.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+
+import logging  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from kiosk.cli import load_or_exit, on_stop, parser, setup_logging  # noqa: E402
+from kiosk.config import EX_CONFIG, SiteConfig  # noqa: E402
+from kiosk.mqttlink import Link  # noqa: E402
+from kiosk.sdnotify import Notifier  # noqa: E402
+
+from .model import BoardModel  # noqa: E402
+from .voice import Announcer, VoiceConfig, announcement  # noqa: E402
+
+log = logging.getLogger("motcua.display")
+SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
+
+
+def voice_config(entry: dict) -> VoiceConfig:
+    v = {k: val for k, val in (entry.get("voice") or {}).items() if val is not None}
+    return VoiceConfig(**v, spoken_counters=tuple((entry.get("spoken_counters") or {}).items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("python -m display_board", "motcua wall screen: now serving, with voice calls", with_id=True)
+    p.add_argument("--screenshot", metavar="PNG", help="draw the first screen, save it as PNG, exit")
+    p.add_argument("--announce-test", nargs=2, metavar=("TICKET", "COUNTER"),
+                   help="print the phrase as spoken and write the announcement (chime included) to --wav")
+    p.add_argument("--wav", metavar="PATH", help="with --announce-test: where to write the WAV")
+    p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920)")
+    args = p.parse_args(argv)
+    setup_logging(args.log_level)
+    cfg = load_or_exit(args, "displays")
+    if isinstance(cfg, int):
+        return cfg
+    entry = next(d for d in cfg.displays if d["id"] == args.id)
+    if args.announce_test:
+        return announce_test(entry, *args.announce_test, args.wav)
+    return run(cfg, entry, args)
+
+
+def announce_test(entry: dict, ticket: str, counter: str, wav: str | None) -> int:
+    """For technicians: checks the phrase and the speakers' file without the screen."""
+    try:
+        text, data = announcement(ticket, counter, voice_config(entry))
+    except (RuntimeError, ValueError) as e:
+        print(f"không tạo được thông báo / cannot make the announcement: {e}", file=sys.stderr)
+        return 1
+    print(text)
+    if wav:
+        Path(wav).write_bytes(data)
+        print(f"đã ghi / written: {wav}")
+    return 0
+
+
+def run(cfg: SiteConfig, entry: dict, args) -> int:
+    from kivy.config import Config
+    portrait = args.portrait
+    Config.set("graphics", "width", "1080" if portrait else "1920")
+    Config.set("graphics", "height", "1920" if portrait else "1080")
+    if not args.screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        Config.set("graphics", "fullscreen", "auto")
+    from .app import BoardApp
+
+    model = BoardModel(cfg, entry)
+    announcer = Announcer(voice_config(entry)) if not args.screenshot else None
+    # a screenshot beside a running board must not share its MQTT identity (the broker would drop
+    # one for the other) nor its status (it would mark the real board offline when it exits)
+    component = f"display-{args.id}" + ("-screenshot" if args.screenshot else "")
+
+    def on_message(msg) -> None:
+        call = model.on_message(msg.topic, bytes(msg.payload))
+        if call:
+            app.changed()
+            if announcer is not None:
+                announcer.announce(*call)
+
+    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    try:
+        link = Link(cfg, component, on_message=on_message, on_connect=lambda: model.set_link(True),
+                    subscriptions=(f"{root}/counter/+/state", f"{root}/service/+/state", f"{root}/call",
+                                   f"{root}/status/hub"))
+    except OSError as e:
+        log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
+        return EX_CONFIG
+    link.client.on_disconnect = lambda *a, **k: (model.set_link(False), link.connected.clear())
+    app = BoardApp(model, cfg.site.name, entry.get("notice", ""), cfg.site.tz)
+    notifier = Notifier()
+    from kivy.clock import Clock
+
+    def heartbeat(dt: float) -> None:
+        if link.fatal_event.is_set():
+            app.exit_code = EX_CONFIG
+            app.stop()
+        notifier.watchdog()
+
+    def screenshot(dt: float) -> None:
+        from kivy.core.window import Window
+        made = Window.screenshot(name=str(Path(args.screenshot).with_suffix("")) + "-.png")
+        os.replace(made, args.screenshot)
+        app.stop()
+
+    app.exit_code = 0
+    Clock.schedule_interval(heartbeat, 1.0)
+    if args.screenshot:
+        Clock.schedule_once(screenshot, SCREENSHOT_AFTER_S)
+    else:
+        Clock.schedule_once(lambda dt: notifier.ready("board showing"), 0)
+    on_stop(app.stop)
+    link.start()
+    try:
+        app.run()
+    finally:
+        notifier.stopping()
+        link.stop()
+    return app.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

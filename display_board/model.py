@@ -1,0 +1,104 @@
+"""What a wall screen shows, from the hub's retained state and call events only (SPEC section 8).
+
+Plain Python, fed by the MQTT thread and read by the screen's timer, so it tests without a window.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.config import SiteConfig
+
+BLINK_S = 8.0           # the newest call blinks this long, then stays highlighted
+
+
+@dataclass
+class Tile:
+    counter: str
+    name_vi: str
+    name_en: str
+    ticket: str | None = None
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tiles: tuple[Tile, ...]
+    newest: str | None          # the counter of the newest call
+    blink_on: bool              # for the newest tile: highlighted now (it blinks for BLINK_S)
+    last_calls: tuple[tuple[str, str], ...]   # (ticket, counter name), newest first
+    waiting: tuple[tuple[str, str, int], ...]  # (service vi, service en, waiting)
+    connected: bool
+
+
+class BoardModel:
+    def __init__(self, cfg: SiteConfig, entry: dict, clock: Callable[[], float] = time.monotonic):
+        self.cfg, self.clock = cfg, clock
+        self.lock = threading.Lock()
+        self.tiles = {cid: Tile(cid, cfg.by_counter[cid].name.vi, cfg.by_counter[cid].name.en)
+                      for cid in entry["counters"]}
+        self.services = [s for s in cfg.services if any(s.id in cfg.by_counter[c].services for c in self.tiles)]
+        self.waiting = {s.id: 0 for s in self.services}
+        self.calls: deque = deque(maxlen=max(1, entry.get("last_calls", 6)))
+        self.newest: str | None = None
+        self.newest_at = 0.0
+        self.link_up = False
+        self.hub_online = True
+        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}/"
+        self.root = root
+
+    def on_message(self, topic: str, payload: bytes) -> tuple[str, str] | None:
+        """Take one message; return (ticket, counter) when it is a call to announce on this board."""
+        if not topic.startswith(self.root):
+            return None
+        parts = topic[len(self.root):].split("/")
+        if parts == ["status", "hub"]:
+            with self.lock:
+                self.hub_online = payload.strip() in (b"online", b'"online"')
+            return None
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        with self.lock:
+            if parts == ["call"]:
+                return self._call(data)
+            if len(parts) == 3 and parts[0] == "counter" and parts[2] == "state" and parts[1] in self.tiles:
+                tile = self.tiles[parts[1]]
+                tile.ticket = data.get("ticket") if data.get("status") == "serving" else None
+                tile.paused = data.get("status") == "paused"
+            elif len(parts) == 3 and parts[0] == "service" and parts[2] == "state" and parts[1] in self.waiting:
+                if isinstance(data.get("waiting"), int):
+                    self.waiting[parts[1]] = data["waiting"]
+        return None
+
+    def _call(self, e: dict) -> tuple[str, str] | None:
+        counter, ticket = e.get("counter"), e.get("ticket")
+        if counter not in self.tiles or not isinstance(ticket, str):
+            return None                     # another zone's counter: its own board announces it
+        self.tiles[counter].ticket = ticket
+        self.tiles[counter].paused = False
+        self.calls.appendleft((ticket, self.tiles[counter].name_vi))
+        self.newest, self.newest_at = counter, self.clock()
+        return ticket, counter
+
+    def set_link(self, up: bool) -> None:
+        with self.lock:
+            self.link_up = up
+
+    def snapshot(self) -> Snapshot:
+        now = self.clock()
+        with self.lock:
+            age = now - self.newest_at
+            blink_on = age >= BLINK_S or int(age * 2) % 2 == 0
+            return Snapshot(
+                tiles=tuple(Tile(**t.__dict__) for t in self.tiles.values()), newest=self.newest,
+                blink_on=blink_on, last_calls=tuple(self.calls),
+                waiting=tuple((s.name.vi, s.name.en, self.waiting[s.id]) for s in self.services),
+                connected=self.link_up and self.hub_online)

@@ -1,0 +1,159 @@
+"""Voice calls, offline: a chime, then the phrase spoken by espeak-ng (SPEC section 8).
+
+Announcements queue: one worker speaks them one after another, so two never overlap, none is
+lost, and a recall is simply announced again. A missing sound device is reported and the queue
+goes on (the screen does not depend on it).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import math
+import queue
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .words import DEFAULT_PHRASE, phrase
+
+log = logging.getLogger("motcua.display.voice")
+RATE = 22050
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    phrase: str = DEFAULT_PHRASE
+    label_mode: str = "digits"        # digits: "a, không, một, hai"; number: "a, mười hai"
+    repeat: int = 2                   # heard in halls: the phrase twice, slightly slow
+    voice: str = "vi"
+    speed: int = 135                  # espeak-ng words per minute
+    chime: bool = True
+    device: str | None = None         # ALSA device for aplay, e.g. "plughw:1,0"
+    enabled: bool = True
+    spoken_counters: tuple[tuple[str, str], ...] = ()
+    save_dir: str | None = None       # also keep each announcement as a WAV (demos, machines without sound)
+
+    def words(self, ticket: str, counter: str) -> str:
+        return phrase(ticket, counter, self.phrase, self.label_mode, dict(self.spoken_counters))
+
+
+def chime(rate: int = RATE) -> bytes:
+    """Ding-dong: two bell-like tones (E6, C6) with a decay; 16-bit mono PCM."""
+    out = bytearray()
+    for freq, length in ((1318.5, 0.45), (1046.5, 0.7)):
+        n = int(rate * length)
+        for i in range(n):
+            t = i / rate
+            v = 0.5 * math.exp(-4 * t) * (math.sin(2 * math.pi * freq * t) + 0.3 * math.sin(4 * math.pi * freq * t))
+            out += struct.pack("<h", int(max(-1, min(1, v)) * 32767))
+    return bytes(out)
+
+
+def silence(seconds: float, rate: int = RATE) -> bytes:
+    return bytes(2 * int(rate * seconds))
+
+
+def speak(text: str, cfg: VoiceConfig) -> bytes:
+    """espeak-ng's PCM for the text at RATE (raises RuntimeError when espeak-ng is missing or fails)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise RuntimeError("espeak-ng chưa được cài / espeak-ng is not installed")
+    r = subprocess.run([exe, "-v", cfg.voice, "-s", str(cfg.speed), "--stdout", text], capture_output=True,
+                       timeout=30)
+    if r.returncode != 0 or not r.stdout:
+        raise RuntimeError(f"espeak-ng failed: {r.stderr.decode(errors='replace')[:200]}")
+    with wave.open(io.BytesIO(r.stdout)) as w:
+        if (w.getframerate(), w.getsampwidth(), w.getnchannels()) != (RATE, 2, 1):
+            raise RuntimeError(f"espeak-ng gave {w.getframerate()} Hz, {w.getsampwidth() * 8} bit, "
+                               f"{w.getnchannels()} channel(s)")
+        return w.readframes(w.getnframes())
+
+
+def announcement(ticket: str, counter: str, cfg: VoiceConfig) -> tuple[str, bytes]:
+    """(the phrase as spoken, a WAV file: chime, pause, the phrase ``repeat`` times)."""
+    text = cfg.words(ticket, counter)
+    speech = speak(text, cfg)
+    pcm = (chime() + silence(0.3) if cfg.chime else b"") + (speech + silence(0.7)) * cfg.repeat
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm)
+    return text, buf.getvalue()
+
+
+def play_with_aplay(wav: bytes, device: str | None) -> None:
+    """Play through ALSA; raises RuntimeError with the reason (no aplay, no sound card...)."""
+    exe = shutil.which("aplay")
+    if exe is None:
+        raise RuntimeError("không có aplay (cài alsa-utils) / aplay missing (install alsa-utils)")
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        f.write(wav)
+        f.flush()
+        r = subprocess.run([exe, "-q", *(["-D", device] if device else []), f.name], capture_output=True,
+                           timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError(f"không phát được âm thanh / cannot play sound: {r.stderr.decode(errors='replace')[:200]}")
+
+
+class Announcer:
+    """The announcement queue and its one worker."""
+
+    def __init__(self, cfg: VoiceConfig, player: Callable[[bytes, str | None], None] = play_with_aplay,
+                 on_problem: Callable[[str | None], None] = lambda problem: None):
+        self.cfg, self.player, self.on_problem = cfg, player, on_problem
+        self.queue: queue.Queue = queue.Queue()
+        self.spoken: list[str] = []          # what was said, in order (for the tests and the log)
+        self.problem: str | None = None
+        self.saved = 0
+        self.thread = threading.Thread(target=self._run, name="announcer", daemon=True)
+        self.thread.start()
+
+    def announce(self, ticket: str, counter: str) -> None:
+        if self.cfg.enabled:
+            self.queue.put((ticket, counter))
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once every queued announcement has been spoken (for tests and --announce-test)."""
+        done = threading.Event()
+        self.queue.put(done)
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            ticket, counter = item
+            try:
+                text, wav = announcement(ticket, counter, self.cfg)
+                self._save(ticket, counter, wav)
+                self.player(wav, self.cfg.device)
+                self.spoken.append(text)
+                self._report(None)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as e:
+                self._report(str(e))
+
+    def _save(self, ticket: str, counter: str, wav: bytes) -> None:
+        if self.cfg.save_dir:
+            d = Path(self.cfg.save_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            self.saved += 1
+            (d / f"{self.saved:04d}-{ticket}-quay-{counter}.wav").write_bytes(wav)
+
+    def _report(self, problem: str | None) -> None:
+        if problem != self.problem:
+            self.problem = problem
+            if problem:
+                log.error("loa / sound: %s", problem)
+            else:
+                log.info("âm thanh hoạt động / sound works")
+            self.on_problem(problem)
