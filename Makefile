@@ -51,6 +51,7 @@ bench: setup
 	$(PY) bench/dossier_bench.py
 	$(PY) bench/bridge_bench.py
 	$(PY) bench/printing_bench.py
+	$(PY) bench/display_bench.py
 
 clean:
 	rm -rf $(VENV) demo-out *.egg-info

@@ -87,8 +87,11 @@ class BoardApp(App):
         self.model, self.centre, self.notice, self.tz = model, centre, notice, tz
         self.title = "motcua — bảng gọi số"
         self._shown_call = None
+        self._flip_note: str | None = None
 
     def build(self) -> BoardScreen:
+        from kivy.core.window import Window
+        Window.bind(on_flip=self._flipped)
         screen = BoardScreen(centre=self.centre, notice=self.notice)
         Clock.schedule_interval(self._refresh, REFRESH_S)
         Clock.schedule_interval(screen.scroll_notice, 1 / 30)
@@ -98,9 +101,13 @@ class BoardApp(App):
         snap = self.model.snapshot()
         self.root.show(snap, datetime.now(self.tz), self.tz)
         if snap.last_calls and snap.last_calls[0] != self._shown_call:
-            self._shown_call = snap.last_calls[0]
-            Clock.schedule_once(lambda dt: log.debug("frame shows %s at %.6f", snap.last_calls[0][0],
-                                                     time.monotonic()), 0)
+            self._shown_call = snap.last_calls[0]     # this frame draws it: say when it is on screen
+            self._flip_note = snap.last_calls[0][0]
+
+    def _flipped(self, window) -> None:
+        if self._flip_note is not None:
+            log.debug("frame shows %s at %.6f", self._flip_note, time.monotonic())
+            self._flip_note = None
 
     @mainthread
     def changed(self) -> None:
