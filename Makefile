@@ -5,18 +5,18 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dejavu-core tesseract-ocr \
-                tesseract-ocr-vie python3-venv python3-pip
+                tesseract-ocr-vie openssl systemd python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
 CONFORMANCE ?= config or hub or dossier or bridge or printing or display
 SHARED      ?= ../shared
 
-.PHONY: setup apt venv demo test lint bench clean
+.PHONY: setup apt venv demo test lint bench clean install
 
 setup: apt venv
 
 apt:
 	@missing=""; \
-	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract; do \
+	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract openssl systemd-analyze; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing=1; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing=1; \
 	python3 -m venv --help >/dev/null 2>&1 || missing=1; \
@@ -52,6 +52,10 @@ bench: setup
 	$(PY) bench/bridge_bench.py
 	$(PY) bench/printing_bench.py
 	$(PY) bench/display_bench.py
+
+install:                     # on a board, as root: make install ROLE=hub | ROLE=display ID=hall ...
+	@[ -n "$(ROLE)" ] || { echo "usage: make install ROLE=hub|kiosk|display|bridge [ID=...]"; exit 2; }
+	bash systemd/install.sh $(ROLE) $(ID)
 
 clean:
 	rm -rf $(VENV) demo-out *.egg-info

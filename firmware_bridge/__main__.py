@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     entry = next(b for b in cfg.bridges if b["id"] == args.id)
     component = f"bridge-{args.id}"
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    try:
-        client = HubClient(cfg, component, subscriptions=(f"{root}/counter/+/state",),
+    mine = sorted({c for p in entry["ports"] for c in p["keypads"].values()})
+    try:   # only its own counters: the broker's ACL lets a bridge read nothing else
+        client = HubClient(cfg, component, subscriptions=tuple(f"{root}/counter/{c}/state" for c in mine),
                            on_message=lambda msg: bridge.mqtt_message(msg))   # bridge is made below
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from ..acl import acl
 from ..cli import load_or_exit, on_stop, parser, setup_logging
 from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
 from . import dossiers
@@ -22,11 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--import-dossiers", metavar="PATH",
                    help="import dossiers from a CSV or JSON export (columns: code, procedure, agency, received_at, "
                         "due_at, finished_at, status, applicant, phone, note); all or nothing; exit 0 or 2")
+    p.add_argument("--mosquitto-acl", action="store_true",
+                   help="print the broker's ACL for this site (one user per process) and exit")
     args = p.parse_args(argv)
     setup_logging(args.log_level)
     cfg = load_or_exit(args)
     if isinstance(cfg, int):
         return cfg
+    if args.mosquitto_acl:
+        print(acl(cfg))
+        return 0
     if args.import_dossiers:
         return import_dossiers(cfg, args.import_dossiers)
     return serve(cfg)

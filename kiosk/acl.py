@@ -1,0 +1,42 @@
+"""The broker's ACL, generated from the site file: one MQTT user per process, each allowed exactly
+what its part of SPEC section 4 needs (``python -m kiosk.hub --config FILE --mosquitto-acl``).
+
+Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``bridge-<id>``;
+each reads only its own replies under ``<R>/reply/<username>/``.
+"""
+from __future__ import annotations
+
+from .config import SiteConfig
+
+
+def users(cfg: SiteConfig) -> list[str]:
+    return (["hub"] + [f"kiosk-{k['id']}" for k in cfg.kiosks] + [f"display-{d['id']}" for d in cfg.displays]
+            + [f"bridge-{b['id']}" for b in cfg.bridges])
+
+
+def acl(cfg: SiteConfig) -> str:
+    r = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    blocks = [("hub", [f"topic readwrite {r}/#"])]
+    for k in cfg.kiosks:
+        me = f"kiosk-{k['id']}"
+        blocks.append((me, [f"topic write {r}/ticket/issue", f"topic write {r}/ticket/confirm",
+                            f"topic write {r}/ticket/void", f"topic write {r}/dossier/lookup",
+                            f"topic read {r}/service/+/state", f"topic read {r}/counter/+/state",
+                            f"topic read {r}/status/hub", f"topic read {r}/reply/{me}/#",
+                            f"topic write {r}/status/{me}", f"topic write {r}/kiosk/{k['id']}/printer"]))
+    for d in cfg.displays:
+        me = f"display-{d['id']}"
+        blocks.append((me, [f"topic read {r}/counter/+/state", f"topic read {r}/service/+/state",
+                            f"topic read {r}/call", f"topic read {r}/status/hub", f"topic write {r}/status/{me}",
+                            f"topic write {r}/status/{me}-screenshot"]))
+    for b in cfg.bridges:
+        me = f"bridge-{b['id']}"
+        lines = [f"topic read {r}/reply/{me}/#", f"topic read {r}/status/hub", f"topic write {r}/status/{me}"]
+        for c in sorted({c for p in b["ports"] for c in p["keypads"].values()}):
+            lines += [f"topic write {r}/counter/{c}/command", f"topic write {r}/counter/{c}/rating",
+                      f"topic read {r}/counter/{c}/state", f"topic write {r}/status/keypad-{c}"]
+        blocks.append((me, lines))
+    out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
+    for user, lines in blocks:
+        out += [f"user {user}", *lines, ""]
+    return "\n".join(out)

@@ -1,0 +1,201 @@
+"""Issue 10: systemd units, the broker's ACL from the site file, the watchdog."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import paho.mqtt.client as paho
+import pytest
+
+from kiosk import config
+from kiosk.hubclient import HubClient, HubUnavailable
+from tests.helpers import ROOT, Broker, HubProcess, counter, env, site_data, write_site
+
+UNITS = sorted((ROOT / "systemd").glob("*.service"))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_units_verify_with_no_output(tmp_path, unit):
+    """`systemd-analyze verify` only warns on unknown keys, so any output is a failure. The install
+    path is pointed at this checkout (whose venv exists), the one thing a build machine lacks."""
+    copy = tmp_path / unit.name
+    copy.write_text(unit.read_text().replace("/opt/motcua", str(ROOT)))
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)], capture_output=True, text=True,
+                       env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"}, timeout=60)
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
+
+
+def test_units_keep_the_rules():
+    for unit in UNITS:
+        text = unit.read_text()
+        for line in ("Restart=always", "RestartPreventExitStatus=78", "Type=notify", "NoNewPrivileges=true",
+                     "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true", "User=motcua",
+                     "MOTCUA_MQTT_PASSWORD_FILE=/etc/motcua/secrets/", "--config /etc/motcua/motcua.yaml",
+                     "After=network-online.target mosquitto.service"):
+            assert line in text, f"{unit.name} lacks {line}"
+        assert "WatchdogSec=" in text
+
+
+@pytest.fixture
+def secured(tmp_path):
+    """A broker with the generated ACL and a password per process, and the hub logged in as `hub`."""
+    printer = {"connection": "directory", "path": str(tmp_path)}
+    data = site_data(tmp_path, 1883, counters=[counter(1, ["LAND"]), counter(2, ["LAND"])],
+                     kiosks=[{"id": k, "printer": printer} for k in ("k1", "k2")],
+                     displays=[{"id": "hall", "counters": ["1", "2"]}],
+                     bridges=[{"id": "b1", "ports": [{"device": "/dev/null", "keypads": {5: "1"}}]}])
+    cfg = config.load(write_site(tmp_path, data))
+    acl = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--mosquitto-acl"],
+                         capture_output=True, text=True, cwd=ROOT, env=env(), check=True).stdout
+    (tmp_path / "acl").write_text(acl)
+    pw = tmp_path / "passwd"
+    for i, user in enumerate(["hub", "kiosk-k1", "kiosk-k2", "display-hall", "bridge-b1"]):
+        subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user, f"{user}-pw"], check=True)
+        (tmp_path / f"{user}.pw").write_text(f"{user}-pw\n")
+    broker = Broker(tmp_path / "b", extra=f"allow_anonymous false\npassword_file {pw}\nacl_file {tmp_path / 'acl'}\n")
+    broker.start()
+    data["mqtt"]["port"] = broker.port
+    cfg = config.load(write_site(tmp_path, data))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log")
+    hub.proc = subprocess.Popen([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path)], cwd=ROOT,
+                                stdout=open(tmp_path / "hub.log", "ab"), stderr=subprocess.STDOUT,
+                                env={**env(), "MOTCUA_MQTT_USERNAME": "hub",
+                                     "MOTCUA_MQTT_PASSWORD_FILE": str(tmp_path / "hub.pw")})
+    yield cfg, broker, tmp_path
+    hub.stop(), broker.stop()
+
+
+def as_user(cfg, user, tmp_path, monkeypatch) -> HubClient:
+    monkeypatch.setenv("MOTCUA_MQTT_USERNAME", user)
+    monkeypatch.setenv("MOTCUA_MQTT_PASSWORD_FILE", str(tmp_path / f"{user}.pw"))
+    return HubClient(config.load(cfg.path), user).start()
+
+
+def test_acl_holds_against_a_real_broker(secured, monkeypatch):
+    cfg, broker, tmp = secured
+    k1 = as_user(cfg, "kiosk-k1", tmp, monkeypatch)
+    t = k1.issue("LAND", timeout=0.3, tries=50)
+    assert t["ok"], "a kiosk may take a ticket and read its own reply"
+    with pytest.raises(HubUnavailable):
+        k1.command("1", "next", timeout=1, tries=1)          # a kiosk cannot call a counter
+    display = as_user(cfg, "display-hall", tmp, monkeypatch)
+    display.link.publish(display.t.counter_command("1"), {"action": "next", "command_id": "evil",
+                                                          "reply_to": f"{display.reply_topic}/x"})
+    bridge = as_user(cfg, "bridge-b1", tmp, monkeypatch)
+    with pytest.raises(HubUnavailable):
+        bridge.command("2", "next", timeout=1, tries=1)      # not its counter
+    assert bridge.command("1", "next", timeout=2)["state"]["ticket"] == t["ticket"]["label"], \
+        "its own counter; and nothing before it called the ticket"
+    # kiosk k1 listens on k2's replies: it hears nothing when k2 takes a ticket
+    heard = []
+    spy = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"k1spy-{uuid.uuid4().hex[:6]}",
+                      protocol=paho.MQTTv5)
+    spy.username_pw_set("kiosk-k1", "kiosk-k1-pw")
+    spy.on_message = lambda c, u, m: heard.append(m.topic)
+    spy.on_connect = lambda c, u, f, rc, p=None: c.subscribe(f"{k1.t.root}/reply/kiosk-k2/#", 1)
+    spy.connect("127.0.0.1", broker.port)
+    spy.loop_start()
+    k2 = as_user(cfg, "kiosk-k2", tmp, monkeypatch)
+    assert k2.issue("LAND", timeout=2)["ok"]
+    time.sleep(0.5)
+    assert heard == [], "another kiosk's replies are not readable"
+    spy.loop_stop()
+    for c in (k1, k2, display, bridge):
+        c.stop()
+
+
+def test_a_wrong_password_is_refused_with_exit_78(secured):
+    cfg, broker, tmp = secured
+    (tmp / "wrong.pw").write_text("nope\n")
+    r = subprocess.run([sys.executable, "-m", "firmware_bridge", "--config", str(cfg.path), "--id", "b1"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=30,
+                       env={**env(), "MOTCUA_MQTT_USERNAME": "bridge-b1",
+                            "MOTCUA_MQTT_PASSWORD_FILE": str(tmp / "wrong.pw")})
+    assert r.returncode == 78 and "refused" in r.stderr
+
+
+def test_watchdog_is_fed_by_the_main_loop_and_stops_when_it_stalls(tmp_path, broker):
+    sock_path = tmp_path / "notify"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(sock_path))
+    s.settimeout(0.1)
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
+    p = subprocess.Popen([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path)], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env={**env(), "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "1000000"})
+    got: list[tuple[float, str]] = []
+
+    def collect(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                got.append((time.monotonic(), s.recv(256).decode()))
+            except TimeoutError:
+                pass
+
+    collect(4)
+    assert any("READY=1" in m for _, m in got), got
+    assert sum("WATCHDOG=1" in m for _, m in got) >= 4, "fed at least every half period"
+    p.send_signal(signal.SIGSTOP)            # the main loop stops turning
+    stalled_from = time.monotonic()
+    collect(2.5)
+    assert not [m for t, m in got if t > stalled_from + 0.2 and "WATCHDOG" in m], "a stalled loop feeds nothing"
+    p.send_signal(signal.SIGCONT)
+    resumed = time.monotonic()
+    collect(2)
+    assert [m for t, m in got if t > resumed and "WATCHDOG" in m], "fed again once it turns"
+    p.terminate()
+    p.wait(10)
+    s.close()
+
+
+def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
+    stage = tmp_path / "stage"
+
+    def run(*args):
+        staged = {**env(), "MOTCUA_ROOT": str(stage), "MOTCUA_PYTHON": sys.executable}
+        subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), *args], capture_output=True, text=True,
+                       timeout=120, check=True, env=staged)
+    run("hub")
+    run("bridge", "b1")
+    site = stage / "etc/motcua/motcua.yaml"
+    site.write_text(site.read_text().replace("demo-hcc", "my-centre"))
+    secrets = {p.name: p.read_text() for p in (stage / "etc/motcua/secrets").iterdir()}
+    assert set(secrets) >= {"hub.password", "bridge-b1.password", "kiosk-k1.password", "display-hall.password"}
+    run("hub")
+    assert "my-centre" in site.read_text(), "an edited site file is never overwritten"
+    assert {p.name: p.read_text() for p in (stage / "etc/motcua/secrets").iterdir()} == secrets
+    assert "motcua/my-centre/#" in (stage / "etc/mosquitto/motcua.acl").read_text(), "the ACL follows the site"
+    users = {line.split(":")[0] for line in (stage / "etc/mosquitto/motcua.passwd").read_text().splitlines()}
+    assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1"}
+    assert (stage / "etc/systemd/system/motcua-bridge@.service").exists()
+    bad = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "kiosk"], capture_output=True, text=True,
+                         env={**env(), "MOTCUA_ROOT": str(stage)})
+    assert bad.returncode == 2 and "needs ID" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_tls_with_a_self_signed_ca(tmp_path):
+    """docs/deployment.md's recipe: a CA, a broker certificate, the hub connecting over TLS."""
+    def ssl(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=motcua CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "broker.key", "-out", "broker.csr")
+    (tmp_path / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
+        "-extfile", "san.ext", "-out", "broker.crt")
+    broker = Broker(tmp_path / "b", extra=f"allow_anonymous true\ncafile {tmp_path}/ca.crt\n"
+                                         f"certfile {tmp_path}/broker.crt\nkeyfile {tmp_path}/broker.key\n").start()
+    data = site_data(tmp_path, broker.port)
+    data["mqtt"]["tls"] = {"ca_file": str(tmp_path / "ca.crt")}
+    cfg = config.load(write_site(tmp_path, data))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    c = HubClient(cfg, "t").start()
+    assert c.issue("LAND", timeout=0.3, tries=40)["ticket"]["label"] == "A001", "requests over TLS"
+    c.stop(), hub.stop(), broker.stop()
