@@ -12,7 +12,7 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kiosk.cli import load_or_exit, on_stop, parser, setup_logging  # noqa: E402
+from kiosk.cli import begin, on_stop, parser  # noqa: E402
 from kiosk.config import EX_CONFIG, SiteConfig  # noqa: E402
 from kiosk.mqttlink import Link  # noqa: E402
 from kiosk.sdnotify import Notifier  # noqa: E402
@@ -36,12 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="print the phrase as spoken and write the announcement (chime included) to --wav")
     p.add_argument("--wav", metavar="PATH", help="with --announce-test: where to write the WAV")
     p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920)")
-    args = p.parse_args(argv)
-    setup_logging(args.log_level)
-    cfg = load_or_exit(args, "displays")
+    args, cfg, entry = begin(p, argv, "displays")
     if isinstance(cfg, int):
         return cfg
-    entry = next(d for d in cfg.displays if d["id"] == args.id)
     if args.announce_test:
         return announce_test(entry, *args.announce_test, args.wav)
     return run(cfg, entry, args)

@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from kiosk.cli import load_or_exit, on_stop, parser, setup_logging
+from kiosk.cli import begin, on_stop, parser
 from kiosk.config import EX_CONFIG
 from kiosk.hubclient import HubClient
 from kiosk.sdnotify import Notifier
@@ -18,13 +18,10 @@ STATS_EVERY_S = 60.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser("python -m firmware_bridge", "motcua keypad bridge: serial keypads <-> MQTT", with_id=True) \
-        .parse_args(argv)
-    setup_logging(args.log_level)
-    cfg = load_or_exit(args, "bridges")
+    p = parser("python -m firmware_bridge", "motcua keypad bridge: serial keypads <-> MQTT", with_id=True)
+    args, cfg, entry = begin(p, argv, "bridges")
     if isinstance(cfg, int):
         return cfg
-    entry = next(b for b in cfg.bridges if b["id"] == args.id)
     component = f"bridge-{args.id}"
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
     mine = sorted({c for p in entry["ports"] for c in p["keypads"].values()})

@@ -39,6 +39,17 @@ def load_or_exit(args, section: str | None = None) -> SiteConfig | int:
         return EX_USAGE_CONFIG
 
 
+def begin(p: argparse.ArgumentParser, argv: list[str] | None, section: str | None = None):
+    """Parse, set up logging, load the site file: (args, config, this process's entry), or
+    (args, exit code, None) when it is only a --check-config or the file is wrong."""
+    args = p.parse_args(argv)
+    setup_logging(args.log_level)
+    cfg = load_or_exit(args, section)
+    if isinstance(cfg, int) or section is None:
+        return args, cfg, None
+    return args, cfg, next(e for e in getattr(cfg, section) if e["id"] == args.id)
+
+
 def on_stop(stop: Callable[[], None]) -> None:
     """SIGTERM and SIGINT end the main loop cleanly (status offline, broker disconnected)."""
     def handler(signum, frame):

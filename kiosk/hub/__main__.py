@@ -5,7 +5,7 @@ import logging
 import sys
 
 from ..acl import acl
-from ..cli import load_or_exit, on_stop, parser, setup_logging
+from ..cli import begin, on_stop, parser
 from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
 from . import dossiers
 from .calendar import system_clock
@@ -25,9 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                         "due_at, finished_at, status, applicant, phone, note); all or nothing; exit 0 or 2")
     p.add_argument("--mosquitto-acl", action="store_true",
                    help="print the broker's ACL for this site (one user per process) and exit")
-    args = p.parse_args(argv)
-    setup_logging(args.log_level)
-    cfg = load_or_exit(args)
+    args, cfg, _ = begin(p, argv)
     if isinstance(cfg, int):
         return cfg
     if args.mosquitto_acl:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from ..cli import load_or_exit, parser, setup_logging
+from ..cli import begin, parser
 from .printer import TicketPrinter
 from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
 
@@ -16,14 +16,11 @@ from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m kiosk.printing", "motcua ticket printing: print a sample ticket", with_id=True)
     p.add_argument("--test-ticket", action="store_true", help="print a sample ticket, exit 0 or 1")
-    args = p.parse_args(argv)
-    setup_logging(args.log_level)
-    cfg = load_or_exit(args, "kiosks")
+    args, cfg, kiosk = begin(p, argv, "kiosks")
     if isinstance(cfg, int):
         return cfg
     if not args.test_ticket:
         p.error("nothing to do: add --test-ticket")
-    kiosk = next(k for k in cfg.kiosks if k["id"] == args.id)
     svc = cfg.services[0]
     now = datetime.now(cfg.site.tz)
     label = svc.label(svc.first)
