@@ -109,14 +109,17 @@ def test_acl_holds_against_a_real_broker(secured, monkeypatch):
         c.stop()
 
 
-def test_a_wrong_password_is_refused_with_exit_78(secured):
+@pytest.mark.parametrize("module,user", [("kiosk.hub", "hub"), ("firmware_bridge --id b1", "bridge-b1"),
+                                         ("display_board --id hall", "display-hall")])
+def test_a_wrong_password_is_refused_with_exit_78(secured, module, user):
     cfg, broker, tmp = secured
     (tmp / "wrong.pw").write_text("nope\n")
-    r = subprocess.run([sys.executable, "-m", "firmware_bridge", "--config", str(cfg.path), "--id", "b1"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=30,
-                       env={**env(), "MOTCUA_MQTT_USERNAME": "bridge-b1",
-                            "MOTCUA_MQTT_PASSWORD_FILE": str(tmp / "wrong.pw")})
-    assert r.returncode == 78 and "refused" in r.stderr
+    name, *rest = module.split()
+    r = subprocess.run([sys.executable, "-m", name, "--config", str(cfg.path), *rest], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60,
+                       env={**env(), "MOTCUA_MQTT_USERNAME": user, "MOTCUA_MQTT_PASSWORD_FILE": str(tmp / "wrong.pw"),
+                            "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")})
+    assert r.returncode == 78 and "refused" in r.stderr, r.stderr[-1500:]
 
 
 def test_watchdog_is_fed_by_the_main_loop_and_stops_when_it_stalls(tmp_path, broker):
