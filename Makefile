@@ -7,7 +7,7 @@ PY          := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dejavu-core tesseract-ocr \
                 tesseract-ocr-vie openssl systemd python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
-CONFORMANCE ?= config or hub or dossier or bridge or printing or display
+CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk
 SHARED      ?= ../shared
 
 .PHONY: setup apt venv demo test lint bench clean install

@@ -226,6 +226,10 @@ def main() -> int:
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
             f"   {len(keypads)} simulated keypads on a pseudo-terminal")
         morning(c, cfg, states, keypads, desk)
+        tour = subprocess.run([sys.executable, "-m", "kiosk.ui.tour", str(site), kiosk["id"], str(OUT / "kiosk")],
+                              env=board_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        say(f"🖐  Kiosk: một lượt chạm thử / a scripted tour, screenshots in {OUT / 'kiosk'}: "
+            f"{tour.stdout.strip().splitlines()[-1] if tour.returncode == 0 else tour.stderr[-300:]}")
         time.sleep(1.0)
         subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",
                         "--screenshot", str(OUT / "board.png")], env=board_env(), cwd=ROOT,

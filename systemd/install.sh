@@ -27,6 +27,7 @@ if ! staged; then
   case "$ROLE" in
     hub) pkgs+=(mosquitto mosquitto-clients) ;;
     display) pkgs+=(espeak-ng alsa-utils) ;;
+    kiosk) pkgs+=(libmtdev1) ;;          # touch screens (Kivy's mtdev input)
   esac
   say "apt: ${pkgs[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"

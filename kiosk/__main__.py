@@ -1,0 +1,109 @@
+"""python -m kiosk --config FILE --id KIOSK [--check-config | --screenshot PNG]
+
+The kiosk: a Kivy touch screen where citizens take a number, printed on its ESC/POS printer.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+# Our options are ours: set before anything can load Kivy.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+
+import logging  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .cli import begin, on_stop, parser  # noqa: E402
+from .config import EX_CONFIG  # noqa: E402
+from .hubclient import HubClient  # noqa: E402
+from .printing.flow import TicketDesk, publish_printer_state  # noqa: E402
+from .printing.printer import TicketPrinter  # noqa: E402
+from .sdnotify import Notifier  # noqa: E402
+from .taking import KioskModel  # noqa: E402
+
+log = logging.getLogger("motcua.kiosk")
+SCREENSHOT_AFTER_S = 1.5
+PRINTER_POLL_S = 10.0
+
+
+def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
+    """The kiosk's parts, wired: (app, client, desk). ``python -m kiosk`` and the UI tests use it."""
+    from .ui.app import KioskApp
+
+    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    model_ref: dict = {}
+    client = HubClient(cfg, component, subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
+                       on_message=lambda m: model_ref["m"].on_message(m.topic, bytes(m.payload)),
+                       on_connect=lambda: model_ref["m"].set_link(True))
+    desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
+                      publish_printer_state(client, kiosk["id"]) if publish_printer else (lambda s: None))
+    model = model_ref["m"] = KioskModel(cfg, desk)
+    previous = client.link.client.on_disconnect
+    client.link.client.on_disconnect = lambda *a, **k: (model.set_link(False), previous(*a, **k))
+    return KioskApp(model, cfg.site.tz), client, desk
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("python -m kiosk", "motcua kiosk: take a number", with_id=True)
+    p.add_argument("--screenshot", metavar="PNG", help="draw the first screen, save it as PNG, exit")
+    p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920)")
+    args, cfg, kiosk = begin(p, argv, "kiosks")
+    if isinstance(cfg, int):
+        return cfg
+    from kivy.config import Config
+    Config.set("graphics", "width", "1080" if args.portrait else "1920")
+    Config.set("graphics", "height", "1920" if args.portrait else "1080")
+    if not args.screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        Config.set("graphics", "fullscreen", "auto")
+    from kivy.clock import Clock
+
+    component = f"kiosk-{args.id}" + ("-screenshot" if args.screenshot else "")
+    try:
+        app, client, desk = assemble(cfg, kiosk, component, publish_printer=not args.screenshot)
+    except OSError as e:
+        log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
+        return EX_CONFIG
+    app.exit_code = 0
+    notifier = Notifier()
+
+    def heartbeat(dt: float) -> None:
+        if client.link.fatal_event.is_set():
+            log.error("%s", client.link.fatal)
+            app.exit_code = EX_CONFIG
+            app.stop()
+        notifier.watchdog()
+
+    def poll_printer() -> None:
+        """At start, then while the printer cannot print: issuing resumes by itself."""
+        while True:
+            desk.check_printer()
+            threading.Event().wait(PRINTER_POLL_S)
+            while desk.state is not None and desk.state.can_print:
+                threading.Event().wait(PRINTER_POLL_S)
+
+    def screenshot(dt: float) -> None:
+        from kivy.core.window import Window
+        made = Window.screenshot(name=str(Path(args.screenshot).with_suffix("")) + "-.png")
+        os.replace(made, args.screenshot)
+        app.stop()
+
+    Clock.schedule_interval(heartbeat, 1.0)
+    if args.screenshot:
+        Clock.schedule_once(screenshot, SCREENSHOT_AFTER_S)
+    else:
+        threading.Thread(target=poll_printer, name="printer-poll", daemon=True).start()
+        Clock.schedule_once(lambda dt: notifier.ready("kiosk showing"), 0)
+    on_stop(app.stop)
+    client.start(wait=None)
+    try:
+        app.run()
+    finally:
+        notifier.stopping()
+        client.stop()
+    return app.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The kiosk, part 1 (issue 7): its logic without a window, and the real app with touches."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image
+
+from kiosk import config
+from kiosk.hubclient import HubClient
+from kiosk.printing.emulator import PrinterEmulator
+from kiosk.printing.flow import TicketDesk, publish_printer_state
+from kiosk.printing.printer import PrinterState, TicketPrinter
+from kiosk.taking import KioskModel
+from tests.helpers import ROOT, HubProcess, env, service, site_data, wait_for, write_site
+
+
+@pytest.fixture
+def hall(tmp_path, broker):
+    emu = PrinterEmulator()
+    kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port, "timeout_s": 2}}
+    services = [service("LAND", "A"), service("JUST", "B", hours=["00:00-00:01"]), service("TAX", "", 1001, 1001)]
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, services=services, kiosks=[kiosk])))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    yield cfg, emu, tmp_path
+    hub.stop(), emu.close()
+
+
+def kiosk_model(cfg) -> tuple[KioskModel, HubClient]:
+    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    ref = {}
+    client = HubClient(cfg, "kiosk-k1", subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
+                       on_message=lambda m: ref["m"].on_message(m.topic, bytes(m.payload)),
+                       on_connect=lambda: ref["m"].set_link(True))
+    desk = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0]["printer"]),
+                      publish_printer_state(client, "k1"))
+    ref["m"] = KioskModel(cfg, desk)
+    client.start()
+    return ref["m"], client
+
+
+def test_buttons_say_why_a_service_is_closed(hall):
+    cfg, emu, _ = hall
+    m, c = kiosk_model(cfg)
+    c.issue("TAX", timeout=0.3, tries=30)                 # its one number is gone
+    wait_for(lambda: m.hub_ok and len(m.states) == 3 and m.states["TAX"]["closed_reason"], 5, "service states")
+    b = {x.id: x for x in m.buttons()}
+    assert b["LAND"].enabled and b["LAND"].detail.startswith("0 người đang chờ")
+    assert not b["JUST"].enabled and b["JUST"].detail == "Ngoài giờ nhận hồ sơ — mở lại lúc 00:00"
+    assert not b["TAX"].enabled and b["TAX"].detail == "Đã hết số hôm nay"
+    m.lang = "en"
+    assert {x.id: x.detail for x in m.buttons()}["TAX"] == "No more tickets today"
+    m.desk._set(PrinterState.of("paper_out"))
+    assert not any(x.enabled for x in m.buttons()) and "printer" in m.banner()
+    c.stop()
+
+
+def test_hub_unreachable_disables_everything_with_the_message(hall):
+    cfg, emu, _ = hall
+    m, c = kiosk_model(cfg)
+    wait_for(lambda: m.hub_ok, 5, "hub online")
+    m.set_link(False)
+    assert m.banner() == "Hệ thống đang bận, vui lòng liên hệ quầy hướng dẫn"
+    assert not any(x.enabled for x in m.buttons())
+    c.stop()
+
+
+def test_one_tap_one_ticket_even_during_a_slow_print(hall):
+    cfg, emu, _ = hall
+    emu.mode = "slow"
+    m, c = kiosk_model(cfg)
+    wait_for(lambda: m.hub_ok, 5, "hub online")
+    results = []
+    accepted = [m.take("LAND", False, results.append) for _ in range(3)]
+    time.sleep(0.5)
+    accepted.append(m.take("LAND", False, results.append))      # a tap during the slow print
+    assert accepted == [True, False, False, False]
+    wait_for(lambda: results, 20, "the ticket")
+    assert results[0].ok and results[0].ticket["label"] == "A001"
+    assert not m.take("LAND", False, results.append), "a tap right after is still the same citizen"
+    assert c.issue("LAND")["ticket"]["label"] == "A002", "exactly one ticket was issued"
+    c.stop()
+
+
+def test_real_frames_and_touches(hall):
+    """The app as a citizen meets it: home, Lấy số thứ tự, a triple tap on a service, then a priority
+    ticket after confirming; every screen drawn offscreen and saved."""
+    cfg, emu, tmp = hall
+    out = tmp / "shots"
+    r = subprocess.run([sys.executable, "-m", "kiosk.ui.tour", str(cfg.path), "k1", str(out)],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")})
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert s["taps_accepted"] == 2, "three quick taps gave one ticket; the priority tap another"
+    assert (s["label"], s["priority"], s["priority_label"]) == ("A001", "down", "1001")   # JUST is closed
+    assert s["headline"] == "Mời nhận phiếu. Số thứ tự của bạn:"
+    wait_for(lambda: len(emu.tickets) == 2, 5, "two printed tickets")
+    for name in ("home", "services", "result", "priority", "result-priority"):
+        img = Image.open(out / f"{name}.png")
+        assert img.size == (1920, 1080) and len(img.convert("L").getcolors(1 << 16) or []) > 10, name
