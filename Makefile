@@ -52,6 +52,7 @@ bench: setup
 	$(PY) bench/bridge_bench.py
 	$(PY) bench/printing_bench.py
 	$(PY) bench/display_bench.py
+	$(PY) bench/kiosk_bench.py
 
 install:                     # on a board, as root: make install ROLE=hub | ROLE=display ID=hall ...
 	@[ -n "$(ROLE)" ] || { echo "usage: make install ROLE=hub|kiosk|display|bridge [ID=...]"; exit 2; }

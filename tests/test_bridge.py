@@ -25,6 +25,7 @@ def hall(tmp_path, broker):
     c = HubClient(cfg, "test").start()
     c.issue("?", timeout=0.2, tries=100)
     spy = Spy(broker.port, f"{c.t.root}/#")
+    wait_for(lambda: "online" in spy.on(c.t.status("bridge-b1")), 20, "the bridge online")   # its ports are open
     buses: dict = {}
 
     def keypad(addr=5, line=line1, faults=None, hello=True):

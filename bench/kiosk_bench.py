@@ -1,0 +1,69 @@
+"""Kiosk benchmark against SPEC section 9 (measured, never asserted).
+
+    python bench/kiosk_bench.py
+
+Start to first frame (budget <= 3 s), tap to the ticket's first bytes at the printer, p50/p99,
+and the kiosk's resident memory (budget <= 150 MB), on a real hub, mosquitto and printer emulator,
+1080p drawn offscreen.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.hub_bench import pct, rss_mb  # noqa: E402
+from kiosk import config  # noqa: E402
+from kiosk.printing.emulator import PrinterEmulator  # noqa: E402
+from tests.helpers import Broker, HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
+from tests.test_kiosk import kiosk_model  # noqa: E402
+
+
+def main(n: int = 100) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="motcua-kbench-"))
+    broker, emu = Broker(tmp / "broker").start(), PrinterEmulator()
+    kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port}}
+    services = [service("LAND", "A", 1, 9999), service("JUST", "B")]
+    cfg = config.load(write_site(tmp, site_data(tmp, broker.port, services=services, kiosks=[kiosk])))
+    hub = HubProcess(cfg.path, tmp / "hub.log").start()
+    log = tmp / "kiosk.log"
+    t0 = time.monotonic()
+    ui = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(cfg.path), "--id", "k1"], cwd=ROOT,
+                          stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                          env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")})
+    first = wait_for(lambda: re.search(r"first frame at ([\d.]+)", log.read_text(errors="replace")), 30, "a frame")
+    start = float(first.group(1)) - t0
+    time.sleep(2)
+    mem = rss_mb(ui.pid)
+    ui.terminate()
+    ui.wait(10)
+    model, client = kiosk_model(cfg)
+    wait_for(lambda: model.hub_ok, 10, "hub online")
+    lat = []
+    for _ in range(n):
+        before = len(emu.received)
+        done: list = []
+        while not model.take("LAND", False, done.append):
+            time.sleep(0.05)                          # the one-tap guard after the previous ticket
+        t1 = time.monotonic()
+        while len(emu.received) <= before:
+            time.sleep(0.0005)
+        lat.append(time.monotonic() - t1)
+        wait_for(lambda done=done: done, 10, "the ticket")
+    client.stop(), hub.stop(), emu.close(), broker.stop()
+    print(f"\nmotcua kiosk benchmark — 1080p offscreen, {n} tickets\n")
+    print("| what | measured | budget |\n|---|---|---|")
+    print(f"| start to first frame | {start:.2f} s | <= 3 s |")
+    print(f"| tap to the ticket's first bytes at the printer | p50 {pct(lat, 50):.1f} ms, "
+          f"p99 {pct(lat, 99):.1f} ms | |")
+    print(f"| kiosk resident memory | {mem:.0f} MB | <= 150 MB |")
+
+
+if __name__ == "__main__":
+    main()
