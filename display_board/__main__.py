@@ -12,16 +12,15 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kiosk.cli import begin, on_stop, parser  # noqa: E402
+from kiosk.cli import begin, parser  # noqa: E402
 from kiosk.config import EX_CONFIG, SiteConfig  # noqa: E402
+from kiosk.kivyrun import configure_window, run_app  # noqa: E402
 from kiosk.mqttlink import Link  # noqa: E402
-from kiosk.sdnotify import Notifier  # noqa: E402
 
 from .model import BoardModel  # noqa: E402
 from .voice import Announcer, VoiceConfig, announcement  # noqa: E402
 
 log = logging.getLogger("motcua.display")
-SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
 
 
 def voice_config(entry: dict) -> VoiceConfig:
@@ -59,12 +58,7 @@ def announce_test(entry: dict, ticket: str, counter: str, wav: str | None) -> in
 
 
 def run(cfg: SiteConfig, entry: dict, args) -> int:
-    from kivy.config import Config
-    portrait = args.portrait
-    Config.set("graphics", "width", "1080" if portrait else "1920")
-    Config.set("graphics", "height", "1920" if portrait else "1080")
-    if not args.screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
-        Config.set("graphics", "fullscreen", "auto")
+    configure_window(args.portrait, bool(args.screenshot))
     from .app import BoardApp
 
     model = BoardModel(cfg, entry)
@@ -90,35 +84,7 @@ def run(cfg: SiteConfig, entry: dict, args) -> int:
         return EX_CONFIG
     link.client.on_disconnect = lambda *a, **k: (model.set_link(False), link.connected.clear())
     app = BoardApp(model, cfg.site.name, entry.get("notice", ""), cfg.site.tz)
-    notifier = Notifier()
-    from kivy.clock import Clock
-
-    def heartbeat(dt: float) -> None:
-        if link.fatal_event.is_set():
-            app.exit_code = EX_CONFIG
-            app.stop()
-        notifier.watchdog()
-
-    def screenshot(dt: float) -> None:
-        from kivy.core.window import Window
-        made = Window.screenshot(name=str(Path(args.screenshot).with_suffix("")) + "-.png")
-        os.replace(made, args.screenshot)
-        app.stop()
-
-    app.exit_code = 0
-    Clock.schedule_interval(heartbeat, 1.0)
-    if args.screenshot:
-        Clock.schedule_once(screenshot, SCREENSHOT_AFTER_S)
-    else:
-        Clock.schedule_once(lambda dt: notifier.ready("board showing"), 0)
-    on_stop(app.stop)
-    link.start()
-    try:
-        app.run()
-    finally:
-        notifier.stopping()
-        link.stop()
-    return app.exit_code
+    return run_app(app, link, link.start, link.stop, args.screenshot, "board showing", log)
 
 
 if __name__ == "__main__":

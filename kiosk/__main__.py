@@ -13,18 +13,16 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
 import logging  # noqa: E402
 import threading  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from .cli import begin, on_stop, parser  # noqa: E402
+from .cli import begin, parser  # noqa: E402
 from .config import EX_CONFIG  # noqa: E402
 from .hubclient import HubClient  # noqa: E402
+from .kivyrun import configure_window, run_app  # noqa: E402
 from .printing.flow import TicketDesk, publish_printer_state  # noqa: E402
 from .printing.printer import TicketPrinter  # noqa: E402
-from .sdnotify import Notifier  # noqa: E402
 from .taking import KioskModel  # noqa: E402
 
 log = logging.getLogger("motcua.kiosk")
-SCREENSHOT_AFTER_S = 1.5
 PRINTER_POLL_S = 10.0
 
 
@@ -52,12 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args, cfg, kiosk = begin(p, argv, "kiosks")
     if isinstance(cfg, int):
         return cfg
-    from kivy.config import Config
-    Config.set("graphics", "width", "1080" if args.portrait else "1920")
-    Config.set("graphics", "height", "1920" if args.portrait else "1080")
-    if not args.screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
-        Config.set("graphics", "fullscreen", "auto")
-    from kivy.clock import Clock
+    configure_window(args.portrait, bool(args.screenshot))
 
     component = f"kiosk-{args.id}" + ("-screenshot" if args.screenshot else "")
     try:
@@ -65,15 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
-    app.exit_code = 0
-    notifier = Notifier()
-
-    def heartbeat(dt: float) -> None:
-        if client.link.fatal_event.is_set():
-            log.error("%s", client.link.fatal)
-            app.exit_code = EX_CONFIG
-            app.stop()
-        notifier.watchdog()
 
     def poll_printer() -> None:
         """At start, then while the printer cannot print: issuing resumes by itself."""
@@ -83,26 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             while desk.state is not None and desk.state.can_print:
                 threading.Event().wait(PRINTER_POLL_S)
 
-    def screenshot(dt: float) -> None:
-        from kivy.core.window import Window
-        made = Window.screenshot(name=str(Path(args.screenshot).with_suffix("")) + "-.png")
-        os.replace(made, args.screenshot)
-        app.stop()
-
-    Clock.schedule_interval(heartbeat, 1.0)
-    if args.screenshot:
-        Clock.schedule_once(screenshot, SCREENSHOT_AFTER_S)
-    else:
+    if not args.screenshot:
         threading.Thread(target=poll_printer, name="printer-poll", daemon=True).start()
-        Clock.schedule_once(lambda dt: notifier.ready("kiosk showing"), 0)
-    on_stop(app.stop)
-    client.start(wait=None)
-    try:
-        app.run()
-    finally:
-        notifier.stopping()
-        client.stop()
-    return app.exit_code
+    return run_app(app, client.link, lambda: client.start(wait=None), client.stop, args.screenshot,
+                   "kiosk showing", log)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+"""What both Kivy processes (the kiosk and the wall screen) do around their App: the window, the
+heartbeat (watchdog, exit 78 on refused credentials), ``--screenshot``, READY, a clean stop.
+
+Kivy is imported inside the functions: importing this module loads nothing.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .cli import on_stop
+from .config import EX_CONFIG
+from .mqttlink import Link
+from .sdnotify import Notifier
+
+SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
+
+
+def configure_window(portrait: bool, screenshot: bool) -> None:
+    """1080p either way up; full screen on a board, not for a screenshot or offscreen."""
+    from kivy.config import Config
+    Config.set("graphics", "width", "1080" if portrait else "1920")
+    Config.set("graphics", "height", "1920" if portrait else "1080")
+    if not screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        Config.set("graphics", "fullscreen", "auto")
+
+
+def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None], screenshot: str | None,
+            what: str, log) -> int:
+    """Run the App until it stops; its exit code (0, or 78 when the broker refused us)."""
+    from kivy.clock import Clock
+    notifier = Notifier()
+    app.exit_code = 0
+
+    def heartbeat(dt: float) -> None:
+        if link.fatal_event.is_set():
+            log.error("%s", link.fatal)
+            app.exit_code = EX_CONFIG
+            app.stop()
+        notifier.watchdog()
+
+    def take_screenshot(dt: float) -> None:
+        from kivy.core.window import Window
+        made = Window.screenshot(name=str(Path(screenshot).with_suffix("")) + "-.png")
+        os.replace(made, screenshot)
+        app.stop()
+
+    Clock.schedule_interval(heartbeat, 1.0)
+    if screenshot:
+        Clock.schedule_once(take_screenshot, SCREENSHOT_AFTER_S)
+    else:
+        Clock.schedule_once(lambda dt: notifier.ready(what), 0)
+    on_stop(app.stop)
+    start()
+    try:
+        app.run()
+    finally:
+        notifier.stopping()
+        stop()
+    return app.exit_code
