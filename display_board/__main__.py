@@ -77,12 +77,12 @@ def run(cfg: SiteConfig, entry: dict, args) -> int:
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
     try:
         link = Link(cfg, component, on_message=on_message, on_connect=lambda: model.set_link(True),
+                    on_disconnect=lambda: model.set_link(False),
                     subscriptions=(f"{root}/counter/+/state", f"{root}/service/+/state", f"{root}/call",
                                    f"{root}/status/hub"))
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
-    link.client.on_disconnect = lambda *a, **k: (model.set_link(False), link.connected.clear())
     app = BoardApp(model, cfg.site.name, entry.get("notice", ""), cfg.site.tz)
     return run_app(app, link, link.start, link.stop, args.screenshot, "board showing", log)
 

@@ -34,12 +34,11 @@ def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
     model_ref: dict = {}
     client = HubClient(cfg, component, subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
                        on_message=lambda m: model_ref["m"].on_message(m.topic, bytes(m.payload)),
-                       on_connect=lambda: model_ref["m"].set_link(True))
+                       on_connect=lambda: model_ref["m"].set_link(True),
+                       on_disconnect=lambda: model_ref["m"].set_link(False))
     desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
                       publish_printer_state(client, kiosk["id"]) if publish_printer else (lambda s: None))
     model = model_ref["m"] = KioskModel(cfg, desk)
-    previous = client.link.client.on_disconnect
-    client.link.client.on_disconnect = lambda *a, **k: (model.set_link(False), previous(*a, **k))
     return KioskApp(model, cfg.site.tz), client, desk
 
 

@@ -30,13 +30,13 @@ def new_command_id(source: str) -> str:
 
 class HubClient:
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
-                 on_message=None, on_connect=None):
+                 on_message=None, on_connect=None, on_disconnect=None):
         self._other = on_message
         self._slots: dict[bytes, Callable[[dict], None]] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self.link = Link(cfg, component, on_message=self._message, on_connect=on_connect,
-                         subscriptions=subscriptions)
+                         on_disconnect=on_disconnect, subscriptions=subscriptions)
         who = cfg.mqtt.username or self.link.client_id
         self.reply_topic = self.link.topics.reply(who)
         self.link.subscriptions = (*subscriptions, f"{self.reply_topic}/#")

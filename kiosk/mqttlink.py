@@ -28,10 +28,12 @@ REFUSED_CREDENTIALS = {134, 135, 140}   # bad user name or password, not authori
 class Link:
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
                  on_message: Callable[[paho.MQTTMessage], None] | None = None,
-                 on_connect: Callable[[], None] | None = None, session_expiry: int = 0):
+                 on_connect: Callable[[], None] | None = None, on_disconnect: Callable[[], None] | None = None,
+                 session_expiry: int = 0):
         self.cfg, self.component = cfg, component
         self.topics = Topics(cfg.mqtt.topic_root, cfg.site.id)
         self.subscriptions, self._on_message_cb, self._on_connect_cb = subscriptions, on_message, on_connect
+        self._on_disconnect_cb = on_disconnect
         self.session_expiry = session_expiry
         self.connected = threading.Event()
         self.fatal: str | None = None       # set when the broker refuses us for good
@@ -145,6 +147,8 @@ class Link:
         if self.connected.is_set() and not self._stopping:
             log.warning("mất kết nối MQTT / disconnected: %s; reconnecting", reason_code)
         self.connected.clear()
+        if self._on_disconnect_cb is not None:
+            self._on_disconnect_cb()
 
     def _message(self, client, userdata, msg) -> None:
         if self._on_message_cb is not None:

@@ -4,6 +4,7 @@ citizen may take, why the others are greyed, one tap = one ticket, in Vietnamese
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from .config import SiteConfig
 from .printing.flow import BUSY, Taken, TicketDesk
 
+log = logging.getLogger("motcua.kiosk")
 GUARD_S = 1.5        # after a ticket, taps on the same screen are ignored this long (a triple tap)
 
 
@@ -119,8 +121,9 @@ class KioskModel:
         def work() -> None:
             try:
                 taken = self.desk.take(service, priority)
-            except Exception as e:       # nothing a citizen does may leave the kiosk stuck
-                taken = Taken(False, None, f"Lỗi: {e}", f"Error: {e}")
+            except Exception:            # nothing a citizen does may leave the kiosk stuck
+                log.exception("lấy số thất bại / taking a ticket failed")
+                taken = Taken(False, None, *BUSY)
             with self.lock:
                 self.busy = False
                 self.guard_until = self.clock() + GUARD_S

@@ -58,10 +58,6 @@ class Broker:
             self.proc.kill()
             self.proc.wait(5)
 
-    def start_on_same_port(self) -> Broker:
-        """After stop(): the same broker back (its port may linger a moment in TIME_WAIT)."""
-        return self.start()
-
 
 def _listening(port: int) -> bool:
     try:

@@ -109,8 +109,32 @@ def test_acl_holds_against_a_real_broker(secured, monkeypatch):
         c.stop()
 
 
+@pytest.mark.parametrize("module,user,png", [("kiosk --id k1", "kiosk-k1", "kiosk.png"),
+                                             ("display_board --id hall", "display-hall", "board.png")])
+def test_a_screenshot_process_may_say_it_is_online(secured, module, user, png):
+    """--screenshot runs beside a live screen under its own status topic (so it never marks the
+    real one offline); the ACL must let that status through, or the broker drops it silently."""
+    cfg, broker, tmp = secured
+    seen = []
+    spy = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"hubspy-{uuid.uuid4().hex[:6]}",
+                      protocol=paho.MQTTv5)
+    spy.username_pw_set("hub", "hub-pw")
+    spy.on_message = lambda c, u, m: seen.append((m.topic, m.payload.decode()))
+    spy.on_connect = lambda c, u, f, rc, p=None: c.subscribe(f"motcua/{cfg.site.id}/status/#", 1)
+    spy.connect("127.0.0.1", broker.port)
+    spy.loop_start()
+    name, *rest = module.split()
+    r = subprocess.run([sys.executable, "-m", name, "--config", str(cfg.path), *rest, "--screenshot", str(tmp / png)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env={**env(), "MOTCUA_MQTT_USERNAME": user, "MOTCUA_MQTT_PASSWORD_FILE": str(tmp / f"{user}.pw"),
+                            "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")})
+    spy.loop_stop()
+    assert r.returncode == 0 and (tmp / png).exists(), r.stderr[-1500:]
+    assert (f"motcua/{cfg.site.id}/status/{user}-screenshot", "online") in seen, seen
+
+
 @pytest.mark.parametrize("module,user", [("kiosk.hub", "hub"), ("firmware_bridge --id b1", "bridge-b1"),
-                                         ("display_board --id hall", "display-hall")])
+                                         ("display_board --id hall", "display-hall"), ("kiosk --id k1", "kiosk-k1")])
 def test_a_wrong_password_is_refused_with_exit_78(secured, module, user):
     cfg, broker, tmp = secured
     (tmp / "wrong.pw").write_text("nope\n")

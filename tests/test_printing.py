@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -103,8 +104,8 @@ def test_wrapping_never_cuts_text_off(ws, width):
 
 
 def test_a_very_long_service_name_wraps_onto_the_ticket():
-    long = SAMPLE.__class__(**{**SAMPLE.__dict__, "service_vi": "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở "
-                                                                "hữu nhà ở và tài sản khác gắn liền với đất lần đầu"})
+    long = replace(SAMPLE, service_vi="Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản "
+                                      "khác gắn liền với đất lần đầu")
     assert render(long).height > render(SAMPLE).height + 60
 
 

@@ -71,9 +71,9 @@ class DossierPuller:
         except (OSError, ValueError) as e:   # URLError, timeouts, HTTP errors, bad JSON are all here
             return PullResult(error=str(e)[:300])
         good, skipped = [], 0
+        names = {f: self.pull_cfg.fields.get(f, f) for f in FIELDS}    # ours -> the remote's
         for i, item in enumerate(items, 1):
-            mapped = {ours: item.get(theirs) for ours, theirs in self._fields().items()} \
-                if isinstance(item, dict) else {}
+            mapped = {ours: item.get(theirs) for ours, theirs in names.items()} if isinstance(item, dict) else {}
             dossier, problems = to_dossier(mapped, self.tz)
             if dossier is None:
                 skipped += 1
@@ -86,9 +86,6 @@ class DossierPuller:
                        (CURSOR_KEY, (started - OVERLAP).isoformat(timespec="seconds")))
         log.info("đã lấy %d hồ sơ / pulled %d dossiers (%d skipped)", len(good), len(good), skipped)
         return PullResult(written=len(good), skipped=skipped)
-
-    def _fields(self) -> dict[str, str]:
-        return {f: self.pull_cfg.fields.get(f, f) for f in FIELDS}
 
     def _fetch(self, since: str | None) -> list:
         url = self.pull_cfg.url

@@ -53,6 +53,7 @@ class HubServer:
             self.handlers["dossier/lookup"] = lambda body: Outcome(lookup.lookup(body), Changes())
         self.stopping = False
         self.ready = False
+        self._minute = 0
 
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -67,8 +68,11 @@ class HubServer:
         return 0
 
     def tick(self) -> None:
-        """Every second: the day change, stale pending tickets, services opening or closing."""
-        self.publish_changes(self.ledger.tick(), services_too=True)
+        """Every second: the day change and stale pending tickets; on each new minute, services
+        opening or closing (ticket windows are HH:MM)."""
+        minute = int(time.time() // 60)
+        self.publish_changes(self.ledger.tick(), services_too=minute != self._minute)
+        self._minute = minute
         self.notifier.watchdog()
 
     def _received(self, msg) -> None:

@@ -73,8 +73,9 @@ class Views:
         last_called = self.db.execute(
             "SELECT label FROM tickets WHERE day=? AND service=? AND called_at IS NOT NULL "
             "ORDER BY called_at DESC LIMIT 1", (day, service_id)).fetchone()
-        reason, opens_at, _ = self.closed(service_id, day, now)
-        return {"service": service_id, "waiting": waiting, "issued": self.issued(service_id, day),
+        issued = self.issued(service_id, day)
+        reason, opens_at, _ = self.closed(service_id, day, now, issued)
+        return {"service": service_id, "waiting": waiting, "issued": issued,
                 "served": counts.get("done", 0), "no_show": counts.get("no_show", 0),
                 "last_issued": last_issued[0] if last_issued else None,
                 "last_called": last_called[0] if last_called else None,
@@ -92,12 +93,15 @@ class Views:
                               (day, service_id)).fetchone()[0]
         return self.cfg.by_service[service_id].first if top is None else top + 1
 
-    def closed(self, service_id: str, day: str, now: datetime) -> tuple[str | None, str | None, int]:
+    def closed(self, service_id: str, day: str, now: datetime,
+               issued: int | None = None) -> tuple[str | None, str | None, int]:
         """(closed_reason, opens_at, next number): why the service takes no ticket now, or None."""
         svc = self.cfg.by_service[service_id]
         number = self.next_number(service_id, day)
         if not in_hours(svc, now, self.tz):
             return "outside_hours", next_opening(svc, now, self.tz), number
-        if number > svc.last or (svc.daily_limit is not None and self.issued(service_id, day) >= svc.daily_limit):
+        if svc.daily_limit is not None and issued is None:
+            issued = self.issued(service_id, day)
+        if number > svc.last or (svc.daily_limit is not None and issued >= svc.daily_limit):
             return "daily_limit_reached", None, number
         return None, None, number

@@ -6,11 +6,13 @@ printer's problem in Vietnamese and English.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime
 
 from ..cli import begin, parser
+from .flow import ticket_content
 from .printer import TicketPrinter
-from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
+from .ticket import WIDTH_DOTS, render
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,13 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error("nothing to do: add --test-ticket")
     svc = cfg.services[0]
     now = datetime.now(cfg.site.tz)
-    label = svc.label(svc.first)
-    content = TicketContent(
-        centre=cfg.site.name, service_vi=svc.name.vi, service_en=svc.name.en, label=label, priority=False,
-        issued_at=now, waiting_ahead=3, estimated_wait_min=15,
-        counters=tuple(c.name.vi for c in cfg.counters if svc.id in c.services),
-        qr=qr_text(kiosk["ticket_qr"], cfg.site.id, label, "test", svc.id, now),
-        footer="BẢN IN THỬ — KHÔNG DÙNG ĐỂ XẾP HÀNG / TEST PRINT — NOT A QUEUE TICKET")
+    sample = {"id": "test", "label": svc.label(svc.first), "service": svc.id, "priority": False,
+              "issued_at": now.isoformat(timespec="seconds"), "waiting_ahead": 3, "estimated_wait_min": 15}
+    content = replace(ticket_content(cfg, kiosk, sample),
+                      footer="BẢN IN THỬ — KHÔNG DÙNG ĐỂ XẾP HÀNG / TEST PRINT — NOT A QUEUE TICKET")
     image = render(content, WIDTH_DOTS[kiosk["printer"]["paper_width_mm"]])
     state = TicketPrinter(kiosk["printer"]).print_image(image, f"test-{now:%Y%m%d-%H%M%S}")
     if state.can_print:

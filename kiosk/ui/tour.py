@@ -9,6 +9,7 @@ a screenshot of every screen; prints a JSON summary.
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -53,28 +54,61 @@ def enabled_tiles():
     return [t for t in reversed(grid.children) if not t.disabled]
 
 
+def popup_open() -> bool:
+    return len(app.root_window.children) > 1          # a ModalView sits on top of the screens
+
+
+def result_shows(label_before: str):
+    return lambda: app.root.current == "result" and app.root.get_screen("result").label not in ("", label_before)
+
+
+def tap_yes() -> None:
+    tap(next(w for w in app.root_window.children[0].walk() if getattr(w, "text", "") == "Đúng"))
+
+
+# each step: (least wait, what must be true first, what to do) — waiting on the screen, not the clock
 steps = [
-    (1.5, lambda: (desk.check_printer(), shot("home"))),
-    (0.3, lambda: tap(app.root.get_screen("home").ids.take)),
-    (0.8, lambda: (shot("services"), summary.update(enabled=len(enabled_tiles())))),
-    (0.1, lambda: tap(enabled_tiles()[0])),          # a triple tap, 80 ms apart, as a hand does
-    (0.08, lambda: tap(enabled_tiles()[0])),
-    (0.08, lambda: tap(enabled_tiles()[0])),
-    (3.0, lambda: (shot("result"), summary.update(label=app.root.get_screen("result").label,
-                                                  headline=app.root.get_screen("result").headline))),
-    (0.1, lambda: app.go("services")),
-    (0.3, lambda: tap(app.root.get_screen("services").ids.priority)),
-    (0.6, lambda: shot("priority")),
-    (0.1, lambda: tap(next(w for w in app.root_window.children[0].walk() if getattr(w, "text", "") == "Đúng"))),
-    (0.6, lambda: summary.update(priority=app.root.get_screen("services").ids.priority.state)),
-    (1.6, lambda: tap(enabled_tiles()[1])),          # after the guard: a priority ticket
-    (3.0, lambda: (shot("result-priority"), summary.update(priority_label=app.root.get_screen("result").label))),
-    (0.1, lambda: app.stop()),
+    (0.5, lambda: app.model.hub_ok and enabled_tiles(), lambda: (desk.check_printer(), shot("home"))),
+    (0.0, lambda: True, lambda: tap(app.root.get_screen("home").ids.take)),
+    (0.3, lambda: app.root.current == "services",
+     lambda: (shot("services"), summary.update(enabled=len(enabled_tiles())))),
+    (0.0, lambda: True, lambda: tap(enabled_tiles()[0])),           # a triple tap, 80 ms apart, as a hand does
+    (0.08, lambda: True, lambda: tap(enabled_tiles()[0])),
+    (0.08, lambda: True, lambda: tap(enabled_tiles()[0])),
+    (0.0, result_shows(""), lambda: (shot("result"), summary.update(
+        label=app.root.get_screen("result").label, headline=app.root.get_screen("result").headline))),
+    (0.0, lambda: True, lambda: app.go("services")),
+    (0.0, lambda: app.root.current == "services", lambda: tap(app.root.get_screen("services").ids.priority)),
+    (0.3, popup_open, lambda: shot("priority")),
+    (0.0, lambda: True, tap_yes),
+    (0.0, lambda: not popup_open(),
+     lambda: summary.update(priority=app.root.get_screen("services").ids.priority.state)),
+    (1.6, lambda: True, lambda: tap(enabled_tiles()[1])),          # past the one-tap guard: a priority ticket
+    (0.0, lambda: result_shows(summary.get("label", ""))(),
+     lambda: (shot("result-priority"), summary.update(priority_label=app.root.get_screen("result").label))),
 ]
-delay = 0.0
-for wait, step in steps:
-    delay += wait
-    Clock.schedule_once(lambda dt, step=step: step(), delay)
+STEP_TIMEOUT_S = 20.0
+
+
+def run_steps(i: int = 0, since: float | None = None) -> None:
+    """Do step i once its least wait has passed and its condition holds; then the next one."""
+    if i == len(steps):
+        app.stop()
+        return
+    wait, ready, action = steps[i]
+    now = time.monotonic()
+    since = now if since is None else since
+    if now - since >= wait and ready():
+        action()
+        Clock.schedule_once(lambda dt: run_steps(i + 1), 0)
+    elif now - since > STEP_TIMEOUT_S:
+        summary["stuck_at_step"] = i
+        app.stop()
+    else:
+        Clock.schedule_once(lambda dt: run_steps(i, since), 0.05)
+
+
+Clock.schedule_once(lambda dt: run_steps(), 0)
 
 original_take = app.model.take
 app.model.take = lambda *a, **k: summary.__setitem__("taps_accepted", summary["taps_accepted"] + (
