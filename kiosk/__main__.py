@@ -1,6 +1,7 @@
 """python -m kiosk --config FILE --id KIOSK [--check-config | --screenshot PNG]
 
-The kiosk: a Kivy touch screen where citizens take a number, printed on its ESC/POS printer.
+The kiosk: a Kivy touch screen where citizens take a number, printed on its ESC/POS printer, and
+look up their dossier by its code (typed, or scanned from the receipt slip).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import threading  # noqa: E402
 
 from .cli import begin, parser  # noqa: E402
 from .config import EX_CONFIG  # noqa: E402
+from .dossier_lookup import DossierLookup  # noqa: E402
 from .hubclient import HubClient  # noqa: E402
 from .kivyrun import configure_window, run_app  # noqa: E402
 from .printing.flow import TicketDesk, publish_printer_state  # noqa: E402
@@ -39,17 +41,19 @@ def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
     desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
                       publish_printer_state(client, kiosk["id"]) if publish_printer else (lambda s: None))
     model = model_ref["m"] = KioskModel(cfg, desk)
-    return KioskApp(model, cfg.site.tz), client, desk
+    lookup = DossierLookup(client, f"kiosk-{kiosk['id']}", lambda: model.hub_ok)
+    return KioskApp(model, lookup, kiosk, cfg.site.tz), client, desk
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m kiosk", "motcua kiosk: take a number", with_id=True)
     p.add_argument("--screenshot", metavar="PNG", help="draw the first screen, save it as PNG, exit")
-    p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920)")
+    p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920), whatever "
+                   "kiosks[].screen.orientation says")
     args, cfg, kiosk = begin(p, argv, "kiosks")
     if isinstance(cfg, int):
         return cfg
-    configure_window(args.portrait, bool(args.screenshot))
+    configure_window(args.portrait or kiosk["screen"]["orientation"] == "portrait", bool(args.screenshot))
 
     component = f"kiosk-{args.id}" + ("-screenshot" if args.screenshot else "")
     try:

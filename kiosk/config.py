@@ -14,10 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contract import DOSSIER_FIELDS, VOICE_PHRASE, format_label
-from .schema import Bool, Ctx, Dict, Int, List, Map, Problem, Str, line_of, load_yaml_with_lines, suggest
+from .schema import Bool, Ctx, Dict, Int, List, Map, Num, Problem, Secret, Str, line_of, load_yaml_with_lines, suggest
 
 EX_CONFIG = 78      # broker credentials refused: systemd must not restart in a loop
 EX_USAGE_CONFIG = 2  # the config file is wrong
+EX_MAINTENANCE = 3   # a technician left the kiosk with the PIN: systemd must not start it again
 
 HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 ID_SITE = r"[a-z0-9-]{1,32}"
@@ -196,6 +197,10 @@ PRINTER = Map({
     "status_query": Bool(default=True),
 })
 
+# the kiosk's screen: sizes on it are kept in millimetres, 21.5-inch 1080p being the reference
+SCREEN = {"orientation": Str(choices=("landscape", "portrait"), default="landscape"),
+          "diagonal_in": Num(min=7, max=100, default=21.5)}
+
 SCHEMA = Map({
     "site": Map({
         "id": Str(pattern=ID_SITE),
@@ -244,9 +249,14 @@ SCHEMA = Map({
         "name": NAMES,
         "services": List(Str(pattern=ID_SERVICE), min_len=1),
     }), min_len=1, max_len=500),
-    "kiosks": List(Map({"id": Str(pattern=ID_COUNTER), "printer": PRINTER,
-                        "ticket_qr": Str(min_len=1, max_len=200, default="motcua:{site}:{label}:{yyyymmdd}",
-                                         check=_qr_check)}), optional=True),
+    "kiosks": List(Map({
+        "id": Str(pattern=ID_COUNTER), "printer": PRINTER,
+        "ticket_qr": Str(min_len=1, max_len=200, default="motcua:{site}:{label}:{yyyymmdd}", check=_qr_check),
+        "screen": Map(SCREEN, default=Map(SCREEN).validate({}, (), Ctx())),
+        "idle_reset_s": Int(min=5, max=3600, default=60),
+        "dossier_lookup": Bool(default=True),
+        "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),
+    }), optional=True),
     "displays": List(Map({
         "id": Str(pattern=ID_COUNTER),
         "counters": List(Str(pattern=ID_COUNTER), max_len=60),

@@ -18,12 +18,18 @@ SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
 
 
 def configure_window(portrait: bool, screenshot: bool) -> None:
-    """1080p either way up; full screen on a board, not for a screenshot or offscreen."""
+    """1080p either way up; full screen on a board (not for a screenshot or offscreen), with no
+    mouse pointer, and nothing that a key or a right click does to the window: nobody in the hall
+    may close it, and a right click must not leave Kivy's red multitouch dots."""
     from kivy.config import Config
     Config.set("graphics", "width", "1080" if portrait else "1920")
     Config.set("graphics", "height", "1920" if portrait else "1080")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
     if not screenshot and os.environ.get("SDL_VIDEODRIVER") != "offscreen":
         Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
 
 
 def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None], screenshot: str | None,

@@ -7,6 +7,7 @@ Validation never raises on bad input: it appends ``Problem``s and returns None f
 from __future__ import annotations
 
 import difflib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,44 @@ class Int(Field):
             ctx.error(path, f"{value} is out of range {self.min}..{self.max}")
             return None
         return value
+
+
+class Num(Field):
+    """A number that may have a fraction (a screen's diagonal in inches)."""
+
+    def __init__(self, *, min: float, max: float, **kw):
+        super().__init__(**kw)
+        self.min, self.max = min, max
+
+    def convert(self, value, path, ctx):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            ctx.error(path, f"expected a number, got {_kind(value)}")
+            return None
+        if not self.min <= value <= self.max:
+            ctx.error(path, f"{value} is out of range {self.min}..{self.max}")
+            return None
+        return float(value)
+
+
+class SecretText(str):
+    """A secret read from the config: it never shows itself in a log, a repr or an error."""
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def matches(self, attempt: str) -> bool:
+        return hmac.compare_digest(self.encode(), attempt.encode())
+
+
+class Secret(Str):
+    """Like ``Str``, but the value is masked in problems and comes back as ``SecretText``."""
+
+    def convert(self, value, path, ctx):
+        sub = Ctx()
+        out = super().convert(value, path, sub)
+        for p in sub.problems:
+            ctx.error(p.path, p.message.replace(repr(str(value)), "'***'"))
+        return None if out is None else SecretText(out)
 
 
 class Bool(Field):

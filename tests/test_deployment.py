@@ -12,6 +12,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from kiosk import config
+from kiosk.config import EX_MAINTENANCE
 from kiosk.hubclient import HubClient, HubUnavailable
 from tests.helpers import ROOT, Broker, HubProcess, counter, env, site_data, write_site
 
@@ -39,6 +40,8 @@ def test_units_keep_the_rules():
                      "After=network-online.target mosquitto.service"):
             assert line in text, f"{unit.name} lacks {line}"
         assert "WatchdogSec=" in text
+    kiosk = (ROOT / "systemd" / "motcua-kiosk@.service").read_text()
+    assert f"RestartPreventExitStatus=78 {EX_MAINTENANCE}\n" in kiosk, "the technician's exit is not restarted"
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def test_real_frames_and_touches(hall):
     ticket after confirming; every screen drawn offscreen and saved."""
     cfg, emu, tmp = hall
     out = tmp / "shots"
-    r = subprocess.run([sys.executable, "-m", "kiosk.ui.tour", str(cfg.path), "k1", str(out)],
+    r = subprocess.run([sys.executable, "-m", "kiosk.ui.tour", str(cfg.path), "k1", str(out), "--parts", "take"],
                        capture_output=True, text=True, timeout=120, cwd=ROOT,
                        env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy")})
     assert r.returncode == 0, r.stderr[-2000:]

@@ -1,4 +1,6 @@
-"""The kiosk's Kivy App: thin on purpose; the logic is ``kiosk.taking.KioskModel``."""
+"""The kiosk's Kivy App: thin on purpose. The logic is plain Python: taking a number in
+``kiosk.taking``, the dossier lookup in ``kiosk.dossier_lookup``, typing in ``kiosk.code_entry``,
+the unattended rules in ``kiosk.unattended`` (wired to the window by ``guard.py``)."""
 from __future__ import annotations
 
 import logging
@@ -8,16 +10,24 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from ..code_entry import CodeEntry
+from ..contract import normalise_dossier_code
+from ..dossier_lookup import DossierLookup, Outcome, dossier_rows, problem_text, status_line
 from ..printing.flow import Taken
 from ..taking import KioskModel
+from ..unattended import ui_scale
+from .guard import Guard
 
 HERE = Path(__file__).parent
-for kv in ("common", "home", "services", "result"):      # one .kv per screen
+for kv in ("common", "home", "services", "result", "lookup", "dossier", "problem", "pin"):   # one per screen
     Builder.load_file(str(HERE / f"{kv}.kv"))
 RESULT_SHOWN_S = 8.0
 log = logging.getLogger("motcua.kiosk")
@@ -38,6 +48,39 @@ class ResultScreen(Screen):
     details = StringProperty("")
 
 
+class LookupScreen(Screen):
+    pass
+
+
+class DossierScreen(Screen):
+    pass
+
+
+class ProblemScreen(Screen):
+    pass
+
+
+class DossierRow(BoxLayout):
+    name = StringProperty("")
+    value = StringProperty("")
+
+
+class Keypad(GridLayout):
+    """A grid of ``KeyButton``s, one per character of ``keys``; a press dispatches ``on_key``."""
+    keys = StringProperty("")
+    __events__ = ("on_key",)
+
+    def on_keys(self, instance, keys: str) -> None:
+        self.clear_widgets()
+        for k in keys:
+            button = Factory.KeyButton(text=k)
+            button.bind(on_release=lambda b: self.dispatch("on_key", b.text))
+            self.add_widget(button)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+
 class PriorityPopup(Popup):
     def __init__(self, on_answer, **kw):
         super().__init__(**kw)
@@ -52,27 +95,46 @@ class KioskApp(App):
     lang = StringProperty("vi")
     centre = StringProperty("")
     clock = StringProperty("")
-    banner = StringProperty("")
-    u = NumericProperty(1.0)          # 1 on a 1080p screen, either way up
+    banner = StringProperty("")      # why no number can be taken
+    lookup_banner = StringProperty("")   # why no dossier can be looked up (the printer does not matter)
+    u = NumericProperty(1.0)          # 1 on the reference 21.5-inch 1080p screen, either way up
+    typed = StringProperty("")        # the dossier code typed so far
+    guide = StringProperty("")        # the rest of the code's format
+    looking = BooleanProperty(False)  # a lookup is under way
+    lookup_enabled = BooleanProperty(True)
+    use_kivy_settings = False
 
-    def __init__(self, model: KioskModel, tz, **kw):
+    def __init__(self, model: KioskModel, lookup: DossierLookup, kiosk: dict, tz, **kw):
         super().__init__(**kw)
-        self.model, self.tz = model, tz
+        self.model, self.lookup, self.kiosk, self.tz = model, lookup, kiosk, tz
         self.centre = model.cfg.site.name
-        self.title = "motcua — lấy số thứ tự"
+        self.lookup_enabled = kiosk["dossier_lookup"]
+        self.title = "motcua — lấy số thứ tự, tra cứu hồ sơ"
+        self.entry = CodeEntry()
+        self.guide = self.entry.guide()
         self._back_home = None
+        self.last_dossier: dict = {}
+        self._asked = 0                # which lookup the screen waits for; a reset forgets the rest
 
     def build(self) -> ScreenManager:
         from kivy.core.window import Window
-        Window.bind(on_flip=self._first_frame)
-        self.u = min(Window.width, Window.height) / 1080
-        Window.bind(size=lambda w, size: setattr(self, "u", min(size) / 1080))
+        Window.bind(on_flip=self._first_frame, size=self._scale)
+        Window.allow_screensaver = False
+        self._scale(Window, Window.size)
         sm = ScreenManager(transition=NoTransition())
-        for screen in (HomeScreen(), ServicesScreen(), ResultScreen()):
+        for screen in (HomeScreen(), ServicesScreen(), ResultScreen(), LookupScreen(), DossierScreen(),
+                       ProblemScreen()):
             sm.add_widget(screen)
+        self.guard = Guard(self, self.kiosk)
         Clock.schedule_interval(self.refresh, 0.5)
         Clock.schedule_once(self.refresh, 0)      # once root is set
         return sm
+
+    def _scale(self, window, size) -> None:
+        self.u = ui_scale(*size, self.kiosk["screen"]["diagonal_in"])
+
+    def open_settings(self, *args) -> bool:
+        return False                  # F1 must not open Kivy's settings panel in a public hall
 
     def _first_frame(self, window) -> None:
         log.info("first frame at %.6f", time.monotonic())      # start-up time, measured by the bench
@@ -82,10 +144,10 @@ class KioskApp(App):
     def refresh(self, dt: float = 0) -> None:
         self.clock = datetime.now(self.tz).strftime("%H:%M  %d/%m/%Y")
         self.banner = self.model.banner()
+        self.lookup_banner = "" if self.model.hub_ok else self.model.t("busy")
         grid = self.root.get_screen("services").ids.grid
         buttons = self.model.buttons()
         if len(grid.children) != len(buttons):
-            from kivy.factory import Factory
             grid.clear_widgets()
             for _ in buttons:
                 tile = Factory.ServiceTile()
@@ -93,7 +155,7 @@ class KioskApp(App):
                 grid.add_widget(tile)
         for tile, b in zip(reversed(grid.children), buttons, strict=True):
             tile.service_id = b.id
-            tile.text = f"{b.title}\n[size={int(self.u * 26)}]{b.detail}[/size]"
+            tile.text = f"{b.title}\n[size={int(self.u * 30)}]{b.detail}[/size]"
             tile.disabled = not b.enabled
 
     def set_lang(self, lang: str) -> None:
@@ -108,7 +170,18 @@ class KioskApp(App):
             self.root.get_screen("services").ids.priority.state = "normal"
         self.root.current = name
 
-    # --- taps ---------------------------------------------------------------------------
+    def needs_reset(self) -> bool:
+        """Anything the last citizen left behind: another screen, typed text, English."""
+        return self.root.current != "home" or bool(self.entry.text) or self.lang != "vi"
+
+    def reset(self) -> None:
+        self._asked += 1
+        self.looking = False
+        self.key("CLEAR")
+        self.set_lang("vi")
+        self.go("home")
+
+    # --- taking a number ------------------------------------------------------------------
     def ask_priority(self, toggle) -> None:
         if toggle.state == "down":
             toggle.state = "normal"
@@ -134,3 +207,55 @@ class KioskApp(App):
         self.go("result")
         self._back_home = Clock.schedule_once(lambda dt: self.go("home"), RESULT_SHOWN_S)
         self.refresh()
+
+    # --- looking up a dossier ---------------------------------------------------------------
+    def open_lookup(self, keep: bool = False) -> None:
+        if not keep:
+            self.key("CLEAR")
+        self.go("lookup")
+
+    def key(self, key: str) -> None:
+        """A key of the on-screen keyboard: a character, BACKSPACE or CLEAR."""
+        {"BACKSPACE": self.entry.backspace, "CLEAR": self.entry.clear}.get(key, lambda: self.entry.press(key))()
+        self._show_typed()
+
+    def _show_typed(self) -> None:
+        self.typed, self.guide = self.entry.text, self.entry.guide()
+
+    def look_up(self, text: str | None = None) -> None:
+        self._asked += 1
+        asked = self._asked
+        if self.lookup.start(self.entry.text if text is None else text, lambda o: self.looked_up(o, asked)):
+            self.looking = True
+
+    def scanned(self, text: str) -> None:
+        """A scanner typed a code (or a URL holding one) and Enter, on whatever screen was showing."""
+        if not self.lookup_enabled or self.looking:
+            return
+        self.entry.set(normalise_dossier_code(text) or text.strip().upper())
+        self._show_typed()
+        self.go("lookup")
+        self.look_up(text)
+
+    @mainthread
+    def looked_up(self, outcome: Outcome, asked: int) -> None:
+        if asked != self._asked:
+            return                    # the citizen went away (idle reset) or asked again
+        self.looking = False
+        if outcome.kind == "found":
+            self.show_dossier(outcome.dossier)
+        else:
+            p = self.root.get_screen("problem")
+            p.title, p.body = problem_text(outcome, self.lang)
+            self.go("problem")
+        self.guard.idle.touched()     # a full idle period to read the answer
+
+    def show_dossier(self, d: dict) -> None:
+        self.last_dossier = d
+        screen = self.root.get_screen("dossier")
+        screen.status, screen.timeliness, screen.good = status_line(d, self.lang)
+        rows = screen.ids.rows
+        rows.clear_widgets()
+        for name, value in dossier_rows(d, self.lang, self.tz):
+            rows.add_widget(DossierRow(name=name, value=value))
+        self.go("dossier")

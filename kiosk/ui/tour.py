@@ -1,11 +1,16 @@
 """A scripted tour of the real kiosk app with touches: ``make demo`` on a machine without a screen,
 tests/test_kiosk.py, and the README's screenshots.
 
-    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [portrait]
+    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [--portrait] [--parts take,lookup,unattended]
 
-Home -> Lấy số thứ tự -> the priority toggle -> "Đúng" -> a service tapped three times quickly;
-a screenshot of every screen; prints a JSON summary.
+Each part (``tour_steps.py``) is a list of steps that wait on the screen, not on the clock. Every
+screen is saved as OUT_DIR/<name>.png and measured: touch targets of at least 60 px and text of at
+least 28 px (scaled to the configured screen), and no text that spills out of its box. A JSON summary
+goes to stdout.
 """
+from __future__ import annotations
+
+import argparse
 import json
 import os
 import sys
@@ -15,105 +20,140 @@ from pathlib import Path
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
-from kivy.config import Config  # noqa: E402
-
-site, kiosk_id, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-portrait = len(sys.argv) > 4
-Config.set("graphics", "width", "1080" if portrait else "1920")
-Config.set("graphics", "height", "1920" if portrait else "1080")
-
-from kivy.clock import Clock  # noqa: E402
-from kivy.tests.common import UnitTestTouch  # noqa: E402
-
-from kiosk import config  # noqa: E402
-from kiosk.__main__ import assemble  # noqa: E402
-
-cfg = config.load(site)
-kiosk = next(k for k in cfg.kiosks if k["id"] == kiosk_id)
-app, client, desk = assemble(cfg, kiosk, f"kiosk-{kiosk_id}")
-summary: dict = {"screens": [], "taps_accepted": 0}
-out.mkdir(parents=True, exist_ok=True)
-
-
-def tap(widget) -> None:
-    x, y = widget.to_window(*widget.center)
-    t = UnitTestTouch(x, y)
-    t.touch_down()
-    t.touch_up()
-
-
-def shot(name: str) -> None:
-    from kivy.core.window import Window
-    made = Window.screenshot(name=str(out / f"{name}-.png"))
-    os.replace(made, out / f"{name}.png")
-    summary["screens"].append(name)
-
-
-def enabled_tiles():
-    grid = app.root.get_screen("services").ids.grid
-    return [t for t in reversed(grid.children) if not t.disabled]
-
-
-def popup_open() -> bool:
-    return len(app.root_window.children) > 1          # a ModalView sits on top of the screens
-
-
-def result_shows(label_before: str):
-    return lambda: app.root.current == "result" and app.root.get_screen("result").label not in ("", label_before)
-
-
-def tap_yes() -> None:
-    tap(next(w for w in app.root_window.children[0].walk() if getattr(w, "text", "") == "Đúng"))
-
-
-# each step: (least wait, what must be true first, what to do) — waiting on the screen, not the clock
-steps = [
-    (0.5, lambda: app.model.hub_ok and enabled_tiles(), lambda: (desk.check_printer(), shot("home"))),
-    (0.0, lambda: True, lambda: tap(app.root.get_screen("home").ids.take)),
-    (0.3, lambda: app.root.current == "services",
-     lambda: (shot("services"), summary.update(enabled=len(enabled_tiles())))),
-    (0.0, lambda: True, lambda: tap(enabled_tiles()[0])),           # a triple tap, 80 ms apart, as a hand does
-    (0.08, lambda: True, lambda: tap(enabled_tiles()[0])),
-    (0.08, lambda: True, lambda: tap(enabled_tiles()[0])),
-    (0.0, result_shows(""), lambda: (shot("result"), summary.update(
-        label=app.root.get_screen("result").label, headline=app.root.get_screen("result").headline))),
-    (0.0, lambda: True, lambda: app.go("services")),
-    (0.0, lambda: app.root.current == "services", lambda: tap(app.root.get_screen("services").ids.priority)),
-    (0.3, popup_open, lambda: shot("priority")),
-    (0.0, lambda: True, tap_yes),
-    (0.0, lambda: not popup_open(),
-     lambda: summary.update(priority=app.root.get_screen("services").ids.priority.state)),
-    (1.6, lambda: True, lambda: tap(enabled_tiles()[1])),          # past the one-tap guard: a priority ticket
-    (0.0, lambda: result_shows(summary.get("label", ""))(),
-     lambda: (shot("result-priority"), summary.update(priority_label=app.root.get_screen("result").label))),
-]
 STEP_TIMEOUT_S = 20.0
 
 
-def run_steps(i: int = 0, since: float | None = None) -> None:
-    """Do step i once its least wait has passed and its condition holds; then the next one."""
-    if i == len(steps):
-        app.stop()
-        return
-    wait, ready, action = steps[i]
-    now = time.monotonic()
-    since = now if since is None else since
-    if now - since >= wait and ready():
-        action()
-        Clock.schedule_once(lambda dt: run_steps(i + 1), 0)
-    elif now - since > STEP_TIMEOUT_S:
-        summary["stuck_at_step"] = i
-        app.stop()
-    else:
-        Clock.schedule_once(lambda dt: run_steps(i, since), 0.05)
+class Tour:
+    def __init__(self, app, client, desk, out: Path):
+        self.app, self.client, self.desk, self.out = app, client, desk, out
+        self.summary: dict = {"screens": [], "taps_accepted": 0, "size_problems": {}}
+        self.steps: list = []
+
+    # --- hands and eyes -------------------------------------------------------------------
+    def tap(self, widget) -> None:
+        from kivy.tests.common import UnitTestTouch
+        x, y = widget.to_window(*widget.center)
+        t = UnitTestTouch(x, y)
+        t.touch_down()
+        t.touch_up()
+
+    def tap_at(self, x: float, y: float) -> None:
+        from kivy.tests.common import UnitTestTouch
+        t = UnitTestTouch(x, y)
+        t.touch_down()
+        t.touch_up()
+
+    def screen(self, name: str | None = None):
+        return self.app.root.get_screen(name or self.app.root.current)
+
+    def popup(self):
+        from kivy.uix.modalview import ModalView
+        return next((w for w in self.app.root_window.children if isinstance(w, ModalView)), None)
+
+    def button(self, text: str, where=None):
+        """The visible button showing ``text`` on the popup, else on the current screen."""
+        where = where or self.popup() or self.screen()
+        return next(w for w in where.walk() if getattr(w, "text", None) == text and hasattr(w, "trigger_action"))
+
+    def type_keys(self, keys: str) -> None:
+        pads = [self.screen("lookup").ids.letters, self.screen("lookup").ids.digits]
+        for k in keys:
+            self.tap(next(b for pad in pads for b in pad.children if b.text == k))
+
+    def shot(self, name: str) -> None:
+        from kivy.core.window import Window
+        self.measure(name)
+        made = Window.screenshot(name=str(self.out / f"{name}-.png"))
+        os.replace(made, self.out / f"{name}.png")
+        self.summary["screens"].append(name)
+
+    def measure(self, name: str) -> None:
+        """What a person would check with a ruler, on every widget that shows."""
+        from kivy.uix.behaviors import ButtonBehavior
+        from kivy.uix.label import Label
+
+        from ..unattended import MIN_TARGET_PX, MIN_TEXT_PX
+        u, problems = self.app.u, []
+        root = self.popup() or self.screen()
+        for w in root.walk():
+            if not _shown(w):
+                continue
+            what = f"{type(w).__name__} {getattr(w, 'text', '')[:30]!r}"
+            if isinstance(w, ButtonBehavior) and min(w.size) < MIN_TARGET_PX * u - 0.5:
+                problems.append(f"{what}: touch target {w.width:.0f}x{w.height:.0f}")
+            if isinstance(w, Label) and w.text.strip():
+                if w.font_size < MIN_TEXT_PX * u - 0.5:
+                    problems.append(f"{what}: text {w.font_size:.0f} px")
+                tw, th = w.texture_size
+                if not w.shorten and (tw > w.width + 2 or th > w.height + 2):
+                    problems.append(f"{what}: text {tw}x{th} spills out of {w.width:.0f}x{w.height:.0f}")
+        if problems:
+            self.summary["size_problems"][name] = problems
+
+    # --- the script -------------------------------------------------------------------------
+    def add(self, *steps) -> None:
+        """Each step: (least wait in s, what must be true first, what to do)."""
+        self.steps.extend(steps)
+
+    def run_steps(self, i: int = 0, since: float | None = None) -> None:
+        from kivy.clock import Clock
+        if i == len(self.steps):
+            self.app.stop()
+            return
+        wait, ready, action = self.steps[i]
+        now = time.monotonic()
+        since = now if since is None else since
+        if now - since >= wait and ready():
+            action()
+            Clock.schedule_once(lambda dt: self.run_steps(i + 1), 0)
+        elif now - since > STEP_TIMEOUT_S:
+            self.summary["stuck_at_step"] = i
+            self.app.stop()
+        else:
+            Clock.schedule_once(lambda dt: self.run_steps(i, since), 0.05)
 
 
-Clock.schedule_once(lambda dt: run_steps(), 0)
+def _shown(w) -> bool:
+    """On screen and visible: opacity above zero up the tree, and not squeezed to nothing."""
+    node = w
+    while node is not None and node is not node.parent:
+        if getattr(node, "opacity", 1) == 0:
+            return False
+        node = node.parent
+    return w.width > 1 and w.height > 1
 
-original_take = app.model.take
-app.model.take = lambda *a, **k: summary.__setitem__("taps_accepted", summary["taps_accepted"] + (
-    1 if original_take(*a, **k) else 0)) or True
-client.start(wait=None)
-app.run()
-client.stop()
-print(json.dumps(summary, ensure_ascii=False))
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kiosk.ui.tour")
+    p.add_argument("site"), p.add_argument("kiosk_id"), p.add_argument("out", type=Path)
+    p.add_argument("--portrait", action="store_true")
+    p.add_argument("--parts", default="take,lookup", help="take, lookup, unattended (comma-separated)")
+    args = p.parse_args(argv)
+    from kivy.config import Config
+    Config.set("graphics", "width", "1080" if args.portrait else "1920")
+    Config.set("graphics", "height", "1920" if args.portrait else "1080")
+    Config.set("kivy", "exit_on_escape", "0")
+
+    from kivy.clock import Clock
+
+    from .. import config
+    from ..__main__ import assemble
+    from . import tour_steps
+    cfg = config.load(args.site)
+    kiosk = next(k for k in cfg.kiosks if k["id"] == args.kiosk_id)
+    app, client, desk = assemble(cfg, kiosk, f"kiosk-{args.kiosk_id}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    tour = Tour(app, client, desk, args.out)
+    for part in args.parts.split(","):
+        getattr(tour_steps, part)(tour)
+    Clock.schedule_once(lambda dt: tour.run_steps(), 0)
+    client.start(wait=None)
+    app.run()
+    client.stop()
+    tour.summary["exit_code"] = getattr(app, "exit_code", None)
+    print(json.dumps(tour.summary, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

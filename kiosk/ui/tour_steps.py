@@ -1,0 +1,153 @@
+"""The tour's parts: what a citizen (and a technician) does at the kiosk, touch by touch.
+
+The lookup part expects the sample dossiers (config/sample-dossiers.csv) in the hub.
+"""
+from __future__ import annotations
+
+FOUND = "000.00.53.H48-250915-0012"          # in config/sample-dossiers.csv
+UNKNOWN = "000.00.53.H48-250101-0001"        # a well-formed code no dossier has
+SCANNED = "https://dichvucong.quangngai.gov.vn/tra-cuu?ma=000.00.53.H48-251112-0003"
+
+
+def keys_of(code: str) -> str:
+    """What a citizen presses: the dots and dashes come by themselves."""
+    return code.replace(".", "").replace("-", "")
+
+
+def take(t) -> None:
+    """Home -> Lấy số thứ tự -> a service tapped three times quickly -> the priority toggle ->
+    "Đúng" -> a priority ticket."""
+    app = t.app
+
+    def enabled_tiles():
+        return [w for w in reversed(t.screen("services").ids.grid.children) if not w.disabled]
+
+    def result_shows(label_before: str):
+        return lambda: app.root.current == "result" and t.screen("result").label not in ("", label_before)
+
+    def record_result(key: str, shot: str):
+        return lambda: (t.shot(shot), t.summary.update({key: t.screen("result").label},
+                                                        **({"headline": t.screen("result").headline}
+                                                           if key == "label" else {})))
+
+    def count_taps() -> None:
+        original = app.model.take
+        app.model.take = lambda *a, **k: t.summary.__setitem__(
+            "taps_accepted", t.summary["taps_accepted"] + (1 if original(*a, **k) else 0)) or True
+
+    t.add(
+        (0.5, lambda: app.model.hub_ok and enabled_tiles(), lambda: (count_taps(), t.desk.check_printer(),
+                                                                      app.go("home"), t.shot("home"))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),
+        (0.3, lambda: app.root.current == "services",
+         lambda: (t.shot("services"), t.summary.update(enabled=len(enabled_tiles())))),
+        (0.0, lambda: True, lambda: t.tap(enabled_tiles()[0])),      # a triple tap, 80 ms apart, as a hand does
+        (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
+        (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
+        (0.0, result_shows(""), record_result("label", "result")),
+        (0.0, lambda: True, lambda: app.go("services")),
+        (0.0, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
+        (0.3, lambda: t.popup() is not None, lambda: t.shot("priority")),
+        (0.0, lambda: True, lambda: t.tap(t.button("Đúng"))),
+        (0.0, lambda: t.popup() is None,
+         lambda: t.summary.update(priority=t.screen("services").ids.priority.state)),
+        (1.6, lambda: True, lambda: t.tap(enabled_tiles()[1])),      # past the one-tap guard
+        (0.0, lambda: result_shows(t.summary.get("label", ""))(), record_result("priority_label", "result-priority")),
+    )
+
+
+def lookup(t) -> None:
+    """Every outcome of a dossier lookup, typed on the on-screen keyboard and scanned."""
+    app, s = t.app, t.summary
+    s["lookups"] = {}
+
+    def on(screen: str):
+        return lambda: app.root.current == screen and not app.looking
+
+    def record(kind: str, shot: str):
+        def do() -> None:
+            if app.root.current == "dossier":
+                d = t.screen("dossier")
+                s["lookups"][kind] = {"status": d.status, "timeliness": d.timeliness,
+                                      "rows": {r.name: r.value for r in reversed(d.ids.rows.children)}}
+            else:
+                s["lookups"][kind] = {"title": t.screen("problem").title, "body": t.screen("problem").body}
+            t.shot(shot)
+        return do
+
+    def scan(text: str) -> None:
+        for ch in text:                                  # a scanner types one key at a time
+            app.root_window.dispatch("on_textinput", ch)
+        app.root_window.dispatch("on_keyboard", 13, 40, None, [])
+
+    def spend_allowance() -> None:                       # ask until the hub says "too many"
+        if not (app.root.current == "problem" and t.screen("problem").title == "Tra cứu quá nhiều lần"):
+            app.look_up(UNKNOWN)
+
+    t.add(
+        (0.3, lambda: app.model.hub_ok, lambda: app.go("home")),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
+        (0.2, on("lookup"), lambda: t.shot("lookup")),
+        (0.0, lambda: True, lambda: t.type_keys(keys_of(FOUND))),
+        (0.1, lambda: True, lambda: (s.update(typed=app.typed), t.shot("lookup-typed"))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
+        (0.2, on("dossier"), record("found", "dossier")),
+        (0.0, lambda: True, lambda: (app.set_lang("en"), app.show_dossier(app.last_dossier))),
+        (0.2, on("dossier"), lambda: (s.update(english=t.screen("dossier").status), t.shot("dossier-en"),
+                                      app.set_lang("vi"))),
+        (0.0, lambda: True, lambda: t.tap(t.button("Tra cứu hồ sơ khác"))),
+        (0.1, on("lookup"), lambda: t.type_keys(keys_of(UNKNOWN))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
+        (0.2, on("problem"), record("not_found", "not-found")),
+        (0.0, lambda: True, lambda: t.tap(t.button("Nhập lại"))),
+        (0.1, on("lookup"), lambda: (s.update(kept=app.typed), t.tap(t.screen("lookup").ids.erase),
+                                     t.type_keys("12345"), t.tap(t.screen("lookup").ids.search))),
+        (0.2, on("problem"), record("invalid_code", "invalid")),
+        (0.0, lambda: True, lambda: (app.go("home"), scan(SCANNED))),     # a scan from the home screen
+        (0.2, on("dossier"), lambda: (s.update(scanned_code=app.typed), record("scanned", "dossier-scanned")())),
+        (0.0, lambda: True, lambda: (app.model.set_link(False), app.look_up(FOUND))),   # the hub out of reach
+        (0.2, on("problem"), lambda: (record("unavailable", "unavailable")(), app.model.set_link(True))),
+        *[(0.0, on("problem"), spend_allowance) for _ in range(12)],
+        (0.2, on("problem"), record("rate_limited", "rate-limited")),
+    )
+
+
+def unattended(t) -> None:
+    """The keys that would close a window, the idle reset, and the technician's way out."""
+    app, s = t.app, t.summary
+
+    def keys() -> None:
+        win = app.root_window
+        s["keys_handled"] = [bool(win.dispatch("on_keyboard", k, 0, None, [])) for k in (27, 282)]
+        s["close_refused"] = bool(win.dispatch("on_request_close"))
+
+    def corner_taps() -> None:
+        for _ in range(5):
+            t.tap_at(5, app.root_window.height - 5)
+
+    def pin(digits: str) -> None:
+        pad = t.popup().ids.pad
+        for d in digits:
+            t.tap(next(b for b in pad.children if b.text == d))
+        t.tap(t.button("OK"))
+
+    t.add(
+        (0.3, lambda: True, lambda: (app.go("home"), keys())),
+        (0.3, lambda: True, lambda: s.update(after_keys={"screen": app.root.current,
+                                                         "window_children": len(app.root_window.children)})),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
+        (0.1, lambda: app.root.current == "lookup", lambda: (t.type_keys("000"), app.set_lang("en"))),
+        (0.0, lambda: True, lambda: s.update(before_idle={"screen": app.root.current, "typed": app.typed})),
+        (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home",
+         lambda: s.update(after_idle={"screen": app.root.current, "typed": app.typed, "lang": app.lang})),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),           # a popup left open
+        (0.1, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
+        (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home" and t.popup() is None,
+         lambda: s.update(popup_closed_by_idle=True)),
+        (0.0, lambda: True, corner_taps),
+        (0.3, lambda: t.popup() is not None, lambda: t.shot("pin")),
+        (0.0, lambda: True, lambda: pin("0000")),
+        (0.1, lambda: True, lambda: s.update(wrong_pin=t.popup().message)),
+        (0.0, lambda: True, lambda: pin(str(app.kiosk["maintenance_pin"]))),
+        (10.0, lambda: False, lambda: None),        # the app has stopped by now; if not, the tour says stuck
+    )
