@@ -96,6 +96,7 @@ def test_real_frames_and_touches(hall):
     assert s["taps_accepted"] == 2, "three quick taps gave one ticket; the priority tap another"
     assert (s["label"], s["priority"], s["priority_label"]) == ("A001", "down", "1001")   # JUST is closed
     assert s["headline"] == "Mời nhận phiếu. Số thứ tự của bạn:"
+    assert s["priority_details"].startswith("ƯU TIÊN · "), "the citizen sees the priority was taken"
     wait_for(lambda: len(emu.tickets) == 2, 5, "two printed tickets")
     for name in ("home", "services", "result", "priority", "result-priority"):
         img = Image.open(out / f"{name}.png")

@@ -199,8 +199,9 @@ class KioskApp(App):
             tk = t.ticket
             r.ok, r.label = True, tk["label"]
             r.headline = "Mời nhận phiếu. Số thứ tự của bạn:" if vi else "Please take your ticket. Your number:"
-            r.details = (f"{tk['waiting_ahead']} người chờ trước · khoảng {tk['estimated_wait_min']} phút" if vi else
-                         f"{tk['waiting_ahead']} ahead of you · about {tk['estimated_wait_min']} min")
+            r.details = (("ƯU TIÊN · " if vi else "PRIORITY · ") if tk.get("priority") else "") + (
+                f"{tk['waiting_ahead']} người chờ trước · khoảng {tk['estimated_wait_min']} phút" if vi else
+                f"{tk['waiting_ahead']} ahead of you · about {tk['estimated_wait_min']} min")
         else:
             r.ok, r.label = False, ""
             r.headline, r.details = (t.vi, "") if vi else (t.en, "")

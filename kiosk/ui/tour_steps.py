@@ -52,7 +52,9 @@ def take(t) -> None:
         (0.0, lambda: t.popup() is None,
          lambda: t.summary.update(priority=t.screen("services").ids.priority.state)),
         (1.6, lambda: True, lambda: t.tap(enabled_tiles()[1])),      # past the one-tap guard
-        (0.0, lambda: result_shows(t.summary.get("label", ""))(), record_result("priority_label", "result-priority")),
+        (0.0, lambda: result_shows(t.summary.get("label", ""))(), lambda: (
+            record_result("priority_label", "result-priority")(),
+            t.summary.update(priority_details=t.screen("result").details))),
     )
 
 
