@@ -53,10 +53,6 @@ class CodeEntry:
         rest = TEMPLATE[len(self.text):]
         return "".join("_" if c in "dL" else c for c in rest)
 
-    def expects_letter(self) -> bool:
-        n = len(self.text)
-        return n < len(TEMPLATE) and TEMPLATE[n] == "L"
-
 
 class ScanBuffer:
     """Keystrokes from a barcode/QR scanner (a USB keyboard to the system), up to its Enter.

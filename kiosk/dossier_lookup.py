@@ -14,13 +14,12 @@ from .contract import DOSSIER_CODE_EXAMPLE, normalise_dossier_code
 from .hubclient import HubClient, HubUnavailable
 
 log = logging.getLogger("motcua.kiosk.lookup")
-OUTCOMES = ("found", "invalid_code", "not_found", "rate_limited", "unavailable")
 REPLY_TIMEOUT_S, TRIES = 3.0, 2     # a citizen waits at most ~6 s before "try later"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str                  # one of OUTCOMES
+    kind: str                  # found, invalid_code, not_found, rate_limited or unavailable
     code: str                  # the code asked for (as typed, when it is not one)
     dossier: dict | None = None
 

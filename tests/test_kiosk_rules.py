@@ -55,8 +55,6 @@ def test_the_guide_shows_what_is_left():
     e = press(CodeEntry(), "0000053")
     assert e.text == "000.00.53" and e.guide() == ".___-______-____"
     assert press(CodeEntry(), "").guide() == "___.__.__.___-______-____"
-    assert press(CodeEntry(), "0000053").expects_letter() is False
-    assert press(CodeEntry(), "0000053.").expects_letter() is True
     e.backspace()
     assert e.text == "000.00.5"
     e.clear()

@@ -31,11 +31,7 @@ class Tour:
 
     # --- hands and eyes -------------------------------------------------------------------
     def tap(self, widget) -> None:
-        from kivy.tests.common import UnitTestTouch
-        x, y = widget.to_window(*widget.center)
-        t = UnitTestTouch(x, y)
-        t.touch_down()
-        t.touch_up()
+        self.tap_at(*widget.to_window(*widget.center))
 
     def tap_at(self, x: float, y: float) -> None:
         from kivy.tests.common import UnitTestTouch
