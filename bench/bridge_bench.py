@@ -8,28 +8,23 @@ resident memory (budget <= 40 MB).
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_bench import pct, rss_mb  # noqa: E402
+from bench.common import count, pct, rss_mb, workspace  # noqa: E402
 from firmware_bridge.simulator import KeypadSim  # noqa: E402
 from kiosk import config  # noqa: E402
 from kiosk.hubclient import HubClient  # noqa: E402
-from tests.helpers import BridgeProcess, Broker, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
+from tests.helpers import BridgeProcess, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--presses", type=int, default=500)
-    n = ap.parse_args().presses
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-bbench-"))
-    broker = Broker(tmp / "broker").start()
+    n = count("--presses", 500)
+    tmp, broker = workspace("bbench")
     line = PtyPair(tmp).start()
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port, bridges=[
         {"id": "b1", "ports": [{"device": str(line.a), "keypads": {5: "1"}}]}])))

@@ -9,30 +9,25 @@ bench's publish times compare directly.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_bench import pct, rss_mb  # noqa: E402
+from bench.common import count, pct, rss_mb, workspace  # noqa: E402
 from kiosk import config  # noqa: E402
 from kiosk.mqttlink import Link  # noqa: E402
-from tests.helpers import Broker, counter, env, service, site_data, wait_for, write_site  # noqa: E402
+from tests.helpers import counter, env, service, site_data, wait_for, write_site  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--calls", type=int, default=300)
-    n = ap.parse_args().calls
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-dspbench-"))
-    broker = Broker(tmp / "broker").start()
+    n = count("--calls", 300)
+    tmp, broker = workspace("dspbench")
     counters = [counter(i, ["LAND"]) for i in range(1, 31)]
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port, services=[service("LAND", "A", 1, 9999)],
                                                 counters=counters, displays=[

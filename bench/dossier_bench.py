@@ -8,25 +8,23 @@ the hub (budget p99 <= 20 ms) and the store lookup alone.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_bench import pct  # noqa: E402
+from bench.common import count, pct, workspace  # noqa: E402
 from kiosk import config  # noqa: E402
 from kiosk.contract import DOSSIER_FIELDS  # noqa: E402
 from kiosk.hub import dossiers as store  # noqa: E402
 from kiosk.hubclient import HubClient  # noqa: E402
-from tests.helpers import Broker, HubProcess, env, site_data, write_site  # noqa: E402
+from tests.helpers import HubProcess, env, site_data, write_site  # noqa: E402
 
 PROCEDURES = ["Cấp giấy chứng nhận quyền sử dụng đất lần đầu", "Đăng ký biến động đất đai", "Đăng ký khai sinh",
               "Đăng ký thành lập doanh nghiệp", "Cấp giấy phép xây dựng", "Cấp phiếu lý lịch tư pháp"]
@@ -52,11 +50,8 @@ def write_rows(path: Path, n: int) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    n = ap.parse_args().rows
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-dbench-"))
-    broker = Broker(tmp / "broker").start()
+    n = count("--rows", 1_000_000)
+    tmp, broker = workspace("dbench")
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port)))
     codes = write_rows(tmp / "d.csv", n)
     t0 = time.perf_counter()

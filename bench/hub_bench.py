@@ -17,22 +17,17 @@ import os
 import socket
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import pct, rss_mb, workspace  # noqa: E402
 from kiosk import config  # noqa: E402
 from kiosk.hub import store  # noqa: E402
 from kiosk.hubclient import HubClient  # noqa: E402
-from tests.helpers import Broker, HubProcess, Spy, counter, service, site_data, write_site  # noqa: E402
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
+from tests.helpers import HubProcess, Spy, counter, service, site_data, write_site  # noqa: E402
 
 
 def round_trips(spy: Spy, topic: str, n: int, gap: float = 0.0) -> list[float]:
@@ -130,20 +125,12 @@ def fill(db_path: str, services: int, tickets: int) -> None:
     db.close()
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     n = 200 if args.quick else 1000
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
-    broker = Broker(tmp / "broker").start()
+    tmp, broker = workspace("bench")
     results = []
     try:
         rtt = broker_rtt(broker.port, n)

@@ -11,24 +11,22 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_bench import pct, rss_mb  # noqa: E402
+from bench.common import pct, rss_mb, workspace  # noqa: E402
 from kiosk import config  # noqa: E402
 from kiosk.dossier_lookup import DossierLookup  # noqa: E402
 from kiosk.printing.emulator import PrinterEmulator  # noqa: E402
-from tests.helpers import Broker, HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
+from tests.helpers import HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
 from tests.test_kiosk import kiosk_model  # noqa: E402
 
 
 def main(n: int = 100) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="motcua-kbench-"))
-    broker, emu = Broker(tmp / "broker").start(), PrinterEmulator()
+    (tmp, broker), emu = workspace("kbench"), PrinterEmulator()
     kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port}}
     services = [service("LAND", "A", 1, 9999), service("JUST", "B")]
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port, services=services, kiosks=[kiosk])))

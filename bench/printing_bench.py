@@ -16,7 +16,7 @@ from escpos.printer import Dummy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.hub_bench import pct  # noqa: E402
+from bench.common import pct  # noqa: E402
 from kiosk.printing.ticket import WIDTH_DOTS, render  # noqa: E402
 from tests.test_printing import SAMPLE  # noqa: E402
 

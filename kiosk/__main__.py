@@ -28,10 +28,9 @@ log = logging.getLogger("motcua.kiosk")
 PRINTER_POLL_S = 10.0
 
 
-def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
-    """The kiosk's parts, wired: (app, client, desk). ``python -m kiosk`` and the UI tests use it."""
-    from .ui.app import KioskApp
-
+def wire(cfg, kiosk: dict, component: str, publish_printer: bool = True):
+    """The kiosk's parts without its window: (model, lookup, client, desk), the client not started.
+    The tests and the bench use them as they are; ``assemble`` puts a window on them."""
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
     model_ref: dict = {}
     client = HubClient(cfg, component, subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
@@ -42,6 +41,13 @@ def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
                       publish_printer_state(client, kiosk["id"]) if publish_printer else (lambda s: None))
     model = model_ref["m"] = KioskModel(cfg, desk)
     lookup = DossierLookup(client, f"kiosk-{kiosk['id']}", lambda: model.hub_ok)
+    return model, lookup, client, desk
+
+
+def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
+    """The kiosk wired with its window: (app, client, desk). ``python -m kiosk`` and the tour use it."""
+    from .ui.app import KioskApp
+    model, lookup, client, desk = wire(cfg, kiosk, component, publish_printer)
     return KioskApp(model, lookup, kiosk, cfg.site.tz), client, desk
 
 

@@ -40,13 +40,13 @@ class CornerTaps:
     """``CORNER_TAPS`` taps in the window's top-left corner within ``CORNER_WINDOW_S``; a tap
     anywhere else starts the count again."""
 
-    def __init__(self, scale: float = 1.0, clock: Callable[[], float] = time.monotonic):
-        self.scale, self.clock = scale, clock
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
         self.taps: list[float] = []
 
-    def tap(self, x: float, y: float, window_height: float) -> bool:
-        """True when this tap completes the gesture. Kivy's y grows upwards."""
-        size = CORNER_PX * self.scale
+    def tap(self, x: float, y: float, window_height: float, scale: float = 1.0) -> bool:
+        """True when this tap completes the gesture. Kivy's y grows upwards; ``scale`` is ``ui_scale``."""
+        size = CORNER_PX * scale
         if x > size or y < window_height - size:
             self.taps.clear()
             return False

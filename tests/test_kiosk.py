@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from kiosk import config
+from kiosk.__main__ import wire
 from kiosk.hubclient import HubClient
 from kiosk.printing.emulator import PrinterEmulator
-from kiosk.printing.flow import TicketDesk, publish_printer_state
-from kiosk.printing.printer import PrinterState, TicketPrinter
+from kiosk.printing.printer import PrinterState
 from kiosk.taking import KioskModel
 from tests.helpers import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
@@ -28,16 +28,10 @@ def hall(tmp_path, broker):
 
 
 def kiosk_model(cfg) -> tuple[KioskModel, HubClient]:
-    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    ref = {}
-    client = HubClient(cfg, "kiosk-k1", subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
-                       on_message=lambda m: ref["m"].on_message(m.topic, bytes(m.payload)),
-                       on_connect=lambda: ref["m"].set_link(True))
-    desk = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0]["printer"]),
-                      publish_printer_state(client, "k1"))
-    ref["m"] = KioskModel(cfg, desk)
+    """The kiosk's logic wired as ``python -m kiosk`` wires it, without a window."""
+    model, _, client, _ = wire(cfg, cfg.kiosks[0], "kiosk-k1")
     client.start()
-    return ref["m"], client
+    return model, client
 
 
 def test_buttons_say_why_a_service_is_closed(hall):

@@ -10,10 +10,12 @@ import pytest
 from PIL import Image
 
 from kiosk import config
+from kiosk.__main__ import wire
 from kiosk.config import EX_MAINTENANCE
 from kiosk.dossier_lookup import DossierLookup
 from kiosk.hubclient import HubClient
 from kiosk.printing.emulator import PrinterEmulator
+from kiosk.taking import KioskModel
 from kiosk.ui.tour_steps import FOUND, SCANNED, UNKNOWN
 from tests.helpers import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
@@ -36,13 +38,13 @@ def hall(tmp_path, broker):
     hub.stop(), emu.close()
 
 
-def kiosk_lookup(cfg, timeout: float = 3.0) -> tuple[DossierLookup, HubClient, dict]:
-    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    hub = {"online": False}
-    client = HubClient(cfg, "kiosk-k1", subscriptions=(f"{root}/status/hub",),
-                       on_message=lambda m: hub.update(online=m.payload == b"online")).start()
-    wait_for(lambda: hub["online"], 10, "hub online")
-    return DossierLookup(client, "kiosk-k1", lambda: hub["online"], timeout=timeout, tries=2), client, hub
+def kiosk_lookup(cfg, timeout: float = 3.0) -> tuple[DossierLookup, HubClient, KioskModel]:
+    """The kiosk's lookup wired as ``python -m kiosk`` wires it, without a window."""
+    model, lookup, client, _ = wire(cfg, cfg.kiosks[0], "kiosk-k1")
+    client.start()
+    wait_for(lambda: model.hub_ok, 10, "hub online")
+    lookup.timeout = timeout
+    return lookup, client, model
 
 
 def test_each_lookup_outcome_through_the_real_hub(hall):
@@ -67,7 +69,7 @@ def test_each_lookup_outcome_through_the_real_hub(hall):
 
 def test_the_hub_away_says_unavailable_without_hanging(hall):
     cfg, hub, _ = hall
-    lookup, client, state = kiosk_lookup(cfg, timeout=0.5)
+    lookup, client, model = kiosk_lookup(cfg, timeout=0.5)
     hub.proc.send_signal(signal.SIGSTOP)                       # alive but not answering
     try:
         assert lookup.ask(FOUND).kind == "unavailable"
@@ -75,7 +77,7 @@ def test_the_hub_away_says_unavailable_without_hanging(hall):
         hub.proc.send_signal(signal.SIGCONT)
     assert lookup.ask(FOUND).kind == "found"
     hub.stop()                                                 # gone: its last will says offline
-    wait_for(lambda: not state["online"], 10, "hub offline")
+    wait_for(lambda: not model.hub_ok, 10, "hub offline")
     assert lookup.ask(FOUND).kind == "unavailable"
     client.stop()
 

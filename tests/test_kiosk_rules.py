@@ -111,20 +111,23 @@ def test_idle_after_the_configured_seconds():
 
 def test_five_quick_taps_in_the_corner_and_nothing_else():
     clock = Tick()
-    g = CornerTaps(1.0, clock)
+    g = CornerTaps(clock)
     h = 1080
     assert [g.tap(10, h - 10, h) for _ in range(CORNER_TAPS)] == [False] * 4 + [True]
     for _ in range(4):
         g.tap(10, h - 10, h)
     g.tap(900, 500, h)                             # a tap elsewhere starts again
     assert not g.tap(10, h - 10, h)
-    slow = CornerTaps(1.0, clock)
+    slow = CornerTaps(clock)
     results = []
     for _ in range(6):
         results.append(slow.tap(10, h - 10, h))
         clock.t += 1.5                             # too slow: never five within 4 s
     assert not any(results)
-    assert not CornerTaps(1.0, clock).tap(10, 10, h), "the bottom-left corner is not the one"
+    assert not CornerTaps(clock).tap(10, 10, h), "the bottom-left corner is not the one"
+    big = CornerTaps(clock)                        # on a 4K screen the corner is twice as many pixels
+    assert [big.tap(200, 2160 - 200, 2160, 2.0) for _ in range(CORNER_TAPS)][-1]
+    assert not CornerTaps(clock).tap(200, h - 200, h, 1.0), "on 1080p that tap is outside the corner"
 
 
 def test_pin_tries_then_lockout():

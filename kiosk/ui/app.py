@@ -217,7 +217,12 @@ class KioskApp(App):
 
     def key(self, key: str) -> None:
         """A key of the on-screen keyboard: a character, BACKSPACE or CLEAR."""
-        {"BACKSPACE": self.entry.backspace, "CLEAR": self.entry.clear}.get(key, lambda: self.entry.press(key))()
+        if key == "BACKSPACE":
+            self.entry.backspace()
+        elif key == "CLEAR":
+            self.entry.clear()
+        else:
+            self.entry.press(key)
         self._show_typed()
 
     def _show_typed(self) -> None:

@@ -38,15 +38,16 @@ class PinPopup(Popup):
         return "Nhập mã PIN để thoát chương trình\nEnter the PIN to leave the kiosk program"
 
     def submit(self) -> None:
-        result = self.gate.check(self.typed) if self.gate.configured else "locked"
-        self.typed = ""
+        if not self.gate.configured:
+            return                    # the message already says there is no PIN
+        result, self.typed = self.gate.check(self.typed), ""
         if result == "ok":
             self.dismiss()
             self.on_ok()
         elif result == "wrong":
             left = PIN_TRIES - self.gate.wrong
             self.message = f"Sai mã PIN — còn {left} lần thử\nWrong PIN — {left} tries left"
-        elif self.gate.configured:
+        else:
             self.message = self._ask()
 
 
@@ -54,7 +55,7 @@ class Guard:
     def __init__(self, app, kiosk: dict, clock=time.monotonic):
         self.app, self.clock = app, clock
         self.idle = IdleTimer(kiosk["idle_reset_s"], clock)
-        self.corner = CornerTaps(app.u, clock)
+        self.corner = CornerTaps(clock)
         self.pin = PinGate(kiosk["maintenance_pin"], clock)
         self.scan = ScanBuffer()
         self.leaving = False
@@ -91,8 +92,7 @@ class Guard:
 
     def on_touch_down(self, window, touch) -> bool:
         self.idle.touched()
-        self.corner.scale = self.app.u
-        if self.corner.tap(touch.x, touch.y, window.height) and not self.popup_open():
+        if self.corner.tap(touch.x, touch.y, window.height, self.app.u) and not self.popup_open():
             PinPopup(self.pin, self.leave).open()
             return True
         return False

@@ -1,0 +1,35 @@
+"""What every benchmark needs: its one count from the command line, a scratch folder with its own
+mosquitto, and the two measures (percentiles, resident memory)."""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.helpers import Broker
+
+
+def count(option: str, default: int) -> int:
+    """The benchmark's one size, e.g. ``--presses 500``."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument(option, type=int, default=default)
+    return vars(ap.parse_args())[option.lstrip("-").replace("-", "_")]
+
+
+def workspace(prefix: str) -> tuple[Path, Broker]:
+    """A fresh scratch folder and a mosquitto of its own, started."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"motcua-{prefix}-"))
+    return tmp, Broker(tmp / "broker").start()
+
+
+def pct(xs: list[float], p: float) -> float:
+    """The p-th percentile of durations in seconds, in milliseconds."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
