@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check kiosk firmware_bridge display_board tests bench
+	$(PY) -m ruff check motcua kiosk firmware_bridge display_board tests bench
 
 test: setup lint
 	$(PY) -m pytest
@@ -44,7 +44,7 @@ test: setup lint
 	else echo "note: $(SHARED)/conformance not found; conformance skipped"; fi
 
 demo: setup
-	$(PY) -m kiosk.demo
+	$(PY) -m motcua.demo
 
 bench: setup
 	$(PY) bench/hub_bench.py

@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
 from firmware_bridge.simulator import KeypadSim  # noqa: E402
-from kiosk import config  # noqa: E402
-from kiosk.hubclient import HubClient  # noqa: E402
-from tests.helpers import BridgeProcess, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
+from motcua import config  # noqa: E402
+from motcua.hubclient import HubClient  # noqa: E402
+from motcua.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tests.helpers import Broker
+from motcua.testbed import Broker
 
 
 def count(option: str, default: int) -> int:

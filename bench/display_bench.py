@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
-from kiosk import config  # noqa: E402
-from kiosk.mqttlink import Link  # noqa: E402
-from tests.helpers import counter, env, service, site_data, wait_for, write_site  # noqa: E402
+from motcua import config  # noqa: E402
+from motcua.link import Link  # noqa: E402
+from motcua.testbed import counter, env, service, site_data, wait_for, write_site  # noqa: E402
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, workspace  # noqa: E402
-from kiosk import config  # noqa: E402
-from kiosk.contract import DOSSIER_FIELDS  # noqa: E402
-from kiosk.hub import dossiers as store  # noqa: E402
-from kiosk.hubclient import HubClient  # noqa: E402
-from tests.helpers import HubProcess, env, site_data, write_site  # noqa: E402
+from motcua import config  # noqa: E402
+from motcua.contract import DOSSIER_FIELDS  # noqa: E402
+from motcua.hub import dossiers as store  # noqa: E402
+from motcua.hubclient import HubClient  # noqa: E402
+from motcua.testbed import HubProcess, env, site_data, write_site  # noqa: E402
 
 PROCEDURES = ["Cấp giấy chứng nhận quyền sử dụng đất lần đầu", "Đăng ký biến động đất đai", "Đăng ký khai sinh",
               "Đăng ký thành lập doanh nghiệp", "Cấp giấy phép xây dựng", "Cấp phiếu lý lịch tư pháp"]
@@ -55,7 +55,7 @@ def main() -> None:
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port)))
     codes = write_rows(tmp / "d.csv", n)
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--import-dossiers",
+    r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
                         str(tmp / "d.csv")], capture_output=True, text=True, cwd=ROOT, env=env())
     took = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr[-2000:]

@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import pct, rss_mb, workspace  # noqa: E402
-from kiosk import config  # noqa: E402
+from kiosk.__main__ import wire  # noqa: E402
 from kiosk.dossier_lookup import DossierLookup  # noqa: E402
 from kiosk.printing.emulator import PrinterEmulator  # noqa: E402
-from tests.helpers import HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
-from tests.test_kiosk import kiosk_model  # noqa: E402
+from motcua import config  # noqa: E402
+from motcua.testbed import HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
 
 
 def main(n: int = 100) -> None:
@@ -30,7 +30,7 @@ def main(n: int = 100) -> None:
     kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port}}
     services = [service("LAND", "A", 1, 9999), service("JUST", "B")]
     cfg = config.load(write_site(tmp, site_data(tmp, broker.port, services=services, kiosks=[kiosk])))
-    subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--import-dossiers",
+    subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
                     str(ROOT / "config" / "sample-dossiers.csv")], check=True, cwd=ROOT, capture_output=True)
     hub = HubProcess(cfg.path, tmp / "hub.log").start()
     log = tmp / "kiosk.log"
@@ -44,7 +44,8 @@ def main(n: int = 100) -> None:
     mem = rss_mb(ui.pid)
     ui.terminate()
     ui.wait(10)
-    model, client = kiosk_model(cfg)
+    model, _, client, _ = wire(cfg, cfg.kiosks[0], "kiosk-k1")
+    client.start()
     wait_for(lambda: model.hub_ok, 10, "hub online")
     lat = []
     for _ in range(n):

@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import pct  # noqa: E402
-from kiosk.printing.ticket import WIDTH_DOTS, render  # noqa: E402
-from tests.test_printing import SAMPLE  # noqa: E402
+from kiosk.printing.ticket import SAMPLE, WIDTH_DOTS, render  # noqa: E402
 
 
 def main(n: int = 200) -> None:

@@ -12,10 +12,10 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kiosk.cli import begin, parser  # noqa: E402
-from kiosk.config import EX_CONFIG, SiteConfig  # noqa: E402
-from kiosk.kivyrun import configure_window, run_app  # noqa: E402
-from kiosk.mqttlink import Link  # noqa: E402
+from motcua.config import EX_CONFIG, SiteConfig  # noqa: E402
+from motcua.kivyrun import configure_window, run_app  # noqa: E402
+from motcua.link import Link  # noqa: E402
+from motcua.startup import begin, parser  # noqa: E402
 
 from .model import BoardModel  # noqa: E402
 from .voice import Announcer, VoiceConfig, announcement  # noqa: E402

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.config import SiteConfig
+from motcua.config import SiteConfig
 
 BLINK_S = 8.0           # the newest call blinks this long, then stays highlighted
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from kiosk.contract import VOICE_PHRASE
+from motcua.contract import VOICE_PHRASE
 
 DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 LETTERS = {

@@ -5,10 +5,10 @@ import logging
 import sys
 import time
 
-from kiosk.cli import begin, on_stop, parser
-from kiosk.config import EX_CONFIG
-from kiosk.hubclient import HubClient
-from kiosk.sdnotify import Notifier
+from motcua.config import EX_CONFIG
+from motcua.hubclient import HubClient
+from motcua.sdnotify import Notifier
+from motcua.startup import begin, on_stop, parser
 
 from .bridge import Bridge
 from .port import SerialLine

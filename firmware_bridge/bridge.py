@@ -16,8 +16,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.contract import OFFLINE, ONLINE
-from kiosk.hubclient import HubClient
+from motcua.contract import OFFLINE, ONLINE
+from motcua.hubclient import HubClient
 
 from .protocol import KEYS, BadFrame, Frame, decode
 from .session import PING_EVERY_S, KeypadSession

@@ -1,4 +1,2 @@
-"""motcua: the kiosk package, home of the hub and the shared wire contract.
-
-Deliberately empty: ``python -m kiosk.hub`` must never load Kivy.
-"""
+"""The kiosk process: taking a number, looking up a dossier, standing unattended (plain Python),
+its Kivy screens (``kiosk.ui``) and ticket printing (``kiosk.printing``)."""

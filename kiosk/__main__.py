@@ -15,11 +15,12 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 import logging  # noqa: E402
 import threading  # noqa: E402
 
-from .cli import begin, parser  # noqa: E402
-from .config import EX_CONFIG  # noqa: E402
+from motcua.config import EX_CONFIG  # noqa: E402
+from motcua.hubclient import HubClient  # noqa: E402
+from motcua.kivyrun import configure_window, run_app  # noqa: E402
+from motcua.startup import begin, parser  # noqa: E402
+
 from .dossier_lookup import DossierLookup  # noqa: E402
-from .hubclient import HubClient  # noqa: E402
-from .kivyrun import configure_window, run_app  # noqa: E402
 from .printing.flow import TicketDesk, publish_printer_state  # noqa: E402
 from .printing.printer import TicketPrinter  # noqa: E402
 from .taking import KioskModel  # noqa: E402

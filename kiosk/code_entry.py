@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT
+from motcua.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT
 
 # the code's shape from the contract's example: 'd' a digit, 'L' a letter, '.' and '-' themselves
 TEMPLATE = re.sub(r"[A-Z]", "L", re.sub(r"\d", "d", DOSSIER_CODE_EXAMPLE))

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .contract import DOSSIER_CODE_EXAMPLE, normalise_dossier_code
-from .hubclient import HubClient, HubUnavailable
+from motcua.contract import DOSSIER_CODE_EXAMPLE, normalise_dossier_code
+from motcua.hubclient import HubClient, HubUnavailable
 
 log = logging.getLogger("motcua.kiosk.lookup")
 REPLY_TIMEOUT_S, TRIES = 3.0, 2     # a citizen waits at most ~6 s before "try later"

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .config import SiteConfig
+from motcua.config import SiteConfig
+
 from .printing.flow import BUSY, Taken, TicketDesk
 
 log = logging.getLogger("motcua.kiosk")

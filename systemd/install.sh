@@ -59,9 +59,9 @@ if [ "$ROLE" = hub ]; then
   PY="${MOTCUA_PYTHON:-$OPT/.venv/bin/python}"
   mkdir -p "$ROOT/etc/mosquitto/conf.d"
   cp "$SRC/config/mosquitto/motcua.conf" "$ROOT/etc/mosquitto/conf.d/motcua.conf"
-  "$PY" -m kiosk.hub --config "$ETC/motcua.yaml" --mosquitto-acl > "$ROOT/etc/mosquitto/motcua.acl"
+  "$PY" -m motcua.hub --config "$ETC/motcua.yaml" --mosquitto-acl > "$ROOT/etc/mosquitto/motcua.acl"
   : > "$ROOT/etc/mosquitto/motcua.passwd.new"
-  for user in $("$PY" -c "import sys; from kiosk import acl, config; print(' '.join(acl.users(config.load(sys.argv[1]))))" "$ETC/motcua.yaml"); do
+  for user in $("$PY" -c "import sys; from motcua import acl, config; print(' '.join(acl.users(config.load(sys.argv[1]))))" "$ETC/motcua.yaml"); do
     secret "$user"
     mosquitto_passwd -b "$ROOT/etc/mosquitto/motcua.passwd.new" "$user" "$(cat "$ETC/secrets/$user.password")"
   done

@@ -1,7 +1,7 @@
 import pytest
 
-from kiosk import config
-from tests.helpers import Broker, HubProcess, site_data, write_site
+from motcua import config
+from motcua.testbed import Broker, HubProcess, site_data, write_site
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def make_cfg(tmp_path):
 @pytest.fixture
 def hub(tmp_path, broker):
     """A real hub process on the session broker, and a client talking to it."""
-    from kiosk.hubclient import HubClient
+    from motcua.hubclient import HubClient
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
     proc = HubProcess(cfg.path, tmp_path / "hub.log").start()
     client = HubClient(cfg, "test").start()

@@ -1,7 +1,9 @@
-"""python -m kiosk.printing --config FILE --id KIOSK --test-ticket
+"""python -m kiosk.printing --config FILE --id KIOSK --test-ticket | --take SERVICE [--priority]
 
-For technicians: prints a sample ticket on the kiosk's printer. Exit 0 when printed; 1 with the
-printer's problem in Vietnamese and English.
+For technicians: ``--test-ticket`` prints a sample ticket on the kiosk's printer, touching no
+queue; ``--take`` takes a real number and prints it exactly as a tap on the kiosk would (issue,
+print, confirm or void), to try the whole path from a shell — the demo's morning uses it. Exit 0
+when printed; 1 with the problem in Vietnamese and English.
 """
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 
-from ..cli import begin, parser
-from .flow import ticket_content
+from motcua.hubclient import HubClient, HubUnavailable
+from motcua.startup import begin, parser
+
+from .flow import TicketDesk, publish_printer_state, ticket_content
 from .printer import TicketPrinter
 from .ticket import WIDTH_DOTS, render
 
@@ -18,11 +22,43 @@ from .ticket import WIDTH_DOTS, render
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m kiosk.printing", "motcua ticket printing: print a sample ticket", with_id=True)
     p.add_argument("--test-ticket", action="store_true", help="print a sample ticket, exit 0 or 1")
+    p.add_argument("--take", metavar="SERVICE", help="take a real number in SERVICE and print it, as a tap would")
+    p.add_argument("--priority", action="store_true", help="with --take: a priority ticket")
     args, cfg, kiosk = begin(p, argv, "kiosks")
     if isinstance(cfg, int):
         return cfg
+    if args.take:
+        return take(cfg, kiosk, args.take, args.priority)
     if not args.test_ticket:
-        p.error("nothing to do: add --test-ticket")
+        p.error("nothing to do: add --test-ticket or --take SERVICE")
+    return test_ticket(cfg, kiosk)
+
+
+def take(cfg, kiosk: dict, service: str, priority: bool) -> int:
+    """One real ticket through the kiosk's own flow; the line a citizen would read, in both languages."""
+    try:
+        client = HubClient(cfg, f"kiosk-{kiosk['id']}-cli", announce=False).start()
+    except HubUnavailable as e:
+        print(f"không kết nối được máy chủ / cannot reach the broker: {e}", file=sys.stderr)
+        return 1
+    try:
+        desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
+                          publish_printer_state(client, kiosk["id"]))
+        desk.check_printer()                  # as the kiosk does at start: no number for a printer that is down
+        taken = desk.take(service, priority)
+    finally:
+        client.stop()
+    if not taken.ok:
+        print(f"{taken.vi} / {taken.en}", file=sys.stderr)
+        return 1
+    t, svc = taken.ticket, cfg.by_service[service]
+    print(f"Số {t['label']} — {svc.name.vi}{' — ƯU TIÊN' if priority else ''}: {t['waiting_ahead']} người chờ "
+          f"trước, khoảng {t['estimated_wait_min']} phút / ticket {t['label']} — {svc.name.en}: "
+          f"{t['waiting_ahead']} ahead, ~{t['estimated_wait_min']} min")
+    return 0
+
+
+def test_ticket(cfg, kiosk: dict) -> int:
     svc = cfg.services[0]
     now = datetime.now(cfg.site.tz)
     sample = {"id": "test", "label": svc.label(svc.first), "service": svc.id, "priority": False,

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..config import SiteConfig
-from ..hubclient import HubClient, HubUnavailable, new_command_id
+from motcua.config import SiteConfig
+from motcua.hubclient import HubClient, HubUnavailable, new_command_id
+
 from .printer import PrinterState, TicketPrinter
 from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
 

@@ -6,7 +6,7 @@ service or centre names wrap and are never cut off.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import qrcode
 from PIL import Image, ImageDraw
@@ -30,6 +30,16 @@ class TicketContent:
     counters: tuple[str, ...]       # the counters' Vietnamese names, e.g. "Quầy 5"
     qr: str
     footer: str | None = None
+
+
+# The longest ticket a provincial centre prints (long centre and service names, priority, two
+# counters): the golden images and the printing benchmark are drawn from it.
+SAMPLE = TicketContent(
+    centre="Trung tâm Phục vụ hành chính công tỉnh Quảng Ngãi", service_vi="Lao động - Thương binh và Xã hội",
+    service_en="Labour, invalids and social affairs", label="G012", priority=True,
+    issued_at=datetime(2026, 11, 30, 9, 5, tzinfo=timezone(timedelta(hours=7))), waiting_ahead=12,
+    estimated_wait_min=24, counters=("Quầy 10", "Quầy 12"), qr="motcua:demo-hcc:G012:20261130",
+    footer="Vui lòng chờ gọi số — Please wait for your number")
 
 
 def qr_text(template: str, site: str, label: str, ticket_id: str, service: str, issued_at: datetime) -> str:

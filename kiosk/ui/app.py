@@ -18,8 +18,9 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from motcua.contract import normalise_dossier_code
+
 from ..code_entry import CodeEntry
-from ..contract import normalise_dossier_code
 from ..dossier_lookup import DossierLookup, Outcome, dossier_rows, problem_text, status_line
 from ..printing.flow import Taken
 from ..taking import KioskModel

@@ -14,8 +14,9 @@ from kivy.properties import StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.popup import Popup
 
+from motcua.config import EX_MAINTENANCE
+
 from ..code_entry import ENTER_KEYS, ScanBuffer
-from ..config import EX_MAINTENANCE
 from ..unattended import PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate
 
 log = logging.getLogger("motcua.kiosk")

@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from kivy.clock import Clock
 
-    from .. import config
+    from motcua import config
+
     from ..__main__ import assemble
     from . import tour_steps
     cfg = config.load(args.site)

@@ -1,6 +1,6 @@
 """Dossiers in: rows from a CSV or JSON export (or the HTTP pull) checked into ``Dossier`` records.
 
-``python -m kiosk.hub --config FILE --import-dossiers PATH``: every bad row is reported by its line
+``python -m motcua.hub --config FILE --import-dossiers PATH``: every bad row is reported by its line
 (CSV) or 1-based item (JSON), and then nothing is written (exit 2); otherwise every row is upserted
 by code in one transaction. Safe while the hub runs: dossiers have their own database file.
 """

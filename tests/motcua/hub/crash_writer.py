@@ -3,8 +3,8 @@ id only after the ledger returned it (i.e. after the commit), until it is killed
 import random
 import sys
 
-from kiosk import config
-from kiosk.hub.ledger import Ledger
+from motcua import config
+from motcua.hub.ledger import Ledger
 
 cfg = config.load(sys.argv[1])
 ledger = Ledger(cfg)

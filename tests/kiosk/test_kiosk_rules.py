@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import config
 from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer
-from kiosk.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, normalise_dossier_code
 from kiosk.dossier_lookup import Outcome, dossier_rows, problem_text, status_line
-from kiosk.schema import SecretText
 from kiosk.unattended import CORNER_TAPS, PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate, ui_scale
-from tests.helpers import write_site
+from motcua import config
+from motcua.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, normalise_dossier_code
+from motcua.schema import SecretText
+from motcua.testbed import write_site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -188,7 +188,7 @@ def test_kiosk_keys_in_the_config(tmp_path, make_cfg):
 
 
 def test_kiosk_key_mistakes_are_reported_and_the_pin_never_shown(tmp_path):
-    from tests.helpers import site_data
+    from motcua.testbed import site_data
     printer = {"connection": "directory", "path": str(tmp_path)}
     bad = {"id": "k1", "printer": printer, "maintenance_pin": "12ab34", "idle_reset_s": 2,
            "screen": {"orientation": "upright", "diagonal": 20}}

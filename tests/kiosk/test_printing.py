@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,23 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
-from kiosk import config
-from kiosk.hubclient import HubClient
 from kiosk.printing.emulator import PrinterEmulator, rasters, stack
 from kiosk.printing.flow import TicketDesk, publish_printer_state, ticket_content
 from kiosk.printing.fonts import font, font_path
 from kiosk.printing.printer import TicketPrinter
-from kiosk.printing.ticket import WIDTH_DOTS, TicketContent, render, texts, wrap
-from tests.helpers import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
+from kiosk.printing.ticket import SAMPLE, WIDTH_DOTS, render, texts, wrap
+from motcua import config
+from motcua.hubclient import HubClient
+from motcua.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
 
 GOLDEN = Path(__file__).parent / "golden"
 VN = timezone(timedelta(hours=7))
-SAMPLE = TicketContent(
-    centre="Trung tâm Phục vụ hành chính công tỉnh Quảng Ngãi", service_vi="Lao động - Thương binh và Xã hội",
-    service_en="Labour, invalids and social affairs", label="G012", priority=True,
-    issued_at=datetime(2026, 11, 30, 9, 5, tzinfo=VN), waiting_ahead=12, estimated_wait_min=24,
-    counters=("Quầy 10", "Quầy 12"), qr="motcua:demo-hcc:G012:20261130",
-    footer="Vui lòng chờ gọi số — Please wait for your number")
+
 
 
 def printed_bytes(tmp_path, image, width_mm=80) -> bytes:
@@ -193,3 +188,28 @@ def test_hub_unreachable_is_a_clear_message(desk, tmp_path):
     c.link.client.disconnect()
     taken = d.take("LAND")
     assert not taken.ok and taken.vi.startswith("Hệ thống đang bận")
+
+
+def take_cli(cfg, service: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kiosk.printing", "--config", str(cfg.path), "--id", "k1",
+                           "--take", service, *extra], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+
+
+def test_take_from_the_command_line_prints_a_real_ticket_or_says_why_not(desk):
+    d, emu, c, spy = desk
+    statuses = Spy(d.cfg.mqtt.port, f"{c.t.root}/status/#")
+    ok = take_cli(d.cfg, "JUST", "--priority")
+    assert ok.returncode == 0, ok.stderr
+    assert "Số B001" in ok.stdout and "ƯU TIÊN" in ok.stdout and "ticket B001" in ok.stdout
+    wait_for(lambda: emu.tickets, 5, "the printed ticket")
+    assert c.command("2", "next")["state"]["ticket"] == "B001", "confirmed: it can be called"
+    assert {t for t, *_ in statuses.msgs} == {f"{c.t.root}/status/hub", f"{c.t.root}/status/kiosk-k1"}, \
+        "a tool on the command line has no status of its own"
+    statuses.close()
+    emu.mode = "paper_out"
+    out = take_cli(d.cfg, "JUST")
+    assert out.returncode == 1 and "hết giấy" in out.stderr
+    assert c.command("2", "next")["state"]["ticket"] is None, "nothing is called that was not printed"
+    emu.mode = "ok"
+    bad = take_cli(d.cfg, "NOPE")
+    assert bad.returncode == 1 and "Unknown service" in bad.stderr

@@ -1,5 +1,5 @@
 """The broker's ACL, generated from the site file: one MQTT user per process, each allowed exactly
-what its part of SPEC section 4 needs (``python -m kiosk.hub --config FILE --mosquitto-acl``).
+what its part of SPEC section 4 needs (``python -m motcua.hub --config FILE --mosquitto-acl``).
 
 Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``bridge-<id>``;
 each reads only its own replies under ``<R>/reply/<username>/``.

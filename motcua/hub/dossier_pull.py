@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..config import DossierPull, SiteConfig
-from ..mqttlink import read_password
+from ..link import read_password
 from . import dossiers as store
 from .calendar import Clock, system_clock
 from .dossier_import import FIELDS, to_dossier

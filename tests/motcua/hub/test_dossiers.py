@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk import config
-from kiosk.hub import dossiers as store
-from kiosk.hub.dossier_import import import_file
-from kiosk.hub.dossier_pull import DossierPuller
-from kiosk.hub.lookup import RateLimiter
-from kiosk.hubclient import HubClient
-from tests.helpers import ROOT, FakeClock, HubProcess, env, site_data, write_site
+from motcua import config
+from motcua.hub import dossiers as store
+from motcua.hub.dossier_import import import_file
+from motcua.hub.dossier_pull import DossierPuller
+from motcua.hub.lookup import RateLimiter
+from motcua.hubclient import HubClient
+from motcua.testbed import ROOT, HubProcess, env, site_data, write_site
+from tests.helpers import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = ROOT / "config" / "sample-dossiers.csv"
@@ -113,11 +114,11 @@ def test_import_of_garbage_files_is_a_clear_error(tmp_path, content):
 
 def test_import_command_exit_codes(tmp_path):
     path = write_site(tmp_path, site_data(tmp_path))
-    ok = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(path), "--import-dossiers", str(SAMPLE)],
+    ok = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(path), "--import-dossiers", str(SAMPLE)],
                         capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
     assert ok.returncode == 0 and "imported 10 dossiers" in ok.stdout, ok.stderr
     bad = write_csv(tmp_path / "bad.csv", [row(status="0")])
-    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(path), "--import-dossiers", str(bad)],
+    r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(path), "--import-dossiers", str(bad)],
                        capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
     assert r.returncode == 2 and "line 2: status" in r.stderr and "nothing imported" in r.stderr
 
@@ -138,7 +139,7 @@ def test_lookup_through_the_hub(tmp_path, broker):
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     c = HubClient(cfg, "kiosk-k1").start()
     c.issue("?", timeout=0.2, tries=100)
-    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--import-dossiers",
+    r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
                         str(SAMPLE)], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
     assert r.returncode == 0, r.stderr
     assert c.issue("LAND")["ok"], "the hub keeps serving while an import runs"

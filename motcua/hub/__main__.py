@@ -1,12 +1,12 @@
-"""python -m kiosk.hub --config FILE [--check-config | --import-dossiers PATH]"""
+"""python -m motcua.hub --config FILE [--check-config | --import-dossiers PATH]"""
 from __future__ import annotations
 
 import logging
 import sys
 
 from ..acl import acl
-from ..cli import begin, on_stop, parser
 from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..startup import begin, on_stop, parser
 from . import dossiers
 from .calendar import system_clock
 from .dossier_import import import_file
@@ -19,7 +19,7 @@ log = logging.getLogger("motcua.hub")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser("python -m kiosk.hub", "motcua hub: the queue ledger and dossier store, over MQTT", with_id=False)
+    p = parser("python -m motcua.hub", "motcua hub: the queue ledger and dossier store, over MQTT", with_id=False)
     p.add_argument("--import-dossiers", metavar="PATH",
                    help="import dossiers from a CSV or JSON export (columns: code, procedure, agency, received_at, "
                         "due_at, finished_at, status, applicant, phone, note); all or nothing; exit 0 or 2")

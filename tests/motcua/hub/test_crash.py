@@ -5,10 +5,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from tests.helpers import ROOT, env, site_data, write_site
+from motcua.testbed import ROOT, env, site_data, write_site
 
 ROUNDS = 15
+WRITER = Path(__file__).with_name("crash_writer.py")
 
 
 def test_sigkill_mid_write_never_loses_or_duplicates(tmp_path):
@@ -16,7 +18,7 @@ def test_sigkill_mid_write_never_loses_or_duplicates(tmp_path):
     told: set[str] = set()
     rng = random.Random(7)
     for round_no in range(ROUNDS):
-        p = subprocess.Popen([sys.executable, str(ROOT / "tests" / "crash_writer.py"), str(path), str(round_no)],
+        p = subprocess.Popen([sys.executable, str(WRITER), str(path), str(round_no)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
         time.sleep(0.4 + rng.random() * 0.4)
         p.send_signal(signal.SIGKILL)

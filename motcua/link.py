@@ -29,12 +29,13 @@ class Link:
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
                  on_message: Callable[[paho.MQTTMessage], None] | None = None,
                  on_connect: Callable[[], None] | None = None, on_disconnect: Callable[[], None] | None = None,
-                 session_expiry: int = 0):
+                 session_expiry: int = 0, announce: bool = True):
         self.cfg, self.component = cfg, component
         self.topics = Topics(cfg.mqtt.topic_root, cfg.site.id)
         self.subscriptions, self._on_message_cb, self._on_connect_cb = subscriptions, on_message, on_connect
         self._on_disconnect_cb = on_disconnect
         self.session_expiry = session_expiry
+        self.announce = announce            # False: a short-lived tool, no status/<component> of its own
         self.connected = threading.Event()
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
@@ -50,7 +51,8 @@ class Link:
             c.username_pw_set(m.username, read_password(m.password_file))
         if m.tls is not None:
             c.tls_set(ca_certs=m.tls.ca_file, certfile=m.tls.cert_file, keyfile=m.tls.key_file)
-        c.will_set(self.topics.status(self.component), OFFLINE, qos=1, retain=True)
+        if self.announce:
+            c.will_set(self.topics.status(self.component), OFFLINE, qos=1, retain=True)
         c.reconnect_delay_set(min_delay=1, max_delay=2)
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
@@ -105,7 +107,7 @@ class Link:
 
     def stop(self) -> None:
         self._stopping = True
-        if self.connected.is_set():
+        if self.connected.is_set() and self.announce:
             info = self.publish(self.topics.status(self.component), OFFLINE, retain=True)
             deadline = time.monotonic() + 2
             while not info.is_published() and time.monotonic() < deadline:
@@ -140,7 +142,8 @@ class Link:
             client.subscribe(topic, qos=1)
         if self._on_connect_cb is not None:
             self._on_connect_cb()
-        self.publish(self.topics.status(self.component), ONLINE, retain=True)
+        if self.announce:
+            self.publish(self.topics.status(self.component), ONLINE, retain=True)
         self.connected.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:

@@ -9,15 +9,15 @@ import sys
 import pytest
 from PIL import Image
 
-from kiosk import config
 from kiosk.__main__ import wire
-from kiosk.config import EX_MAINTENANCE
 from kiosk.dossier_lookup import DossierLookup
-from kiosk.hubclient import HubClient
 from kiosk.printing.emulator import PrinterEmulator
 from kiosk.taking import KioskModel
 from kiosk.ui.tour_steps import FOUND, SCANNED, UNKNOWN
-from tests.helpers import ROOT, HubProcess, env, service, site_data, wait_for, write_site
+from motcua import config
+from motcua.config import EX_MAINTENANCE
+from motcua.hubclient import HubClient
+from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
 PIN = "2468"
 
@@ -30,7 +30,7 @@ def hall(tmp_path, broker):
              "idle_reset_s": 5, "maintenance_pin": PIN}
     services = [service("LAND", "A"), service("JUST", "B"), service("TAX", "", 1001, 1999)]
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, services=services, kiosks=[kiosk])))
-    subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--import-dossiers",
+    subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
                     str(ROOT / "config" / "sample-dossiers.csv")], check=True, cwd=ROOT, env=env(),
                    capture_output=True)
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()

@@ -14,7 +14,7 @@ frames = st.builds(Frame, st.integers(1, 247), st.integers(0, 255),
                    st.lists(args, max_size=3).map(tuple))
 
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "keypad-protocol.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "keypad-protocol.md"
 
 
 def test_every_frame_in_the_protocol_document_decodes():

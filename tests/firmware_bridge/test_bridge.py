@@ -8,9 +8,9 @@ import pytest
 
 from firmware_bridge.protocol import encode
 from firmware_bridge.simulator import Bus, Faults, KeypadSim, NoAck
-from kiosk import config
-from kiosk.hubclient import HubClient
-from tests.helpers import BridgeProcess, HubProcess, PtyPair, Spy, site_data, wait_for, write_site
+from motcua import config
+from motcua.hubclient import HubClient
+from motcua.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, wait_for, write_site
 
 
 @pytest.fixture

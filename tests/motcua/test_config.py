@@ -8,10 +8,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import config
-from kiosk.config import ConfigError, labels_overlap
-from kiosk.contract import format_label
-from tests.helpers import ROOT, counter, service, site_data, write_site
+from motcua import config
+from motcua.config import ConfigError, labels_overlap
+from motcua.contract import format_label
+from motcua.testbed import ROOT, counter, service, site_data, write_site
 
 EXAMPLE = ROOT / "config" / "example.yaml"
 
@@ -130,7 +130,7 @@ def test_check_config_exit_codes(tmp_path, args, rc):
     if args:
         path = tmp_path / "bad.yaml"
         path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("topic_root: motcua", "topic_rot: motcua"))
-    r = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(path), "--check-config"],
+    r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(path), "--check-config"],
                        capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert r.returncode == rc, r.stdout + r.stderr
     if rc:

@@ -1,8 +1,9 @@
 """SPEC section 3, rule by rule, on the ledger with a fake clock (no network)."""
 import pytest
 
-from kiosk.hub.ledger import Ledger
-from tests.helpers import FakeClock, counter, service
+from motcua.hub.ledger import Ledger
+from motcua.testbed import counter, service
+from tests.helpers import FakeClock
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +21,10 @@ from firmware_bridge.simulator import Bus, KeypadSim
 
 from . import config
 from .hubclient import HubClient
-from .printing.flow import TicketDesk, publish_printer_state
-from .printing.printer import TicketPrinter
+from .testbed import Broker, PtyPair, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-out"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Hall:
@@ -41,32 +32,16 @@ class Hall:
 
     def __init__(self, out: Path):
         self.out, self.procs = out, []
-        self.port = free_port()
+        self.broker = Broker(out / "broker")
+        self.line = PtyPair(out, "tty")       # one RS-485-like line: the bridge on A, the keypads on B
 
     def start_broker(self) -> None:
-        conf = self.out / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                        "max_queued_messages 0\nset_tcp_nodelay true\nuser root\n")
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.spawn("broker", [exe, "-c", str(conf)])
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("mosquitto did not start; see demo-out/broker.log")
+        self.broker.start()
+        self.port = self.broker.port
 
     def start_serial_line(self) -> None:
-        """One RS-485-like line for the keypads: a socat pseudo-terminal pair."""
-        self.bridge_side, self.keypad_side = self.out / "ttyBridge", self.out / "ttyKeypads"
-        self.spawn("socat", ["socat", f"pty,raw,echo=0,link={self.bridge_side}",
-                             f"pty,raw,echo=0,link={self.keypad_side}"])
-        for _ in range(100):
-            if self.bridge_side.exists() and self.keypad_side.exists():
-                return
-            time.sleep(0.05)
-        raise SystemExit("socat did not start; see demo-out/socat.log")
+        self.line.start()
+        self.bridge_side, self.keypad_side = self.line.a, self.line.b
 
     def site_file(self) -> Path:
         data = yaml.safe_load((ROOT / "config" / "example.yaml").read_text(encoding="utf-8"))
@@ -101,6 +76,8 @@ class Hall:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+        self.line.stop()
+        self.broker.stop()
 
 
 def board_env() -> dict:
@@ -131,21 +108,21 @@ def on_message(cfg, states: dict):
     return handle
 
 
-def morning(c: HubClient, cfg, states: dict, keypads: dict, desk: TicketDesk) -> None:
+def take(site: Path, kiosk_id: str, service: str, priority: bool) -> None:
+    """A citizen takes a number: the kiosk's own flow (issue, print, confirm) from its command line."""
+    r = subprocess.run([sys.executable, "-m", "kiosk.printing", "--config", str(site), "--id", kiosk_id,
+                        "--take", service, *(["--priority"] if priority else []), "--log-level", "WARNING"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    vi, _, en = (r.stdout if r.returncode == 0 else r.stderr).strip().rpartition("\n")[2].partition(" / ")
+    say(f"{'🎫' if r.returncode == 0 else '⚠ '} {vi}", f"   {en}")
+
+
+def morning(c: HubClient, cfg, site: Path, states: dict, keypads: dict) -> None:
     """The script: what a clerk and a citizen would do on a busy morning."""
     svc = cfg.by_service
     for service, prio in [("LAND", False), ("LAND", False), ("JUSTICE", False), ("LAND", True),
                           ("BUSINESS", False), ("TAX", False), ("LAND", False), ("JUSTICE", False)]:
-        taken = desk.take(service, priority=prio)
-        if not taken.ok:
-            say(f"   {taken.vi}", f"   {taken.en}")
-            continue
-        t = taken.ticket
-        say(f"🎫 Số {t['label']} — {svc[service].name.vi}{' — ƯU TIÊN' if prio else ''}: "
-            f"{t['waiting_ahead']} người chờ trước, khoảng {t['estimated_wait_min']} phút",
-            f"   Ticket {t['label']} — {svc[service].name.en}: {t['waiting_ahead']} ahead, "
-            f"~{t['estimated_wait_min']} min")
-        time.sleep(0.2)
+        take(site, cfg.kiosks[0]["id"], service, prio)
     steps = [("1", "NEXT", None, "Quầy 1 bấm GỌI TIẾP", "Counter 1 presses NEXT"),
              ("2", "NEXT", None, "Quầy 2 bấm GỌI TIẾP", "Counter 2 presses NEXT"),
              ("6", "NEXT", None, "Quầy 6 bấm GỌI TIẾP", "Counter 6 presses NEXT"),
@@ -217,9 +194,9 @@ def main() -> int:
         site = hall.site_file()
         cfg = config.load(site)
         say(f"Khởi động hội trường: mosquitto :{hall.port}, hub", f"   Starting the hall: broker :{hall.port}, hub")
-        subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(site), "--import-dossiers",
+        subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(site), "--import-dossiers",
                         str(ROOT / "config" / "sample-dossiers.csv")], check=True)
-        hall.spawn("hub", [sys.executable, "-m", "kiosk.hub", "--config", str(site)])
+        hall.spawn("hub", [sys.executable, "-m", "motcua.hub", "--config", str(site)])
         hall.spawn("bridge", [sys.executable, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
         hall.spawn("printer", [sys.executable, "-m", "kiosk.printing.emulator", "--port", str(hall.printer_port),
                                "--out", str(OUT / "printer")])
@@ -231,16 +208,13 @@ def main() -> int:
                       on_message=on_message(cfg, states)).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
         kiosk = cfg.kiosks[0]
-        desk = TicketDesk(cfg, kiosk, c, TicketPrinter(kiosk["printer"]), publish_printer_state(c, kiosk["id"]))
-        time.sleep(0.5)
-        say(f"🖨  Máy in của kiosk: {desk.check_printer().detail}", "   The kiosk's printer (an emulator)")
         bus, keypads = Bus(str(hall.keypad_side)), {}
         for addr, counter in cfg.bridges[0]["ports"][0]["keypads"].items():
             keypads[counter] = KeypadSim(bus, addr)
             keypads[counter].hello()
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
             f"   {len(keypads)} simulated keypads on a pseudo-terminal")
-        morning(c, cfg, states, keypads, desk)
+        morning(c, cfg, site, states, keypads)
         kiosk_tour(site, kiosk["id"])
         time.sleep(1.0)
         subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",

@@ -9,10 +9,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli import on_stop
 from .config import EX_CONFIG
-from .mqttlink import Link
+from .link import Link
 from .sdnotify import Notifier
+from .startup import on_stop
 
 SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
 

@@ -16,7 +16,7 @@ from paho.mqtt.properties import Properties
 
 from ..config import EX_CONFIG, SiteConfig
 from ..contract import ContractError
-from ..mqttlink import Link
+from ..link import Link
 from ..sdnotify import Notifier
 from . import requests as rq
 from .ledger import Changes, Ledger, Outcome

@@ -4,7 +4,7 @@ from datetime import date
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from kiosk.contract import format_label, normalise_dossier_code, parse_label
+from motcua.contract import format_label, normalise_dossier_code, parse_label
 
 prefixes = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=2)
 

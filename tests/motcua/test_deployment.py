@@ -11,10 +11,10 @@ import uuid
 import paho.mqtt.client as paho
 import pytest
 
-from kiosk import config
-from kiosk.config import EX_MAINTENANCE
-from kiosk.hubclient import HubClient, HubUnavailable
-from tests.helpers import ROOT, Broker, HubProcess, counter, env, site_data, write_site
+from motcua import config
+from motcua.config import EX_MAINTENANCE
+from motcua.hubclient import HubClient, HubUnavailable
+from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, write_site
 
 UNITS = sorted((ROOT / "systemd").glob("*.service"))
 
@@ -53,7 +53,7 @@ def secured(tmp_path):
                      displays=[{"id": "hall", "counters": ["1", "2"]}],
                      bridges=[{"id": "b1", "ports": [{"device": "/dev/null", "keypads": {5: "1"}}]}])
     cfg = config.load(write_site(tmp_path, data))
-    acl = subprocess.run([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path), "--mosquitto-acl"],
+    acl = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--mosquitto-acl"],
                          capture_output=True, text=True, cwd=ROOT, env=env(), check=True).stdout
     (tmp_path / "acl").write_text(acl)
     pw = tmp_path / "passwd"
@@ -65,7 +65,7 @@ def secured(tmp_path):
     data["mqtt"]["port"] = broker.port
     cfg = config.load(write_site(tmp_path, data))
     hub = HubProcess(cfg.path, tmp_path / "hub.log")
-    hub.proc = subprocess.Popen([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path)], cwd=ROOT,
+    hub.proc = subprocess.Popen([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path)], cwd=ROOT,
                                 stdout=open(tmp_path / "hub.log", "ab"), stderr=subprocess.STDOUT,
                                 env={**env(), "MOTCUA_MQTT_USERNAME": "hub",
                                      "MOTCUA_MQTT_PASSWORD_FILE": str(tmp_path / "hub.pw")})
@@ -136,7 +136,7 @@ def test_a_screenshot_process_may_say_it_is_online(secured, module, user, png):
     assert (f"motcua/{cfg.site.id}/status/{user}-screenshot", "online") in seen, seen
 
 
-@pytest.mark.parametrize("module,user", [("kiosk.hub", "hub"), ("firmware_bridge --id b1", "bridge-b1"),
+@pytest.mark.parametrize("module,user", [("motcua.hub", "hub"), ("firmware_bridge --id b1", "bridge-b1"),
                                          ("display_board --id hall", "display-hall"), ("kiosk --id k1", "kiosk-k1")])
 def test_a_wrong_password_is_refused_with_exit_78(secured, module, user):
     cfg, broker, tmp = secured
@@ -155,7 +155,7 @@ def test_watchdog_is_fed_by_the_main_loop_and_stops_when_it_stalls(tmp_path, bro
     s.bind(str(sock_path))
     s.settimeout(0.1)
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
-    p = subprocess.Popen([sys.executable, "-m", "kiosk.hub", "--config", str(cfg.path)], cwd=ROOT,
+    p = subprocess.Popen([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path)], cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          env={**env(), "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "1000000"})
     got: list[tuple[float, str]] = []

@@ -16,10 +16,10 @@ from PIL import Image
 from display_board.model import BLINK_S, BoardModel
 from display_board.voice import RATE, Announcer, VoiceConfig, announcement
 from display_board.words import counter_words, label_words, number_words, phrase
-from kiosk import config
-from kiosk.hubclient import HubClient
-from kiosk.mqttlink import Link
-from tests.helpers import ROOT, Broker, HubProcess, counter, env, service, site_data, wait_for, write_site
+from motcua import config
+from motcua.hubclient import HubClient
+from motcua.link import Link
+from motcua.testbed import ROOT, Broker, HubProcess, counter, env, service, site_data, wait_for, write_site
 
 
 @pytest.mark.parametrize("n,words", [

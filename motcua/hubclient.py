@@ -17,7 +17,7 @@ from paho.mqtt.properties import Properties
 
 from .config import SiteConfig
 from .contract import REQUEST_EXPIRY_S
-from .mqttlink import Link
+from .link import Link
 
 
 class HubUnavailable(TimeoutError):
@@ -30,13 +30,13 @@ def new_command_id(source: str) -> str:
 
 class HubClient:
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
-                 on_message=None, on_connect=None, on_disconnect=None):
+                 on_message=None, on_connect=None, on_disconnect=None, announce: bool = True):
         self._other = on_message
         self._slots: dict[bytes, Callable[[dict], None]] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self.link = Link(cfg, component, on_message=self._message, on_connect=on_connect,
-                         on_disconnect=on_disconnect, subscriptions=subscriptions)
+                         on_disconnect=on_disconnect, subscriptions=subscriptions, announce=announce)
         who = cfg.mqtt.username or self.link.client_id
         self.reply_topic = self.link.topics.reply(who)
         self.link.subscriptions = (*subscriptions, f"{self.reply_topic}/#")
