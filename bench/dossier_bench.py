@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import count, pct, workspace  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.contract import DOSSIER_FIELDS  # noqa: E402
-from motcua.hub import dossiers as store  # noqa: E402
+from motcua.hub import dossiers  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 from motcua.testbed import HubProcess, env, site_data, write_site  # noqa: E402
 
@@ -60,14 +60,14 @@ def main() -> None:
     took = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr[-2000:]
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    db = store.connect(store.database_path(cfg.hub.database))
+    db = dossiers.connect(dossiers.database_path(cfg.hub.database))
     stored = db.execute("SELECT COUNT(*) FROM dossiers").fetchone()[0]
     rng = random.Random(2)
     direct = []
     for _ in range(2000):
         c = rng.choice(codes)
         t1 = time.perf_counter()
-        store.find(db, c)
+        dossiers.find(db, c)
         direct.append(time.perf_counter() - t1)
     hub = HubProcess(cfg.path, tmp / "hub.log").start()
     cl = HubClient(cfg, "bench").start()

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .words import DEFAULT_PHRASE, phrase
+from motcua.config import VOICE
+
+from .words import phrase
 
 log = logging.getLogger("motcua.display.voice")
 RATE = 22050
@@ -28,14 +30,14 @@ RATE = 22050
 
 @dataclass(frozen=True)
 class VoiceConfig:
-    phrase: str = DEFAULT_PHRASE
-    label_mode: str = "digits"        # digits: "a, không, một, hai"; number: "a, mười hai"
-    repeat: int = 2                   # heard in halls: the phrase twice, slightly slow
-    voice: str = "vi"
-    speed: int = 135                  # espeak-ng words per minute
-    chime: bool = True
-    device: str | None = None         # ALSA device for aplay, e.g. "plughw:1,0"
-    enabled: bool = True
+    phrase: str = VOICE["phrase"]
+    label_mode: str = VOICE["label_mode"]   # digits: "a, không, một, hai"; number: "a, mười hai"
+    repeat: int = VOICE["repeat"]
+    voice: str = VOICE["voice"]
+    speed: int = VOICE["speed"]             # espeak-ng words per minute
+    chime: bool = VOICE["chime"]
+    device: str | None = None               # ALSA device for aplay, e.g. "plughw:1,0"
+    enabled: bool = VOICE["enabled"]
     spoken_counters: tuple[tuple[str, str], ...] = ()
     save_dir: str | None = None       # also keep each announcement as a WAV (demos, machines without sound)
 

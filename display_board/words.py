@@ -17,7 +17,6 @@ LETTERS = {
     "R": "e-rờ", "S": "ét-xì", "T": "tê", "U": "u", "V": "vê", "W": "vê kép", "X": "ích-xì", "Y": "i dài",
     "Z": "dét",
 }
-DEFAULT_PHRASE = VOICE_PHRASE
 
 
 def number_words(n: int) -> str:
@@ -80,6 +79,6 @@ def counter_words(counter_id: str, spoken: dict[str, str] | None = None) -> str:
                     for ch in counter_id if ch.isalnum())
 
 
-def phrase(ticket: str, counter: str, template: str = DEFAULT_PHRASE, mode: str = "digits",
+def phrase(ticket: str, counter: str, template: str = VOICE_PHRASE, mode: str = "digits",
            spoken_counters: dict[str, str] | None = None) -> str:
     return template.format(ticket=label_words(ticket, mode), counter=counter_words(counter, spoken_counters))

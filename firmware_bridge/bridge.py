@@ -16,7 +16,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from motcua.contract import OFFLINE, ONLINE
+from motcua.contract import ACTION_ARGUMENT, OFFLINE, ONLINE
 from motcua.hubclient import HubClient
 
 from .protocol import KEYS, BadFrame, Frame, decode
@@ -144,13 +144,12 @@ class Bridge:
             return
         key = f.args[0] if f.args else ""
         arg = f.args[1] if len(f.args) > 1 else ""
-        if key not in KEYS or (key in ("TRANSFER", "CALL") and not arg):
+        needed = ACTION_ARGUMENT.get(key.lower())
+        if key not in KEYS or (needed and not arg):
             return self._error(s, now, f"bad key {f.args}")
         body = {"action": key.lower(), "command_id": cid}
-        if key == "TRANSFER":
-            body["service"] = arg
-        elif key == "CALL":
-            body["ticket"] = arg
+        if needed:
+            body[needed] = arg
         self.presses[s.counter].append(Press(s.counter, self.t.counter_command(s.counter), body, now))
 
     def on_reply(self, press: Press, reply: dict) -> None:

@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 
+from motcua.contract import ACTIONS
+
 PROTOCOL_VERSION = "1"
 MAX_LINE = 80                      # bytes, CR LF included
 ARG_RE = re.compile(r"[A-Za-z0-9_.-]{0,16}")
 _FRAME_RE = re.compile(rb"\$(\d{1,3}),(\d{1,3}),([A-Z]+)((?:,[A-Za-z0-9_.\-]{0,16})*)\*([0-9A-F]{2})")
-KEYS = ("NEXT", "RECALL", "SKIP", "DONE", "PAUSE", "RESUME", "TRANSFER", "CALL")
+KEYS = tuple(a.upper() for a in ACTIONS)    # a key for each counter command: NEXT, RECALL, … CALL
 RETRY_S, MAX_SENDS = 0.25, 10      # unacknowledged frames are repeated every 250 ms, 10 sends at most
 NEEDS_ACK = frozenset({"HELLO", "KEY", "RATE", "SHOW", "BEEP"})   # all but ACK, PING, PONG
 

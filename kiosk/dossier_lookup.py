@@ -18,7 +18,7 @@ REPLY_TIMEOUT_S, TRIES = 3.0, 2     # a citizen waits at most ~6 s before "try l
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
     kind: str                  # found, invalid_code, not_found, rate_limited or unavailable
     code: str                  # the code asked for (as typed, when it is not one)
     dossier: dict | None = None
@@ -65,7 +65,7 @@ ROWS = (   # dossier field -> label (vi, en), how its value is shown
 )
 
 
-def problem_text(outcome: Outcome, lang: str) -> tuple[str, str]:
+def problem_text(outcome: Answer, lang: str) -> tuple[str, str]:
     vi, en = PROBLEMS[outcome.kind]
     title, body = vi if lang == "vi" else en
     return title, body.format(code=outcome.code)
@@ -98,7 +98,7 @@ def _date(value, fmt: str, tz: ZoneInfo) -> str:
 
 
 class DossierLookup:
-    """One lookup at a time, in a worker thread; the answer goes to ``done`` as an ``Outcome``."""
+    """One lookup at a time, in a worker thread; the answer goes to ``done`` as an ``Answer``."""
 
     def __init__(self, client: HubClient, source: str, hub_ok: Callable[[], bool],
                  timeout: float = REPLY_TIMEOUT_S, tries: int = TRIES):
@@ -107,26 +107,26 @@ class DossierLookup:
         self.busy = False
         self._lock = threading.Lock()
 
-    def ask(self, typed: str) -> Outcome:
+    def ask(self, typed: str) -> Answer:
         """Blocking. A malformed code is answered here, with the contract's own rule, so it costs
         the citizen none of the kiosk's ten lookups a minute."""
         code = normalise_dossier_code(typed)
         if code is None:
-            return Outcome("invalid_code", typed.strip()[:40])
+            return Answer("invalid_code", typed.strip()[:40])
         if not self.hub_ok():
-            return Outcome("unavailable", code)
+            return Answer("unavailable", code)
         try:
             reply = self.client.request(self.client.t.lookup, {"code": code, "source": self.source},
                                         timeout=self.timeout, tries=self.tries)
         except HubUnavailable:
-            return Outcome("unavailable", code)
+            return Answer("unavailable", code)
         if reply.get("ok") and isinstance(reply.get("dossier"), dict):
-            return Outcome("found", code, reply["dossier"])
+            return Answer("found", code, reply["dossier"])
         error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
         kind = error.get("code")
-        return Outcome(kind if kind in PROBLEMS and kind != "unavailable" else "unavailable", code)
+        return Answer(kind if kind in PROBLEMS and kind != "unavailable" else "unavailable", code)
 
-    def start(self, typed: str, done: Callable[[Outcome], None]) -> bool:
+    def start(self, typed: str, done: Callable[[Answer], None]) -> bool:
         """False (and nothing happens) while a lookup is under way: one tap, one lookup."""
         with self._lock:
             if self.busy:
@@ -138,7 +138,7 @@ class DossierLookup:
                 outcome = self.ask(typed)
             except Exception:            # nothing a citizen does may leave the kiosk stuck
                 log.exception("tra cứu thất bại / lookup failed")
-                outcome = Outcome("unavailable", typed[:40])
+                outcome = Answer("unavailable", typed[:40])
             with self._lock:
                 self.busy = False
             done(outcome)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from motcua.config import SiteConfig
+from motcua.contract import ERRORS
 
 from .printing.flow import BUSY, Taken, TicketDesk
 
@@ -27,9 +28,10 @@ class ServiceButton:
 
 
 TEXT = {
-    "outside_hours": ("Ngoài giờ nhận hồ sơ — mở lại lúc {opens_at}", "Outside ticket hours — opens at {opens_at}"),
-    "outside_hours_no_time": ("Ngoài giờ nhận hồ sơ", "Outside ticket hours"),
-    "daily_limit_reached": ("Đã hết số hôm nay", "No more tickets today"),
+    "outside_hours": (f"{ERRORS['outside_hours'][0]} — mở lại lúc {{opens_at}}",
+                      f"{ERRORS['outside_hours'][1]} — opens at {{opens_at}}"),
+    "outside_hours_no_time": ERRORS["outside_hours"],
+    "daily_limit_reached": ERRORS["daily_limit_reached"],
     "waiting": ("{waiting} người đang chờ · khoảng {minutes} phút", "{waiting} waiting · about {minutes} min"),
     "busy": BUSY,
     "printer": ("Máy in tạm ngừng — vui lòng liên hệ quầy hướng dẫn",

@@ -184,6 +184,10 @@ def _window_check(text: str) -> str | None:
     return None if w.start < w.end else "a window must end after it starts"
 
 
+# A wall screen's voice when its site file says nothing (SPEC section 8): the schema's defaults and
+# display_board's VoiceConfig both come from here. Heard in halls: the phrase twice, slightly slow.
+VOICE = {"enabled": True, "phrase": VOICE_PHRASE, "label_mode": "digits", "repeat": 2, "voice": "vi",
+         "speed": 135, "chime": True}
 NAMES = Map({"vi": Str(min_len=1, max_len=120), "en": Str(min_len=1, max_len=120)}, build=Names)
 PRINTER_CONNECTIONS = ("network", "usb", "serial", "file", "directory")
 PRINTER = Map({
@@ -264,13 +268,13 @@ SCHEMA = Map({
         "last_calls": Int(min=0, max=12, default=6),
         "spoken_counters": Dict(Str(pattern=ID_COUNTER), Str(min_len=1, max_len=60), default={}),
         "voice": Map({
-            "enabled": Bool(default=True),
-            "phrase": Str(min_len=1, max_len=200, default=VOICE_PHRASE, check=_phrase_check),
-            "label_mode": Str(choices=("digits", "number"), default="digits"),
-            "repeat": Int(min=1, max=3, default=2),
-            "voice": Str(pattern=r"[a-z0-9-]{1,40}", default="vi"),
-            "speed": Int(min=80, max=300, default=135),
-            "chime": Bool(default=True),
+            "enabled": Bool(default=VOICE["enabled"]),
+            "phrase": Str(min_len=1, max_len=200, default=VOICE["phrase"], check=_phrase_check),
+            "label_mode": Str(choices=("digits", "number"), default=VOICE["label_mode"]),
+            "repeat": Int(min=1, max=3, default=VOICE["repeat"]),
+            "voice": Str(pattern=r"[a-z0-9-]{1,40}", default=VOICE["voice"]),
+            "speed": Int(min=80, max=300, default=VOICE["speed"]),
+            "chime": Bool(default=VOICE["chime"]),
             "device": Str(max_len=100, optional=True),
             "save_dir": Str(max_len=300, optional=True),
         }, optional=True),

@@ -1,4 +1,4 @@
-"""The wire contract of SPEC v1, shared by the hub, the kiosk, the display and the bridge.
+"""The wire contract (SPEC, contract v2), shared by the hub, the kiosk, the display and the bridge.
 
 Everything another vendor's device relies on lives here, so that the three packages agree by
 construction: topic names, error codes, ticket labels and the dossier code. No Kivy, no paho.
@@ -18,9 +18,10 @@ VOICE_PHRASE = "Xin mời công dân có số thứ tự {ticket} đến quầy 
 
 TicketStatus = Literal["pending", "waiting", "serving", "done", "no_show", "void", "expired"]
 CounterStatus = Literal["idle", "serving", "paused"]
-ACTIONS = ("next", "recall", "skip", "done", "transfer", "call", "pause", "resume")
+ACTIONS = ("next", "recall", "skip", "done", "transfer", "call", "pause", "resume")   # counter commands
+ACTION_ARGUMENT = {"transfer": "service", "call": "ticket"}     # the field those two cannot do without
 
-# code -> (Vietnamese, English) default message; replies carry "vi / en".
+# code -> (Vietnamese, English): the start of an error's text (SPEC section 4: error.text {vi, en}).
 ERRORS: dict[str, tuple[str, str]] = {
     "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
     "unknown_service": ("Không có dịch vụ này", "Unknown service"),
@@ -38,20 +39,19 @@ ERRORS: dict[str, tuple[str, str]] = {
 
 
 class ContractError(Exception):
-    """An error reply: a code from ERRORS and a bilingual message."""
+    """An error reply: a code from ERRORS, its text in each language (what a screen shows) and
+    ``message``, both in one line, for clients of contract v1, which never had ``text``."""
 
     def __init__(self, code: str, detail_vi: str = "", detail_en: str = ""):
         vi, en = ERRORS[code]
         self.code = code
-        self.message = f"{vi}{': ' + detail_vi if detail_vi else ''} / {en}{': ' + detail_en if detail_en else ''}"
+        self.text = {"vi": f"{vi}{': ' + detail_vi if detail_vi else ''}",
+                     "en": f"{en}{': ' + detail_en if detail_en else ''}"}
+        self.message = f"{self.text['vi']} / {self.text['en']}"
         super().__init__(self.message)
 
     def reply(self) -> dict:
-        return error_reply(self.code, self.message)
-
-
-def error_reply(code: str, message: str) -> dict:
-    return {"ok": False, "error": {"code": code, "message": message}}
+        return {"ok": False, "error": {"code": self.code, "message": self.message, "text": dict(self.text)}}
 
 
 class Topics:

@@ -113,7 +113,7 @@ def take(site: Path, kiosk_id: str, service: str, priority: bool) -> None:
     r = subprocess.run([sys.executable, "-m", "kiosk.printing", "--config", str(site), "--id", kiosk_id,
                         "--take", service, *(["--priority"] if priority else []), "--log-level", "WARNING"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
-    vi, _, en = (r.stdout if r.returncode == 0 else r.stderr).strip().rpartition("\n")[2].partition(" / ")
+    vi, en = ((r.stdout if r.returncode == 0 else r.stderr).strip().splitlines() + ["", ""])[-2:]
     say(f"{'🎫' if r.returncode == 0 else '⚠ '} {vi}", f"   {en}")
 
 
@@ -165,7 +165,7 @@ def lookup_dossier(c: HubClient) -> None:
         say(f"   {d['code']} — {d['procedure']} — {d['applicant']}: {d['status_text']['vi']}. {d['note']}",
             f"   {d['status_text']['en']}; due {d['due_at'][:10]}, {d['timeliness']}")
     else:
-        say(f"   {r['error']['message']}")
+        say(f"   {r['error']['text']['vi']}", f"   {r['error']['text']['en']}")
 
 
 def kiosk_tour(site: Path, kiosk_id: str) -> None:

@@ -1,5 +1,6 @@
 """What both Kivy processes (the kiosk and the wall screen) do around their App: the window, the
-heartbeat (watchdog, exit 78 on refused credentials), ``--screenshot``, READY, a clean stop.
+heartbeat (the watchdog fed only while the MQTT link lives, exit 78 on refused credentials),
+``--screenshot``, READY, a clean stop.
 
 Kivy is imported inside the functions: importing this module loads nothing.
 """
@@ -44,7 +45,8 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
             log.error("%s", link.fatal)
             app.exit_code = EX_CONFIG
             app.stop()
-        notifier.watchdog()
+        if link.alive():        # a window drawn while the link is dead is no healthy screen: let systemd act
+            notifier.watchdog()
 
     def take_screenshot(dt: float) -> None:
         from kivy.core.window import Window

@@ -2,8 +2,10 @@
 
 What every process needs, in one place: MQTT 5 with per-process credentials (environment over the
 site file), TLS, ``status/<component>`` online with an ``offline`` last will, resubscribing on every
-(re)connect, reconnecting within seconds, TCP_NODELAY, and stopping for good when the broker
-refuses the credentials (the process then exits 78 so systemd does not loop).
+(re)connect, saying again on every (re)connect what it holds retained (a broker restarted without
+persistence has forgotten it), reconnecting within seconds, TCP_NODELAY, an exception in a callback
+logged and survived, and stopping for good when the broker refuses the credentials (the process
+then exits 78 so systemd does not loop).
 """
 from __future__ import annotations
 
@@ -39,8 +41,11 @@ class Link:
         self.connected = threading.Event()
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
+        self.retained: dict[str, bytes] = {}   # topic -> what this process last published retained
+        self._retained_lock = threading.Lock()
         self._stopping = False
         self._threaded = False
+        self._thread: threading.Thread | None = None
         self.client_id = f"motcua-{cfg.site.id}-{component}"
         self.client = self._make_client()
 
@@ -56,7 +61,9 @@ class Link:
         c.reconnect_delay_set(min_delay=1, max_delay=2)
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
-        c.on_connect, c.on_disconnect, c.on_message = self._connected, self._disconnected, self._message
+        c.suppress_exceptions = True           # ours are caught in _guarded; this is for paho's own
+        c.on_connect, c.on_disconnect = _guarded(self._connected), _guarded(self._disconnected)
+        c.on_message = _guarded(self._message)
         c.on_socket_open = _nodelay
         return c
 
@@ -67,10 +74,20 @@ class Link:
                                   clean_start=self.session_expiry == 0, properties=props)
 
     def start(self) -> None:
-        """Run the network in paho's own thread (for processes whose main thread is busy: Kivy)."""
+        """Run the network in a thread of its own (for processes whose main thread is busy: Kivy)."""
         self._connect_async()
-        self.client.loop_start()
         self._threaded = True
+        self._thread = threading.Thread(target=self.client.loop_forever, kwargs={"retry_first_connection": True},
+                                        name=f"mqtt-{self.component}", daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        """Connected, or its network thread still trying: what a watchdog may vouch for."""
+        if self.fatal_event.is_set():
+            return False
+        if self._threaded:
+            return self._thread is not None and self._thread.is_alive()
+        return self.connected.is_set()
 
     def serve(self, stopping: Callable[[], bool], after_io: Callable[[], None], on_tick: Callable[[], None],
               tick_s: float = 1.0) -> bool:
@@ -116,14 +133,17 @@ class Link:
                 else:
                     self.client.loop(0.05)
         self.client.disconnect()
-        if self._threaded:
-            self.client.loop_stop()
+        if self._thread is not None:
+            self._thread.join(5)
 
     def publish(self, topic: str, payload, *, retain: bool = False, qos: int = 1,
                 properties: Properties | None = None) -> paho.MQTTMessageInfo:
         data = payload if isinstance(payload, bytes) else (
             payload.encode() if isinstance(payload, str) else
             json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        if retain:
+            with self._retained_lock:
+                self.retained[topic] = data
         return self.client.publish(topic, data, qos=qos, retain=retain, properties=properties)
 
     # --- paho callbacks (network thread) -----------------------------------------------
@@ -142,6 +162,10 @@ class Link:
             client.subscribe(topic, qos=1)
         if self._on_connect_cb is not None:
             self._on_connect_cb()
+        with self._retained_lock:
+            again = list(self.retained.items())
+        for topic, data in again:
+            client.publish(topic, data, qos=1, retain=True)
         if self.announce:
             self.publish(self.topics.status(self.component), ONLINE, retain=True)
         self.connected.set()
@@ -156,6 +180,17 @@ class Link:
     def _message(self, client, userdata, msg) -> None:
         if self._on_message_cb is not None:
             self._on_message_cb(msg)
+
+
+def _guarded(callback: Callable) -> Callable:
+    """A callback whose exception is logged, never raised into paho: paho 2 re-raises it, and that
+    would end the network thread while the process looks alive."""
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except Exception:
+            log.exception("lỗi trong xử lý MQTT / error in an MQTT callback (%s); going on", callback.__name__)
+    return guarded
 
 
 def read_password(path: str | None) -> str | None:

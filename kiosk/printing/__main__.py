@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def take(cfg, kiosk: dict, service: str, priority: bool) -> int:
-    """One real ticket through the kiosk's own flow; the line a citizen would read, in both languages."""
+    """One real ticket through the kiosk's own flow: what a citizen would read, a line in Vietnamese
+    then one in English."""
     try:
         client = HubClient(cfg, f"kiosk-{kiosk['id']}-cli", announce=False).start()
     except HubUnavailable as e:
@@ -49,12 +50,13 @@ def take(cfg, kiosk: dict, service: str, priority: bool) -> int:
     finally:
         client.stop()
     if not taken.ok:
-        print(f"{taken.vi} / {taken.en}", file=sys.stderr)
+        print(f"{taken.vi}\n{taken.en}", file=sys.stderr)
         return 1
     t, svc = taken.ticket, cfg.by_service[service]
     print(f"Số {t['label']} — {svc.name.vi}{' — ƯU TIÊN' if priority else ''}: {t['waiting_ahead']} người chờ "
-          f"trước, khoảng {t['estimated_wait_min']} phút / ticket {t['label']} — {svc.name.en}: "
-          f"{t['waiting_ahead']} ahead, ~{t['estimated_wait_min']} min")
+          f"trước, khoảng {t['estimated_wait_min']} phút\n"
+          f"Ticket {t['label']} — {svc.name.en}{' — PRIORITY' if priority else ''}: {t['waiting_ahead']} ahead, "
+          f"~{t['estimated_wait_min']} min")
     return 0
 
 

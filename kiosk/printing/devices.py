@@ -5,6 +5,7 @@ PNG in a folder.
 """
 from __future__ import annotations
 
+import copy
 import re
 import socket
 from pathlib import Path
@@ -44,6 +45,9 @@ def be_patient(dev: Escpos, seconds: float) -> None:
 def open_device(p: dict) -> Escpos:
     """A python-escpos printer for the ``printer`` section of a kiosk (opened lazily by escpos)."""
     dev = _device(p)
+    # python-escpos shares one profile_data dict between every device of a profile: this device
+    # gets its own copy, so a 58 mm printer opened after an 80 mm one keeps its 384 dots
+    dev.profile.profile_data = copy.deepcopy(dev.profile.profile_data)
     width = dev.profile.profile_data["media"]["width"]
     if width.get("pixels") == "Unknown":      # the default profile: tell it the paper we draw for
         width["pixels"] = {80: 576, 58: 384}[p.get("paper_width_mm", 80)]

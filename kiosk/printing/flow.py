@@ -12,7 +12,7 @@ from datetime import datetime
 from motcua.config import SiteConfig
 from motcua.hubclient import HubClient, HubUnavailable, new_command_id
 
-from .printer import PrinterState, TicketPrinter
+from .printer import MESSAGES, PrinterState, TicketPrinter
 from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
 
 log = logging.getLogger("motcua.kiosk.flow")
@@ -64,17 +64,15 @@ class TicketDesk:
 
     def take(self, service: str, priority: bool = False) -> Taken:
         if self.state is not None and not self.state.can_print and not self.check_printer().can_print:
-            return Taken(False, None, PRINTER_DOWN[0].format(detail=self.state.detail.split(" / ")[0]),
-                         PRINTER_DOWN[1])
+            return Taken(False, None, PRINTER_DOWN[0].format(detail=MESSAGES[self.state.state][0]), PRINTER_DOWN[1])
         try:
             reply = self._request(self.client.t.issue, {"service": service, "priority": priority, "confirm": True,
                                                         "source": self.source})
         except HubUnavailable:
             return Taken(False, None, *BUSY)
         if not reply.get("ok"):
-            msg = (reply.get("error") or {}).get("message", "")
-            vi, _, en = msg.partition(" / ")
-            return Taken(False, None, vi, en or vi)
+            text = (reply.get("error") or {}).get("text") or {}
+            return Taken(False, None, text.get("vi", ""), text.get("en") or text.get("vi", ""))
         ticket = reply["ticket"]
         image = render(ticket_content(self.cfg, self.kiosk, ticket), self.width)
         state = self._set(self.printer.print_image(image, ticket["id"]))

@@ -21,7 +21,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from motcua.contract import normalise_dossier_code
 
 from ..code_entry import CodeEntry
-from ..dossier_lookup import DossierLookup, Outcome, dossier_rows, problem_text, status_line
+from ..dossier_lookup import Answer, DossierLookup, dossier_rows, problem_text, status_line
 from ..printing.flow import Taken
 from ..taking import KioskModel
 from ..unattended import ui_scale
@@ -245,7 +245,7 @@ class KioskApp(App):
         self.look_up(text)
 
     @mainthread
-    def looked_up(self, outcome: Outcome, asked: int) -> None:
+    def looked_up(self, outcome: Answer, asked: int) -> None:
         if asked != self._asked:
             return                    # the citizen went away (idle reset) or asked again
         self.looking = False

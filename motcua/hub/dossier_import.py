@@ -16,13 +16,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..contract import DOSSIER_CODE_EXAMPLE, DOSSIER_FIELDS, DOSSIER_STATUSES, normalise_dossier_code
-from . import dossiers as store
+from . import dossiers
 from .store import transaction
 
 FIELDS = DOSSIER_FIELDS
 REQUIRED = ("code", "procedure", "received_at", "status")
-MAX_TEXT = 1000
-csv.field_size_limit(MAX_TEXT * 10)
+MAX_TEXT = 1000          # longer fields are reported by row; csv's own limit (128 KiB) guards memory
 
 
 @dataclass
@@ -31,7 +30,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def to_dossier(raw: Mapping, tz: ZoneInfo) -> tuple[store.Dossier | None, list[str]]:
+def to_dossier(raw: Mapping, tz: ZoneInfo) -> tuple[dossiers.Dossier | None, list[str]]:
     """One row -> a Dossier, or the list of ``field: message`` problems with it."""
     problems: list[str] = []
     values: dict = {}
@@ -52,7 +51,7 @@ def to_dossier(raw: Mapping, tz: ZoneInfo) -> tuple[store.Dossier | None, list[s
     values["agency"] = values["agency"] or ""
     values["applicant"] = values["applicant"] or ""
     values["note"] = values["note"] or ""
-    return store.Dossier(**values), []
+    return dossiers.Dossier(**values), []
 
 
 def _convert(name: str, value, tz: ZoneInfo):
@@ -73,7 +72,7 @@ def _convert(name: str, value, tz: ZoneInfo):
             raise ValueError(f"not a dossier code like {DOSSIER_CODE_EXAMPLE}: {text[:40]!r}")
         return code
     if name.endswith("_at"):
-        return store.parse_time(text, tz)
+        return dossiers.parse_time(text, tz)
     return text
 
 
@@ -96,7 +95,7 @@ def read_rows(path: Path) -> Iterator[tuple[str, Mapping]]:
             line = reader.line_num
 
 
-def dossiers_in(path: Path, tz: ZoneInfo, report: Report) -> Iterator[store.Dossier]:
+def dossiers_in(path: Path, tz: ZoneInfo, report: Report) -> Iterator[dossiers.Dossier]:
     """The good rows of a file, one at a time; problems go into the report."""
     try:
         for where, raw in read_rows(path):
@@ -119,12 +118,12 @@ def import_file(path: str | Path, database: str, tz: ZoneInfo, now: datetime, ch
     report.count = sum(1 for _ in dossiers_in(path, tz, report))
     if report.problems:
         return report
-    db = store.connect(database)
+    db = dossiers.connect(database)
     try:
         with transaction(db):
             rows = dossiers_in(path, tz, Report())
             while batch := list(itertools.islice(rows, chunk)):
-                store.upsert(db, batch, now)
+                dossiers.upsert(db, batch, now)
     finally:
         db.close()
     return report

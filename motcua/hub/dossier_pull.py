@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from ..config import DossierPull, SiteConfig
 from ..link import read_password
-from . import dossiers as store
+from . import dossiers
 from .calendar import Clock, system_clock
 from .dossier_import import FIELDS, to_dossier
 from .store import transaction
@@ -50,7 +50,7 @@ class DossierPuller:
         self.stop_event.set()
 
     def _run(self) -> None:
-        db = store.connect(self.database)
+        db = dossiers.connect(self.database)
         while not self.stop_event.is_set():
             try:
                 r = self.pull_once(db)
@@ -81,7 +81,7 @@ class DossierPuller:
             else:
                 good.append(dossier)
         with transaction(db):
-            store.upsert(db, good, started)
+            dossiers.upsert(db, good, started)
             db.execute("INSERT OR REPLACE INTO dossier_meta VALUES (?, ?)",
                        (CURSOR_KEY, (started - OVERLAP).isoformat(timespec="seconds")))
         log.info("đã lấy %d hồ sơ / pulled %d dossiers (%d skipped)", len(good), len(good), skipped)

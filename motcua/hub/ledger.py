@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..config import SiteConfig
-from ..contract import PENDING_TIMEOUT_S, ContractError
+from ..contract import ACTION_ARGUMENT, ACTIONS, PENDING_TIMEOUT_S, ContractError
 from . import store
 from .calendar import Clock, iso, service_day, system_clock
 from .views import Views
@@ -51,7 +51,13 @@ class Ledger:
         self.views = Views(self.db, cfg)
         with store.transaction(self.db):
             self.db.executemany("INSERT OR IGNORE INTO counters (id) VALUES (?)", [(c.id,) for c in cfg.counters])
-        self.day = self._stored_day()
+
+    @property
+    def day(self) -> str:
+        """The service day the database is in. Read from it, never kept in memory: a day change
+        rolled back with its batch is then simply run again by the next request."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='day'").fetchone()
+        return row[0] if row else ""
 
     def close(self) -> None:
         self.db.close()
@@ -76,29 +82,34 @@ class Ledger:
         def run(now: float, ch: Changes) -> dict:
             if counter not in self.cfg.by_counter:
                 raise ContractError("unknown_counter", f"quầy {counter!r}", f"counter {counter!r}")
-            if action not in ACTIONS:
+            if action not in RULES:
                 raise ContractError("bad_request", f"lệnh {action!r} không có", f"unknown action {action!r}")
+            needed = ACTION_ARGUMENT.get(action)
+            if needed is not None and {"service": service, "ticket": ticket}[needed] is None:
+                raise ContractError("bad_request", f"lệnh {action} cần trường '{needed}'",
+                                    f"{action} needs the field '{needed}'")
             self._promote_stale_pending(now)
-            ACTIONS[action](self, counter, now, ch, service=service, ticket=ticket)
+            RULES[action](self, counter, now, ch, service=service, ticket=ticket)
             self.db.execute("UPDATE counters SET acted_day=? WHERE id=?", (self.day, counter))
             ch.counters.add(counter)
             ch.services.update(self.cfg.by_counter[counter].services)
             return {"ok": True, "state": self.views.counter(counter)}
         return self._apply(command_id, run)
 
-    def rate(self, counter: str, score: int, command_id: str | None = None) -> str | None:
-        """Record a rating against the ticket served, or the one finished last; None if nothing to rate."""
-        now = self.clock()
+    def rate(self, counter: str, score: int, command_id: str | None = None) -> tuple[str | None, Changes]:
+        """Record a rating against the ticket served, or the one finished last: (that ticket, or None
+        if there is nothing to rate; what changed, since a rating may be the first act of a day)."""
+        now, ch = self.clock(), Changes()
         with store.transaction(self.db):
-            self._settle_time(now, Changes())
+            self._settle_time(now, ch)
             row = self.db.execute("SELECT COALESCE(ticket_id, last_ticket_id) FROM counters WHERE id=?",
                                   (counter,)).fetchone()
             if row is None or row[0] is None:
-                return None
+                return None, ch
             cid = command_id or f"anon-{now.timestamp()}"
             self.db.execute("INSERT OR IGNORE INTO ratings VALUES (?,?,?,?,?,?)",
                             (self.day, cid, counter, row[0], score, now.timestamp()))
-            return row[0]
+            return row[0], ch
 
     def tick(self) -> Changes:
         """Run by the hub's timer: the day change and stale pending tickets, without a request."""
@@ -135,10 +146,6 @@ class Ledger:
                                 (self.day, command_id, json.dumps(reply, ensure_ascii=False)))
         return Outcome(reply, ch)
 
-    def _stored_day(self) -> str:
-        row = self.db.execute("SELECT value FROM meta WHERE key='day'").fetchone()
-        return row[0] if row else ""
-
     def _settle_time(self, now: datetime, ch: Changes) -> None:
         """The day change, checked on every request and by the timer."""
         today = service_day(now, self.tz, self.cfg.site.day_start).isoformat()
@@ -161,7 +168,6 @@ class Ledger:
                         (ts, today))
         self.db.execute("UPDATE counters SET status='idle', ticket_id=NULL, normal_run=0, last_ticket_id=NULL")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
-        self.day = today
 
     # --- tickets -----------------------------------------------------------------------
     def _issue(self, service: str, priority: bool, confirm: bool, source: str | None, now: float,
@@ -244,27 +250,27 @@ class Ledger:
             self.db.execute(f"UPDATE counters SET normal_run={run} WHERE id=?", (counter,))
         return pick
 
-    def _next(self, counter, now, ch, finish="done", **_):
+    def _on_next(self, counter, now, ch, finish="done", **_):
         self._finish(counter, finish, now, ch)
         t = self._select(counter)
         if t is not None:
             self._call(counter, t, now, ch)
 
-    def _skip(self, counter, now, ch, **_):
+    def _on_skip(self, counter, now, ch, **_):
         self._require_serving(counter)
-        self._next(counter, now, ch, finish="no_show")
+        self._on_next(counter, now, ch, finish="no_show")
 
-    def _done(self, counter, now, ch, **_):
+    def _on_done(self, counter, now, ch, **_):
         self._require_serving(counter)
         self._finish(counter, "done", now, ch)
 
-    def _recall(self, counter, now, ch, **_):
+    def _on_recall(self, counter, now, ch, **_):
         t = self._serving(counter)
         if t is None:
             raise ContractError("nothing_to_recall", f"quầy {counter}", f"counter {counter}")
         self._call(counter, t, now, ch, recall=True)
 
-    def _transfer(self, counter, now, ch, service=None, **_):
+    def _on_transfer(self, counter, now, ch, service=None, **_):
         t = self._require_serving(counter)
         if service not in self.cfg.by_service:
             raise ContractError("unknown_service", f"{service!r}", f"{service!r}")
@@ -274,7 +280,7 @@ class Ledger:
                         (t["id"], counter))
         ch.services.update((t["service"], service))
 
-    def _call_label(self, counter, now, ch, ticket=None, **_):
+    def _on_call(self, counter, now, ch, ticket=None, **_):
         t = self.db.execute("SELECT * FROM tickets WHERE day=? AND label=? AND status IN ('waiting','no_show')",
                             (self.day, ticket)).fetchone()
         if t is None:
@@ -282,11 +288,11 @@ class Ledger:
         self._finish(counter, "done", now, ch)
         self._call(counter, t, now, ch)
 
-    def _pause(self, counter, now, ch, **_):
+    def _on_pause(self, counter, now, ch, **_):
         self._finish(counter, "done", now, ch)
         self.db.execute("UPDATE counters SET status='paused' WHERE id=?", (counter,))
 
-    def _resume(self, counter, now, ch, **_):
+    def _on_resume(self, counter, now, ch, **_):
         self.db.execute("UPDATE counters SET status='idle' WHERE id=? AND status='paused'", (counter,))
 
     def _require_serving(self, counter):
@@ -297,6 +303,4 @@ class Ledger:
         return t
 
 
-ACTIONS = {"next": Ledger._next, "recall": Ledger._recall, "skip": Ledger._skip, "done": Ledger._done,
-           "transfer": Ledger._transfer, "call": Ledger._call_label, "pause": Ledger._pause,
-           "resume": Ledger._resume}
+RULES = {action: getattr(Ledger, f"_on_{action}") for action in ACTIONS}   # SPEC section 3, one each

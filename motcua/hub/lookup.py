@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from ..config import SiteConfig
 from ..contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, ContractError, normalise_dossier_code
-from . import dossiers as store
+from . import dossiers
 from .calendar import Clock, system_clock
 
 log = logging.getLogger("motcua.hub.lookup")
@@ -43,9 +43,9 @@ class LookupDesk:
         self.cfg, self.db, self.clock = cfg, db, clock
         self.limiter = limiter or RateLimiter()
 
-    def lookup(self, body: dict, fallback_source: str = "?") -> dict:
-        source = body.get("source") if isinstance(body.get("source"), str) else fallback_source
-        if not self.limiter.allow(source[:128]):
+    def lookup(self, body: dict, client: str) -> dict:
+        """``client`` is who really asks (``requests.client_of``), never the ``source`` it writes."""
+        if not self.limiter.allow(client):
             raise ContractError("rate_limited", "tối đa 10 lần trong 1 phút", "at most 10 lookups a minute")
         raw = body.get("code")
         code = normalise_dossier_code(raw) if isinstance(raw, str) and len(raw) <= MAX_CODE_INPUT else None
@@ -53,7 +53,7 @@ class LookupDesk:
             raise ContractError("invalid_code", f"ví dụ đúng: {DOSSIER_CODE_EXAMPLE}",
                                 f"expected a code like {DOSSIER_CODE_EXAMPLE}")
         try:
-            found = store.find(self.db, code)
+            found = dossiers.find(self.db, code)
         except sqlite3.Error:
             log.exception("không đọc được kho hồ sơ / dossier store unreadable")
             raise ContractError("unavailable") from None
@@ -61,4 +61,4 @@ class LookupDesk:
             raise ContractError("not_found", code, code)
         tz = self.cfg.site.tz
         today = self.clock().astimezone(tz).date()
-        return {"ok": True, "dossier": store.public_view(found, today, tz)}
+        return {"ok": True, "dossier": dossiers.public_view(found, today, tz)}

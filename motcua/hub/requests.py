@@ -33,9 +33,23 @@ def decode(payload: bytes) -> dict:
         raise ContractError("bad_request", "không phải UTF-8", "payload is not UTF-8") from None
     except ValueError as e:
         raise ContractError("bad_request", "không phải JSON", f"payload is not JSON ({e})") from None
+    except RecursionError:
+        raise ContractError("bad_request", "JSON lồng nhau quá sâu", "JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise ContractError("bad_request", "cần một đối tượng JSON", "payload must be a JSON object")
+    try:       # "\ud800" is valid JSON but no text: it could be neither stored nor answered
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ContractError("bad_request", "có ký tự không hợp lệ", "payload holds an invalid character") from None
     return body
+
+
+def client_of(route: Route, reply_prefix: str) -> str:
+    """Who asks, as the broker vouches for it: the ``<user>`` of ``<R>/reply/<user>/…``, the one
+    part of a request a client cannot choose freely (the ACL lets only that user read there)."""
+    if route.topic is None or not route.topic.startswith(reply_prefix):
+        return "(no reply topic)"
+    return route.topic[len(reply_prefix):].split("/", 1)[0][:128]
 
 
 def route(props, body: dict | None) -> Route:

@@ -40,17 +40,16 @@ class HubServer:
         self.cfg, self.ledger = cfg, ledger
         self.notifier = notifier or Notifier()
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-        self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._reconnected,
+        self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
                          subscriptions=(f"{root}/ticket/+", f"{root}/counter/+/command",
                                         f"{root}/counter/+/rating", f"{root}/dossier/lookup"))
         self.t = self.link.topics
         self.inbox: list[Inbound] = []
-        self.republish = False
         self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
         self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
                          "ticket/void": self._void}
         if lookup is not None:
-            self.handlers["dossier/lookup"] = lambda body: Outcome(lookup.lookup(body), Changes())
+            self.handlers["dossier/lookup"] = lambda body, client: Outcome(lookup.lookup(body, client), Changes())
         self.stopping = False
         self.ready = False
         self._minute = 0
@@ -69,9 +68,15 @@ class HubServer:
 
     def tick(self) -> None:
         """Every second: the day change and stale pending tickets; on each new minute, services
-        opening or closing (ticket windows are HH:MM)."""
+        opening or closing (ticket windows are HH:MM). A failing tick (the disk full) is logged and
+        tried again next second; the watchdog is fed only while ticks succeed."""
         minute = int(time.time() // 60)
-        self.publish_changes(self.ledger.tick(), services_too=minute != self._minute)
+        try:
+            changes = self.ledger.tick()
+        except Exception:
+            log.exception("không ghi được sổ khi kiểm tra giờ / cannot write the ledger on the timer")
+            return
+        self.publish_changes(changes, services_too=minute != self._minute)
         self._minute = minute
         self.notifier.watchdog()
 
@@ -79,21 +84,16 @@ class HubServer:
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
                                   time.monotonic()))
 
-    def _reconnected(self) -> None:
-        self.republish = True
-
     def flush(self) -> None:
         """Apply what arrived, commit once, then answer and publish."""
-        if self.republish:
-            self.republish = False
-            self.publish_everything()
         while self.inbox:
             batch, self.inbox = self.inbox[:MAX_BATCH], self.inbox[MAX_BATCH:]
             try:
                 with self.ledger.batch():
-                    answers = [self.handle(m) for m in batch]
-            except Exception:   # the COMMIT itself failed (disk full, I/O error): nothing was applied
-                log.exception("không ghi được sổ / cannot commit the ledger")
+                    answers = [self.handle_one(m) for m in batch]
+            except Exception:   # only BEGIN or COMMIT get here (disk full, I/O error): nothing was applied
+                log.exception("không ghi được sổ / cannot commit the ledger: %d request(s) answered unavailable",
+                              len(batch))
                 answers = [(rq.route(m.props, None), ContractError("unavailable").reply(), Changes())
                            for m in batch]
             merged = Changes()
@@ -101,6 +101,20 @@ class HubServer:
                 self.reply(route, reply)
                 merged.absorb(changes)
             self.publish_changes(merged)
+
+    def handle_one(self, m: Inbound) -> tuple[rq.Route, dict, Changes] | None:
+        """One request on its own: whatever goes wrong with it is its answer alone, never its batch's."""
+        try:
+            return self.handle(m)
+        except Exception:   # a bug must not take the batch down: the request's savepoint is rolled back
+            log.exception("lỗi khi xử lý yêu cầu / error handling a request on %s", m.topic)
+            return rq.route(m.props, None), ContractError("unavailable").reply(), Changes()
+
+    def _connected(self) -> None:
+        """The first connection publishes the whole state and says READY. Later ones need nothing:
+        the link says again what it holds retained, in case the broker lost it."""
+        if not self.ready:
+            self.publish_everything()
 
     # --- one message --------------------------------------------------------------------
     def handle(self, m: Inbound) -> tuple[rq.Route, dict, Changes] | None:
@@ -111,8 +125,7 @@ class HubServer:
         except ContractError as e:
             error = e
         if suffix.startswith("counter/") and suffix.endswith("/rating"):
-            self._rating(suffix.split("/")[1], body, error)
-            return None
+            return rq.Route(None), {}, self._rating(suffix.split("/")[1], body, error)
         route = rq.route(m.props, body)
         if route.topic is not None and not (route.topic.startswith(self.t.reply_prefix)
                                             and "+" not in route.topic and "#" not in route.topic):
@@ -122,10 +135,11 @@ class HubServer:
         if rq.expired(m.props, body, m.received):
             log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", m.topic)
             return None
-        outcome = Outcome(error.reply(), Changes()) if error else self._dispatch(suffix, body)
+        client = rq.client_of(route, self.t.reply_prefix)
+        outcome = Outcome(error.reply(), Changes()) if error else self._dispatch(suffix, body, client)
         return route, outcome.reply, outcome.changes
 
-    def _dispatch(self, suffix: str, body: dict) -> Outcome:
+    def _dispatch(self, suffix: str, body: dict, client: str) -> Outcome:
         try:
             parts = suffix.split("/")
             if len(parts) == 3 and parts[0] == "counter" and parts[2] == "command":
@@ -133,23 +147,23 @@ class HubServer:
             handler = self.handlers.get(suffix)
             if handler is None:
                 raise ContractError("bad_request", f"không có chủ đề {suffix!r}", f"no such request {suffix!r}")
-            return handler(body)
+            return handler(body, client)
         except ContractError as e:
             return Outcome(e.reply(), Changes())
         except Exception:  # a bug must not take the hall down: answer, log, go on
             log.exception("lỗi khi xử lý / error handling %s", suffix)
             return Outcome(ContractError("unavailable").reply(), Changes())
 
-    def _issue(self, body: dict) -> Outcome:
+    def _issue(self, body: dict, client: str) -> Outcome:
         return self.ledger.issue(rq.field(body, "service", str, required=True),
                                  rq.field(body, "priority", bool, default=False),
                                  rq.field(body, "confirm", bool, default=False),
                                  rq.field(body, "source", str), rq.field(body, "command_id", str))
 
-    def _confirm(self, body: dict) -> Outcome:
+    def _confirm(self, body: dict, client: str) -> Outcome:
         return self.ledger.confirm(rq.field(body, "ticket_id", str, required=True), rq.field(body, "command_id", str))
 
-    def _void(self, body: dict) -> Outcome:
+    def _void(self, body: dict, client: str) -> Outcome:
         return self.ledger.void(rq.field(body, "ticket_id", str, required=True),
                                 rq.field(body, "reason", str, max_len=200), rq.field(body, "command_id", str))
 
@@ -158,15 +172,16 @@ class HubServer:
                                    service=rq.field(body, "service", str), ticket=rq.field(body, "ticket", str),
                                    command_id=rq.field(body, "command_id", str))
 
-    def _rating(self, counter: str, body: dict | None, error: ContractError | None) -> None:
+    def _rating(self, counter: str, body: dict | None, error: ContractError | None) -> Changes:
         score = body.get("score") if body else None
         if error or counter not in self.cfg.by_counter or score not in (1, 2, 3) or isinstance(score, bool):
             log.warning("bỏ đánh giá không hợp lệ / dropped a bad rating for counter %r: %s", counter,
                         error.message if error else str(body)[:200])
-            return
+            return Changes()
         cid = body.get("command_id") if isinstance(body.get("command_id"), str) else None
-        ticket = self.ledger.rate(counter, score, cid)
+        ticket, changes = self.ledger.rate(counter, score, cid)
         log.info("đánh giá / rating %s at counter %s for %s", score, counter, ticket)
+        return changes
 
     # --- publishing ---------------------------------------------------------------------
     def reply(self, route: rq.Route, reply: dict) -> None:
@@ -191,7 +206,8 @@ class HubServer:
             self._retain(self.t.service_state(s), self.ledger.service_state(s))
 
     def publish_everything(self) -> None:
-        """At start and after every reconnect: the broker may have lost its retained messages."""
+        """At start and on a day change. After a reconnect the link says again what it holds
+        retained (the broker may have lost it), so that needs nothing here."""
         self.published.clear()
         for c in self.cfg.by_counter:
             self._retain(self.t.counter_state(c), self.ledger.counter_state(c))

@@ -83,7 +83,9 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
     The hub opens one transaction around every batch of requests that arrived together (group
     commit: one fsync for the batch); each request is a savepoint in it, so a failing request
-    rolls back alone. Replies go out only after the outer COMMIT.
+    rolls back alone. Replies go out only after the outer COMMIT. A COMMIT that fails (disk full,
+    I/O error, a deferred constraint) may leave SQLite's transaction open: it is rolled back here,
+    or every later request would land in a savepoint of a transaction never committed.
     """
     if db.in_transaction:
         db.execute("SAVEPOINT request")
@@ -101,4 +103,9 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise

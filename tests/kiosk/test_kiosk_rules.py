@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer
-from kiosk.dossier_lookup import Outcome, dossier_rows, problem_text, status_line
+from kiosk.dossier_lookup import Answer, dossier_rows, problem_text, status_line
 from kiosk.unattended import CORNER_TAPS, PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate, ui_scale
 from motcua import config
 from motcua.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, normalise_dossier_code
@@ -168,11 +168,11 @@ def test_a_dossier_as_the_citizen_reads_it():
 
 def test_every_problem_says_what_to_do_in_both_languages():
     for kind in ("invalid_code", "not_found", "rate_limited", "unavailable"):
-        vi_title, vi_body = problem_text(Outcome(kind, "X"), "vi")
-        en_title, en_body = problem_text(Outcome(kind, "X"), "en")
+        vi_title, vi_body = problem_text(Answer(kind, "X"), "vi")
+        en_title, en_body = problem_text(Answer(kind, "X"), "en")
         assert vi_title != en_title and vi_body and en_body
-    assert DOSSIER_CODE_EXAMPLE in problem_text(Outcome("invalid_code", "12"), "vi")[1]
-    assert "000.00.53.H48-250101-0001" in problem_text(Outcome("not_found", "000.00.53.H48-250101-0001"), "en")[1]
+    assert DOSSIER_CODE_EXAMPLE in problem_text(Answer("invalid_code", "12"), "vi")[1]
+    assert "000.00.53.H48-250101-0001" in problem_text(Answer("not_found", "000.00.53.H48-250101-0001"), "en")[1]
 
 
 def test_kiosk_keys_in_the_config(tmp_path, make_cfg):

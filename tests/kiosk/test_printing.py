@@ -200,7 +200,7 @@ def test_take_from_the_command_line_prints_a_real_ticket_or_says_why_not(desk):
     statuses = Spy(d.cfg.mqtt.port, f"{c.t.root}/status/#")
     ok = take_cli(d.cfg, "JUST", "--priority")
     assert ok.returncode == 0, ok.stderr
-    assert "Số B001" in ok.stdout and "ƯU TIÊN" in ok.stdout and "ticket B001" in ok.stdout
+    assert "Số B001" in ok.stdout and "ƯU TIÊN" in ok.stdout and "Ticket B001 — Service JUST — PRIORITY" in ok.stdout
     wait_for(lambda: emu.tickets, 5, "the printed ticket")
     assert c.command("2", "next")["state"]["ticket"] == "B001", "confirmed: it can be called"
     assert {t for t, *_ in statuses.msgs} == {f"{c.t.root}/status/hub", f"{c.t.root}/status/kiosk-k1"}, \
@@ -213,3 +213,32 @@ def test_take_from_the_command_line_prints_a_real_ticket_or_says_why_not(desk):
     emu.mode = "ok"
     bad = take_cli(d.cfg, "NOPE")
     assert bad.returncode == 1 and "Unknown service" in bad.stderr
+
+
+def test_a_refusal_naming_a_service_with_a_slash_is_shown_whole(tmp_path, broker):
+    """The kiosk shows the hub's error.text as it is, never a string split on " / "."""
+    emu = PrinterEmulator()
+    kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port}}
+    land = {"id": "LAND", "name": {"vi": "Đất đai / Nhà ở", "en": "Land / Housing"}, "prefix": "A",
+            "first": 1, "last": 1}
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, services=[land], kiosks=[kiosk],
+                                                     counters=[{"id": "1", "name": {"vi": "Quầy 1", "en": "C 1"},
+                                                                "services": ["LAND"]}])))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    client = HubClient(cfg, "kiosk-k1").start()
+    client.issue("?", timeout=0.2, tries=100)
+    desk = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0]["printer"]))
+    assert desk.take("LAND").ok
+    refused = desk.take("LAND")                          # its one number is gone
+    assert (refused.vi, refused.en) == ("Đã hết số hôm nay: Đất đai / Nhà ở", "No more tickets today: Land / Housing")
+    client.stop(), hub.stop(), emu.close()
+
+
+def test_each_printer_keeps_its_own_paper_width(tmp_path):
+    """python-escpos shares a profile between devices: opening an 80 mm printer must not make a
+    58 mm one opened after it (in the same process) draw 576 dots."""
+    from kiosk.printing.devices import open_device
+    wide = open_device({"connection": "directory", "path": str(tmp_path / "a"), "paper_width_mm": 80})
+    narrow = open_device({"connection": "directory", "path": str(tmp_path / "b"), "paper_width_mm": 58})
+    widths = [d.profile.profile_data["media"]["width"]["pixels"] for d in (wide, narrow)]
+    assert widths == [576, 384]

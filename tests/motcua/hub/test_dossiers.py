@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from motcua import config
-from motcua.hub import dossiers as store
+from motcua.hub import dossiers
 from motcua.hub.dossier_import import import_file
 from motcua.hub.dossier_pull import DossierPuller
 from motcua.hub.lookup import RateLimiter
@@ -48,7 +48,7 @@ def write_csv(path, rows, extra=()):
     ("Nguye\u0302\u0303n Văn An", "Nguyễn V** A*"),     # decomposed accents count as one letter
 ])
 def test_mask_name(name, masked):
-    assert store.mask_name(name) == masked
+    assert dossiers.mask_name(name) == masked
 
 
 @pytest.mark.parametrize("due,finished,today,expected", [
@@ -62,13 +62,13 @@ def test_mask_name(name, masked):
     (None, None, date(2022, 10, 6), None),
 ])
 def test_timeliness_by_dates_in_the_site_zone(due, finished, today, expected):
-    d = store.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", due, finished, 4, "X", None, "")
-    assert store.timeliness(d, today or date(2030, 1, 1), TZ) == expected
+    d = dossiers.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", due, finished, 4, "X", None, "")
+    assert dossiers.timeliness(d, today or date(2030, 1, 1), TZ) == expected
 
 
 def test_public_view_never_shows_the_phone():
-    d = store.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", None, None, 5, "Võ Văn Hùng", "0914000333", "")
-    view = store.public_view(d, date(2025, 1, 1), TZ)
+    d = dossiers.Dossier("c", "p", "a", "2022-09-21T08:00:00+07:00", None, None, 5, "Võ Văn Hùng", "0914000333", "")
+    view = dossiers.public_view(d, date(2025, 1, 1), TZ)
     assert "0914000333" not in json.dumps(view, ensure_ascii=False)
     assert view["status_text"] == {"vi": "Yêu cầu bổ sung giấy tờ", "en": "Additional documents requested"}
 
@@ -80,10 +80,10 @@ def test_import_good_csv_and_json_with_extra_columns_and_upsert(tmp_path):
     assert r.problems == [] and r.count == 2
     (tmp_path / "b.json").write_text(json.dumps([row(status=10, note="Đã trả")], ensure_ascii=False), "utf-8")
     assert import_file(tmp_path / "b.json", db, TZ, FakeClock()()).problems == []
-    conn = store.connect(db)
-    got = store.find(conn, "000.00.53.H48-220921-0099")
+    conn = dossiers.connect(db)
+    got = dossiers.find(conn, "000.00.53.H48-220921-0099")
     assert (got.status, got.note) == (10, "Đã trả"), "upsert by code"
-    assert store.find(conn, "000.00.53.H48-230105-0007").finished_at == "2023-01-20T00:00:00+07:00"
+    assert dossiers.find(conn, "000.00.53.H48-230105-0007").finished_at == "2023-01-20T00:00:00+07:00"
 
 
 def test_import_reports_every_bad_row_and_writes_nothing(tmp_path):
@@ -97,7 +97,7 @@ def test_import_reports_every_bad_row_and_writes_nothing(tmp_path):
     assert "line 5: received_at: not an ISO 8601" in text
     assert "line 6: procedure: required" in text
     assert "line 2:" not in text
-    assert store.connect(db).execute("SELECT COUNT(*) FROM dossiers").fetchone()[0] == 0
+    assert dossiers.connect(db).execute("SELECT COUNT(*) FROM dossiers").fetchone()[0] == 0
     (tmp_path / "bad.json").write_text(json.dumps([row(), "oops", row(status=True)]), "utf-8")
     text = "\n".join(import_file(tmp_path / "bad.json", db, TZ, FakeClock()()).problems)
     assert "item 2: not a JSON object" in text and "item 3: status" in text
@@ -144,21 +144,27 @@ def test_lookup_through_the_hub(tmp_path, broker):
     assert r.returncode == 0, r.stderr
     assert c.issue("LAND")["ok"], "the hub keeps serving while an import runs"
 
-    def look(code, source="kiosk-k1"):
-        return c.request(c.t.lookup, {"code": code, "source": source})
+    others = {k: HubClient(cfg, f"kiosk-{k}").start() for k in ("k2", "k3", "k4")}
+
+    def look(code, who=None):
+        client = others[who] if who else c
+        return client.request(client.t.lookup, {"code": code, "source": "kiosk-k1"})
 
     d = look("https://dichvucong.gov.vn/tra-cuu?code=000.00.53.h48-250922-0031")["dossier"]
     assert d["applicant"] == "Trần T** B*** N***" and d["status"] == 9 and d["timeliness"] == "late"
     assert "0912345678" not in json.dumps(d)
     assert look("000.00.53.H48-991231-0001")["error"]["code"] == "not_found"
     for hostile in ("' OR 1=1; DROP TABLE dossiers; --", "x" * 10_000, "\x00\x1b[2J", "", 42):
-        assert look(hostile, source="scan")["error"]["code"] == "invalid_code", hostile
-    e = look("000.00.53.H48-22-0099", source="k2")["error"]
+        assert look(hostile, "k2")["error"]["code"] == "invalid_code", hostile
+    e = look("000.00.53.H48-22-0099", "k2")["error"]
     assert e["code"] == "invalid_code" and "000.00.53.H48-220921-0099" in e["message"], "shows the right format"
-    results = [look("000.00.53.H48-250915-0012", source="k3")["ok"] for _ in range(10)]
+    assert "000.00.53.H48-220921-0099" in e["text"]["vi"] and e["text"]["en"].startswith("Invalid dossier code")
+    results = [look("000.00.53.H48-250915-0012", "k3")["ok"] for _ in range(10)]
     assert all(results)
-    assert look("000.00.53.H48-250915-0012", source="k3")["error"]["code"] == "rate_limited"
-    assert look("000.00.53.H48-250915-0012", source="k4")["ok"], "per source"
+    assert look("000.00.53.H48-250915-0012", "k3")["error"]["code"] == "rate_limited"
+    assert look("000.00.53.H48-250915-0012", "k4")["ok"], "per client"
+    for other in others.values():
+        other.stop()
     c.stop()
     hub.stop()
 
@@ -202,22 +208,37 @@ def test_pull_keeps_the_store_current_and_survives_outages(tmp_path):
     cfg = config.load(write_site(tmp_path, data))
     clock = FakeClock("2026-11-30 09:00")
     puller = DossierPuller(cfg, str(tmp_path / "d.sqlite3"), clock=clock)
-    db = store.connect(str(tmp_path / "d.sqlite3"))
+    db = dossiers.connect(str(tmp_path / "d.sqlite3"))
     item = {**row(), "maHoSo": "000.00.53.H48-220921-0099", "trangThai": 4}
     del item["code"], item["status"]
     remote.items = [item, {"maHoSo": "bad"}, "not an object"]
     r = puller.pull_once(db)
     assert (r.written, r.skipped, r.error) == (1, 2, None)
-    assert store.find(db, "000.00.53.H48-220921-0099").status == 4
+    assert dossiers.find(db, "000.00.53.H48-220921-0099").status == 4
     for mode in ("down", "slow", "garbage"):
         remote.mode = mode
         clock.advance(minutes=5)
         r = puller.pull_once(db)
         assert r.error and r.written == 0, mode
-    assert store.find(db, "000.00.53.H48-220921-0099").status == 4, "outages lose nothing"
+    assert dossiers.find(db, "000.00.53.H48-220921-0099").status == 4, "outages lose nothing"
     remote.mode, item["trangThai"] = "ok", 10
     assert puller.pull_once(db).written == 1
-    assert store.find(db, "000.00.53.H48-220921-0099").status == 10
+    assert dossiers.find(db, "000.00.53.H48-220921-0099").status == 10
     assert "updated_since=2026-11-30T08%3A55%3A00%2B07%3A00" in remote.seen[-1], \
         "the cursor is the last written pull, minus an overlap"
     remote.server.shutdown()
+
+
+def test_importing_leaves_the_csv_module_as_it_was(tmp_path):
+    """A setting of the csv module is the whole process's: the importer must not change it."""
+    path = write_csv(tmp_path / "d.csv", [row(note="x" * 5000)])
+    code = ("import csv, sys\nfrom datetime import datetime\nfrom zoneinfo import ZoneInfo\n"
+            "before = csv.field_size_limit()\nfrom motcua.hub.dossier_import import import_file\n"
+            "tz = ZoneInfo('Asia/Ho_Chi_Minh')\n"
+            f"r = import_file({str(path)!r}, {str(tmp_path / 'd.sqlite3')!r}, tz, datetime.now(tz))\n"
+            "print(csv.field_size_limit() == before, r.problems)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert out.returncode == 0, out.stderr
+    same, problems = out.stdout.split(" ", 1)
+    assert same == "True"
+    assert "line 2: note: longer than 1000 characters" in problems, "a long field is reported by its row"

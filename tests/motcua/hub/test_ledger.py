@@ -291,11 +291,11 @@ def test_waiting_ahead_and_estimated_wait(ledger, clock):
 def test_rating_goes_to_serving_or_last_finished_ticket(ledger):
     L = ledger()
     L.issue("LAND"), L.issue("LAND")
-    assert L.rate("1", 3, "r1") is None, "nothing served yet"
+    assert L.rate("1", 3, "r1")[0] is None, "nothing served yet"
     L.command("1", "next")
-    assert L.rate("1", 3, "r1") == "20261130-A001"
+    assert L.rate("1", 3, "r1")[0] == "20261130-A001"
     L.command("1", "done")
-    assert L.rate("1", 1, "r2") == "20261130-A001"
+    assert L.rate("1", 1, "r2")[0] == "20261130-A001"
     L.rate("1", 2, "r2")
     scores = L.db.execute("SELECT command_id, score FROM ratings ORDER BY command_id").fetchall()
     assert [tuple(r) for r in scores] == [("r1", 3), ("r2", 1)], "once per command_id"
