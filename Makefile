@@ -5,9 +5,10 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dejavu-core tesseract-ocr \
+                gammu gammu-smsd fonts-liberation2 poppler-utils \
                 tesseract-ocr-vie openssl systemd python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
-CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk
+CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk or followup
 SHARED      ?= ../shared
 
 .PHONY: setup apt venv demo test lint bench clean install
@@ -16,9 +17,10 @@ setup: apt venv
 
 apt:
 	@missing=""; \
-	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract openssl systemd-analyze; do \
+	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract openssl systemd-analyze gammu-smsd pdftotext; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing=1; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing=1; \
+	[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing=1; \
 	python3 -m venv --help >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing $(APT_PACKAGES)"; \
@@ -53,9 +55,10 @@ bench: setup
 	$(PY) bench/printing_bench.py
 	$(PY) bench/display_bench.py
 	$(PY) bench/kiosk_bench.py
+	$(PY) bench/followup_bench.py
 
-install:                     # on a board, as root: make install ROLE=hub | ROLE=display ID=hall ...
-	@[ -n "$(ROLE)" ] || { echo "usage: make install ROLE=hub|kiosk|display|bridge [ID=...]"; exit 2; }
+install:                     # on a board, as root: make install ROLE=hub | ROLE=followup | ROLE=display ID=hall ...
+	@[ -n "$(ROLE)" ] || { echo "usage: make install ROLE=hub|followup|kiosk|display|bridge [ID=...]"; exit 2; }
 	bash systemd/install.sh $(ROLE) $(ID)
 
 clean:

@@ -1,8 +1,8 @@
 """The broker's ACL, generated from the site file: one MQTT user per process, each allowed exactly
 what its part of SPEC section 4 needs (``python -m motcua.hub --config FILE --mosquitto-acl``).
 
-Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``bridge-<id>``;
-each reads only its own replies under ``<R>/reply/<username>/``.
+Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``bridge-<id>``,
+``followup``; each reads only its own replies under ``<R>/reply/<username>/``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .config import SiteConfig
 
 def users(cfg: SiteConfig) -> list[str]:
     return (["hub"] + [f"kiosk-{k['id']}" for k in cfg.kiosks] + [f"display-{d['id']}" for d in cfg.displays]
-            + [f"bridge-{b['id']}" for b in cfg.bridges])
+            + [f"bridge-{b['id']}" for b in cfg.bridges] + (["followup"] if cfg.followup else []))
 
 
 def acl(cfg: SiteConfig) -> str:
@@ -37,6 +37,9 @@ def acl(cfg: SiteConfig) -> str:
             lines += [f"topic write {r}/counter/{c}/command", f"topic write {r}/counter/{c}/rating",
                       f"topic read {r}/counter/{c}/state", f"topic write {r}/status/keypad-{c}"]
         blocks.append((me, lines))
+    if cfg.followup:        # it reads the dossier store from disk; on the broker it only says how it is
+        blocks.append(("followup", [f"topic write {r}/status/followup", f"topic write {r}/status/smsd",
+                                    f"topic read {r}/status/hub"]))
     out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
     for user, lines in blocks:
         out += [f"user {user}", *lines, ""]

@@ -13,6 +13,8 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .config_followup import FOLLOWUP, Followup
+from .config_followup import cross_check as followup_checks
 from .contract import DOSSIER_FIELDS, VOICE_PHRASE, format_label
 from .schema import Bool, Ctx, Dict, Int, List, Map, Num, Problem, Secret, Str, line_of, load_yaml_with_lines, suggest
 
@@ -147,6 +149,7 @@ class SiteConfig:
     kiosks: tuple[dict, ...] = ()
     displays: tuple[dict, ...] = ()
     bridges: tuple[dict, ...] = ()
+    followup: Followup | None = None
     by_service: dict = field(default_factory=dict, repr=False)
     by_counter: dict = field(default_factory=dict, repr=False)
 
@@ -279,6 +282,7 @@ SCHEMA = Map({
             "save_dir": Str(max_len=300, optional=True),
         }, optional=True),
     }), optional=True),
+    "followup": FOLLOWUP,
     "bridges": List(Map({"id": Str(pattern=ID_COUNTER), "ports": List(Map({
         "device": Str(min_len=1), "baudrate": Int(min=1200, max=4_000_000, default=115200),
         "keypads": Dict(Int(min=1, max=247), Str(pattern=ID_COUNTER)),
@@ -327,7 +331,8 @@ def _build(path: str, raw: dict) -> SiteConfig:
     counters = tuple(Counter(**{**c, "services": tuple(c["services"])}) for c in raw["counters"])
     return SiteConfig(path=path, site=raw["site"], mqtt=mq, hub=raw["hub"], priority=raw["priority"],
                       services=services, counters=counters, kiosks=tuple(raw["kiosks"] or ()),
-                      displays=tuple(raw["displays"] or ()), bridges=tuple(raw["bridges"] or ()))
+                      displays=tuple(raw["displays"] or ()), bridges=tuple(raw["bridges"] or ()),
+                      followup=raw["followup"])
 
 
 def _cross_checks(raw: dict, ctx: Ctx) -> None:
@@ -351,6 +356,7 @@ def _cross_checks(raw: dict, ctx: Ctx) -> None:
             if cid not in counter_ids:
                 ctx.error(("displays", i, "counters", j), f"unknown counter {cid!r}{suggest(cid, counter_ids)}")
     _bridge_checks(raw["bridges"] or (), counter_ids, ctx)
+    followup_checks(raw["followup"], ctx)
     for i, k in enumerate(raw["kiosks"] or ()):
         _printer_checks(k["printer"], ("kiosks", i, "printer"), ctx)
 

@@ -108,6 +108,10 @@ class Topics:
     def lookup(self) -> str:
         return f"{self.root}/dossier/lookup"
 
+    @property
+    def extend(self) -> str:
+        return f"{self.root}/dossier/extend"
+
 
 # --- payload shapes (documentation for readers and type checkers) -----------------------------
 
@@ -226,4 +230,6 @@ DOSSIER_STATUSES: dict[int, tuple[str, str]] = {
 DOSSIER_CODE_EXAMPLE = "000.00.53.H48-220921-0099"
 # the columns of a dossier export (CSV header or JSON keys); others are ignored
 DOSSIER_FIELDS = ("code", "procedure", "agency", "received_at", "due_at", "finished_at", "status", "applicant",
-                  "phone", "note")
+                  "phone", "note", "field", "channel", "reason")
+DOSSIER_OPEN = frozenset({1, 2, 4, 5, 6})   # not refused (3), withdrawn (7), stopped (8), done (9, 10)
+DOSSIER_CHANNELS = {1: ("Trực tiếp", "In person"), 2: ("Trực tuyến", "Online"), 3: ("Bưu chính công ích", "Postal")}

@@ -19,9 +19,9 @@ import yaml
 
 from firmware_bridge.simulator import Bus, KeypadSim
 
-from . import config
+from . import config, demo_followup
 from .hubclient import HubClient
-from .testbed import Broker, PtyPair, free_port
+from .testbed import Broker, GammuSmsd, PtyPair, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-out"
@@ -34,6 +34,7 @@ class Hall:
         self.out, self.procs = out, []
         self.broker = Broker(out / "broker")
         self.line = PtyPair(out, "tty")       # one RS-485-like line: the bridge on A, the keypads on B
+        self.smsd = GammuSmsd(out / "gammu")  # the SMS daemon on Gammu's dummy phone
 
     def start_broker(self) -> None:
         self.broker.start()
@@ -59,6 +60,7 @@ class Hall:
         for k in data.get("kiosks", []):
             k["printer"] = {"connection": "network", "host": "127.0.0.1", "port": self.printer_port,
                             "paper_width_mm": 80}
+        data["followup"] = demo_followup.section(self.out, self.smsd)
         path = self.out / "site.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
@@ -76,6 +78,7 @@ class Hall:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+        self.smsd.stop()
         self.line.stop()
         self.broker.stop()
 
@@ -185,8 +188,10 @@ def kiosk_tour(site: Path, kiosk_id: str) -> None:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("printer/*.png"), *OUT.glob("voice/*.wav")]:
-        old.unlink()
+    for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("followup*.sqlite3*"), *OUT.glob("printer/*.png"),
+                *OUT.glob("voice/*.wav"), *OUT.glob("letters/*"), *OUT.glob("gammu/*/*")]:
+        if old.is_file():
+            old.unlink()
     hall = Hall(OUT)
     try:
         hall.start_broker()
@@ -215,6 +220,8 @@ def main() -> int:
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",
             f"   {len(keypads)} simulated keypads on a pseudo-terminal")
         morning(c, cfg, site, states, keypads)
+        hall.smsd.start()
+        demo_followup.run(hall.spawn, site, cfg, c, OUT, say)
         kiosk_tour(site, kiosk["id"])
         time.sleep(1.0)
         subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",

@@ -210,3 +210,45 @@ class BridgeProcess(HubProcess):
                                       "--id", self.ident], stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
                                      env=env(), cwd=ROOT)
         return self
+
+
+class GammuSmsd:
+    """Debian's gammu-smsd on Gammu's dummy phone: the real daemon and its files backend, with a
+    folder for a modem. ``unplug()`` takes the phone's folder away, as a pulled USB modem would."""
+
+    def __init__(self, workdir: Path):
+        self.dir = Path(workdir)
+        self.phone = self.dir / "phone"
+        self.inbox, self.outbox = self.dir / "inbox", self.dir / "outbox"
+        self.sent, self.error = self.dir / "sent", self.dir / "error"
+        for d in (self.inbox, self.outbox, self.sent, self.error, *(self.phone / "sms" / str(i) for i in range(1, 6))):
+            d.mkdir(parents=True, exist_ok=True)
+        self.config = self.dir / "smsdrc"
+        self.config.write_text(
+            f"[gammu]\nmodel = dummy\nconnection = none\ndevice = {self.phone}/\n\n"
+            f"[smsd]\nservice = files\ninboxpath = {self.inbox}/\noutboxpath = {self.outbox}/\n"
+            f"sentsmspath = {self.sent}/\nerrorsmspath = {self.error}/\nlogfile = {self.dir}/smsd.log\n"
+            "debuglevel = 1\nCheckSecurity = 0\nReceiveFrequency = 1\nLoopSleep = 1\nCommTimeout = 1\n"
+            "MaxRetries = 1\n")
+        self.proc = None
+
+    def start(self) -> GammuSmsd:
+        exe = shutil.which("gammu-smsd") or "/usr/bin/gammu-smsd"
+        self.proc = subprocess.Popen([exe, "-c", str(self.config)], stdout=subprocess.DEVNULL,
+                                     stderr=open(self.dir / "smsd.stderr", "ab"))
+        wait_for(lambda: subprocess.run(["gammu-smsd-monitor", "-c", str(self.config), "-n", "1", "-d", "0"],
+                                        capture_output=True).returncode == 0, 10, "gammu-smsd to run")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def receive(self, phone: str, text: str) -> None:
+        """A citizen's SMS arriving at the modem (the dummy phone's inbox, as Gammu's own tests do)."""
+        folder = self.phone / "sms" / "1"
+        n = len(list(folder.iterdir())) + 1
+        hex_text = text.encode("utf-16-be").hex().upper()
+        (folder / str(n)).write_text(f"[SMSBackup000]\nNumber = \"{phone}\"\nText00 = {hex_text}\nCoding = Default\n"
+                                     "Folder = 1\nSent = 20261203T090000\nState = UnRead\n", encoding="utf-8")

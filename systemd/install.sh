@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# Turn a board into a hub, a kiosk, a wall screen or a keypad bridge. Idempotent: run it again to
+# Turn a board into a hub (and, beside it, the follow-up), a kiosk, a wall screen or a keypad bridge. Idempotent: run it again to
 # update; it never overwrites the site file or a password that exists.
 #
 #   make install ROLE=hub
+#   make install ROLE=followup              (on the hub's board: it reads the hub's dossier store)
 #   make install ROLE=display ID=hall       (kiosk and bridge likewise, with their ids)
 #
 # MOTCUA_ROOT=/some/dir stages everything under that directory and skips apt, users and systemctl
 # (the project's tests use it).
 set -euo pipefail
-ROLE="${1:?usage: install.sh hub|kiosk|display|bridge [ID]}"
+ROLE="${1:?usage: install.sh hub|followup|kiosk|display|bridge [ID]}"
 ID="${2:-}"
 ROOT="${MOTCUA_ROOT:-}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 OPT="$ROOT/opt/motcua" ETC="$ROOT/etc/motcua" UNITS="$ROOT/etc/systemd/system"
 case "$ROLE" in
   hub) UNIT=motcua-hub.service; UNIT_FILE=$UNIT; USER_NAME=hub ;;
+  followup) UNIT=motcua-followup.service; UNIT_FILE=$UNIT; USER_NAME=followup ;;
   kiosk|display|bridge) [ -n "$ID" ] || { echo "ROLE=$ROLE needs ID=<its id in the site file>" >&2; exit 2; }
        UNIT="motcua-$ROLE@$ID.service"; UNIT_FILE="motcua-$ROLE@.service"; USER_NAME="$ROLE-$ID" ;;
-  *) echo "unknown role $ROLE (hub, kiosk, display, bridge)" >&2; exit 2 ;;
+  *) echo "unknown role $ROLE (hub, followup, kiosk, display, bridge)" >&2; exit 2 ;;
 esac
 staged() { [ -n "$ROOT" ]; }
 say() { echo "motcua install ($ROLE${ID:+ $ID}): $*"; }
@@ -26,6 +28,7 @@ if ! staged; then
   pkgs=(python3-venv python3-pip fonts-dejavu-core)
   case "$ROLE" in
     hub) pkgs+=(mosquitto mosquitto-clients) ;;
+    followup) pkgs+=(gammu gammu-smsd fonts-liberation2) ;;   # the modem's daemon, the letters' font
     display) pkgs+=(espeak-ng alsa-utils) ;;
     kiosk) pkgs+=(libmtdev1) ;;          # touch screens (Kivy's mtdev input)
   esac

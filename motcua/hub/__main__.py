@@ -36,12 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     return serve(cfg)
 
 
-def dossier_database(cfg: SiteConfig) -> str:
-    return cfg.hub.dossier_database or dossiers.database_path(cfg.hub.database)
-
-
 def import_dossiers(cfg: SiteConfig, path: str) -> int:
-    report = import_file(path, dossier_database(cfg), cfg.site.tz, system_clock())
+    report = import_file(path, dossiers.store_path(cfg), cfg.site.tz, system_clock())
     if report.problems:
         for line in report.problems:
             print(line, file=sys.stderr)
@@ -54,13 +50,13 @@ def import_dossiers(cfg: SiteConfig, path: str) -> int:
 
 def serve(cfg: SiteConfig) -> int:
     ledger = Ledger(cfg)
-    desk = LookupDesk(cfg, dossiers.connect(dossier_database(cfg)))
+    desk = LookupDesk(cfg, dossiers.connect(dossiers.store_path(cfg)))
     try:
         server = HubServer(cfg, ledger, lookup=desk)
     except OSError as e:   # e.g. the broker password file cannot be read
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
-    puller = DossierPuller(cfg, dossier_database(cfg)) if cfg.hub.dossier_pull else None
+    puller = DossierPuller(cfg, dossiers.store_path(cfg)) if cfg.hub.dossier_pull else None
     if puller:
         puller.start()
     on_stop(lambda: setattr(server, "stopping", True))

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..contract import DOSSIER_CODE_EXAMPLE, DOSSIER_FIELDS, DOSSIER_STATUSES, normalise_dossier_code
+from ..contract import DOSSIER_CHANNELS, DOSSIER_CODE_EXAMPLE, DOSSIER_FIELDS, DOSSIER_STATUSES, normalise_dossier_code
 from . import dossiers
 from .store import transaction
 
@@ -51,6 +51,7 @@ def to_dossier(raw: Mapping, tz: ZoneInfo) -> tuple[dossiers.Dossier | None, lis
     values["agency"] = values["agency"] or ""
     values["applicant"] = values["applicant"] or ""
     values["note"] = values["note"] or ""
+    values["channel"] = values["channel"] or 1
     return dossiers.Dossier(**values), []
 
 
@@ -60,6 +61,10 @@ def _convert(name: str, value, tz: ZoneInfo):
             raise ValueError(f"must be a status code 1-10, got {str(value)[:20]!r}")
         if int(value) not in DOSSIER_STATUSES:
             raise ValueError(f"must be a status code 1-10, got {value}")
+        return int(value)
+    if name == "channel":
+        if str(value) not in {str(c) for c in DOSSIER_CHANNELS} or isinstance(value, bool):
+            raise ValueError(f"must be 1 (in person), 2 (online) or 3 (postal), got {str(value)[:20]!r}")
         return int(value)
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")

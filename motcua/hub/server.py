@@ -42,7 +42,8 @@ class HubServer:
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
                          subscriptions=(f"{root}/ticket/+", f"{root}/counter/+/command",
-                                        f"{root}/counter/+/rating", f"{root}/dossier/lookup"))
+                                        f"{root}/counter/+/rating", f"{root}/dossier/lookup",
+                                        f"{root}/dossier/extend"))
         self.t = self.link.topics
         self.inbox: list[Inbound] = []
         self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
@@ -50,6 +51,7 @@ class HubServer:
                          "ticket/void": self._void}
         if lookup is not None:
             self.handlers["dossier/lookup"] = lambda body, client: Outcome(lookup.lookup(body, client), Changes())
+            self.handlers["dossier/extend"] = lambda body, client: Outcome(lookup.extend(body), Changes())
         self.stopping = False
         self.ready = False
         self._minute = 0

@@ -14,7 +14,7 @@ import pytest
 from motcua import config
 from motcua.config import EX_MAINTENANCE
 from motcua.hubclient import HubClient, HubUnavailable
-from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, write_site
+from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, wait_for, write_site
 
 UNITS = sorted((ROOT / "systemd").glob("*.service"))
 
@@ -51,13 +51,16 @@ def secured(tmp_path):
     data = site_data(tmp_path, 1883, counters=[counter(1, ["LAND"]), counter(2, ["LAND"])],
                      kiosks=[{"id": k, "printer": printer} for k in ("k1", "k2")],
                      displays=[{"id": "hall", "counters": ["1", "2"]}],
-                     bridges=[{"id": "b1", "ports": [{"device": "/dev/null", "keypads": {5: "1"}}]}])
+                     bridges=[{"id": "b1", "ports": [{"device": "/dev/null", "keypads": {5: "1"}}]}],
+                     followup={"database": str(tmp_path / "fu.sqlite3"), "letters_dir": str(tmp_path / "letters"),
+                               "letter": {"agency": "Trung tâm", "place": "Quảng Ngãi"},
+                               "sms": {"transport": "directory", "directory": {"path": str(tmp_path / "sms")}}})
     cfg = config.load(write_site(tmp_path, data))
     acl = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--mosquitto-acl"],
                          capture_output=True, text=True, cwd=ROOT, env=env(), check=True).stdout
     (tmp_path / "acl").write_text(acl)
     pw = tmp_path / "passwd"
-    for i, user in enumerate(["hub", "kiosk-k1", "kiosk-k2", "display-hall", "bridge-b1"]):
+    for i, user in enumerate(["hub", "kiosk-k1", "kiosk-k2", "display-hall", "bridge-b1", "followup"]):
         subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user, f"{user}-pw"], check=True)
         (tmp_path / f"{user}.pw").write_text(f"{user}-pw\n")
     broker = Broker(tmp_path / "b", extra=f"allow_anonymous false\npassword_file {pw}\nacl_file {tmp_path / 'acl'}\n")
@@ -110,6 +113,30 @@ def test_acl_holds_against_a_real_broker(secured, monkeypatch):
     spy.loop_stop()
     for c in (k1, k2, display, bridge):
         c.stop()
+
+
+def test_the_followup_says_how_it_is_and_may_do_nothing_else(secured, monkeypatch):
+    cfg, broker, tmp = secured
+    seen = []
+    monkeypatch.setenv("MOTCUA_MQTT_USERNAME", "hub")
+    monkeypatch.setenv("MOTCUA_MQTT_PASSWORD_FILE", str(tmp / "hub.pw"))
+    statuses = f"{cfg.mqtt.topic_root}/{cfg.site.id}/status/#"
+    watcher = HubClient(config.load(cfg.path), "watcher", subscriptions=(statuses,),
+                        on_message=lambda m: seen.append((m.topic.rsplit("/", 1)[1], m.payload.decode()))).start()
+    fu = subprocess.Popen([sys.executable, "-m", "motcua.followup", "--config", str(cfg.path)], cwd=ROOT,
+                          stdout=open(tmp / "fu.log", "ab"), stderr=subprocess.STDOUT,
+                          env={**env(), "MOTCUA_MQTT_USERNAME": "followup",
+                               "MOTCUA_MQTT_PASSWORD_FILE": str(tmp / "followup.pw")})
+    wait_for(lambda: ("followup", "online") in seen, 15, "status/followup online through the ACL")
+    monkeypatch.setenv("MOTCUA_MQTT_USERNAME", "followup")    # its login, from another client
+    monkeypatch.setenv("MOTCUA_MQTT_PASSWORD_FILE", str(tmp / "followup.pw"))
+    intruder = HubClient(config.load(cfg.path), "followup-2").start()
+    with pytest.raises(HubUnavailable):
+        intruder.command("1", "next", timeout=1, tries=1)     # the follow-up commands nothing
+    fu.terminate()
+    assert fu.wait(10) == 0
+    wait_for(lambda: seen[-1] == ("followup", "offline"), 5, "offline when it stops")
+    intruder.stop(), watcher.stop()
 
 
 @pytest.mark.parametrize("module,user,png", [("kiosk --id k1", "kiosk-k1", "kiosk.png"),
@@ -202,7 +229,7 @@ def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
     assert {p.name: p.read_text() for p in (stage / "etc/motcua/secrets").iterdir()} == secrets
     assert "motcua/my-centre/#" in (stage / "etc/mosquitto/motcua.acl").read_text(), "the ACL follows the site"
     users = {line.split(":")[0] for line in (stage / "etc/mosquitto/motcua.passwd").read_text().splitlines()}
-    assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1"}
+    assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1", "followup"}
     assert (stage / "etc/systemd/system/motcua-bridge@.service").exists()
     bad = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "kiosk"], capture_output=True, text=True,
                          env={**env(), "MOTCUA_ROOT": str(stage)})

@@ -1,6 +1,7 @@
 """SPEC section 7: the dossier store, import, pull and lookup."""
 import csv
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -84,6 +85,69 @@ def test_import_good_csv_and_json_with_extra_columns_and_upsert(tmp_path):
     got = dossiers.find(conn, "000.00.53.H48-220921-0099")
     assert (got.status, got.note) == (10, "Đã trả"), "upsert by code"
     assert dossiers.find(conn, "000.00.53.H48-230105-0007").finished_at == "2023-01-20T00:00:00+07:00"
+
+
+def test_optional_fields_of_contract_v2_and_the_change_counter(tmp_path):
+    db = str(tmp_path / "d.sqlite3")
+    rows = [row(field="Đất đai", channel=2, reason="Chờ xác minh"),
+            row(code="000.00.53.H48-230105-0007", field="", channel="", reason="")]
+    assert import_file(write_csv(tmp_path / "a.csv", rows), db, TZ, FakeClock()()).problems == []
+    conn = dossiers.connect(db)
+    a, b = dossiers.find(conn, "000.00.53.H48-220921-0099"), dossiers.find(conn, "000.00.53.H48-230105-0007")
+    assert (a.field, a.channel, a.reason, a.report_field) == ("Đất đai", 2, "Chờ xác minh", "Đất đai")
+    assert (b.field, b.channel, b.reason, b.report_field) == (None, 1, None, "Sở Tài nguyên và Môi trường")
+    assert [c for c, _ in dossiers.changed_since(conn, 0)] == [1, 2]
+    import_file(write_csv(tmp_path / "a.csv", rows), db, TZ, FakeClock()())
+    assert dossiers.changed_since(conn, 2) == [], "the same rows again change nothing"
+    import_file(write_csv(tmp_path / "b.csv", [row(status=5, note="Bổ sung")]), db, TZ, FakeClock()())
+    assert [(d.code, d.status) for _, d in dossiers.changed_since(conn, 2)] == [("000.00.53.H48-220921-0099", 5)]
+    bad = import_file(write_csv(tmp_path / "c.csv", [row(channel=4)]), db, TZ, FakeClock()())
+    assert bad.problems == [f"{tmp_path / 'c.csv'}: line 2: channel: must be 1 (in person), 2 (online) or 3 (postal), "
+                            "got '4'"]
+
+
+def test_an_older_store_gets_the_new_columns(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(dossiers.SCHEMA.split("CREATE TABLE IF NOT EXISTS dossier_meta")[0])
+    old.execute("INSERT INTO dossiers VALUES ('000.00.53.H48-220921-0099','P','A','2022-09-21T08:00:00+07:00',"
+                "NULL,NULL,4,'Lê Văn A',NULL,'','2022-09-21T08:00:00+07:00')")
+    old.commit()
+    conn = dossiers.connect(str(path))
+    assert dossiers.find(conn, "000.00.53.H48-220921-0099").channel == 1
+
+
+def test_extend_through_the_hub(tmp_path, broker):
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
+    assert import_file(write_csv(tmp_path / "a.csv", [row(due_at="2099-10-05T17:00:00+07:00"),
+                                                       row(code="000.00.53.H48-230105-0007", status=9,
+                                                           finished_at="2023-01-20")]),
+                       dossiers.store_path(cfg), TZ, FakeClock()()).problems == []
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    c = HubClient(cfg, "console").start()
+    c.issue("?", timeout=0.2, tries=100)
+
+    def extend(**kw):
+        body = {"code": "000.00.53.H48-220921-0099", "due_at": "2099-10-20", "reason": "Cần xác minh thực địa", **kw}
+        return c.request(c.t.extend, body)
+
+    first = extend(command_id="x1")
+    assert first["ok"] and first["dossier"]["due_at"] == "2099-10-20T00:00:00+07:00"
+    assert extend(command_id="x1") == first, "the same request again: the same answer"
+    assert extend(command_id="x2")["error"]["code"] == "bad_request", "not later than the date in force"
+    assert extend(due_at="yesterday")["error"]["code"] == "bad_request"
+    assert extend(reason="  ")["error"]["code"] == "bad_request"
+    assert extend(code="000.00.53.H48-230105-0007", due_at="2099-12-01")["error"]["code"] == "bad_request", "finished"
+    assert extend(code="000.00.53.H48-991231-0001")["error"]["code"] == "not_found"
+    assert extend(code="nope")["error"]["code"] == "invalid_code"
+    looked = c.request(c.t.lookup, {"code": "000.00.53.H48-220921-0099"})["dossier"]
+    assert looked["due_at"] == "2099-10-20T00:00:00+07:00", "the kiosk sees the new date"
+    import_file(write_csv(tmp_path / "b.csv", [row(due_at="2099-11-30T17:00:00+07:00")]),
+                dossiers.store_path(cfg), TZ, FakeClock()())
+    looked = c.request(c.t.lookup, {"code": "000.00.53.H48-220921-0099"})["dossier"]
+    assert looked["due_at"] == "2099-11-30T17:00:00+07:00", "until the source brings a later one"
+    c.stop()
+    hub.stop()
 
 
 def test_import_reports_every_bad_row_and_writes_nothing(tmp_path):

@@ -1,0 +1,160 @@
+"""The site file's ``followup`` section (SPEC section 11): the SMS, the letters, the daily watch.
+
+Its own module so that ``config.py`` stays the queue's; every key has a bound, and the templates
+are tried with sample values when the file is read, so a typo is a config error, not a night of
+SMS that fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+
+from .schema import Bool, Int, List, Map, Str
+
+HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+EVENTS = ("received", "supplement", "finance", "early", "ready", "extended", "overdue")
+# SPEC section 11, written with diacritics; sent without them unless sms.unicode is true
+DEFAULT_TEMPLATES = {
+    "received": "{centre}: đã tiếp nhận hồ sơ {code} ({procedure}), hẹn trả {due:dd/mm/yyyy}.",
+    "supplement": "Hồ sơ {code} cần bổ sung: {note}. Liên hệ {centre}, {centre_phone}.",
+    "finance": "Hồ sơ {code}: mời ông/bà thực hiện nghĩa vụ tài chính. Liên hệ {centre_phone}.",
+    "early": "Hồ sơ {code} đã có kết quả trước hạn. Mời ông/bà đến nhận tại {centre}.",
+    "ready": "Hồ sơ {code} đã có kết quả. Mời ông/bà đến nhận tại {centre}.",
+    "extended": "{centre} xin lỗi: hồ sơ {code} chậm do {reason}; hẹn trả lại {due:dd/mm/yyyy}.",
+    "overdue": "{centre} xin lỗi vì hồ sơ {code} chưa có kết quả đúng hẹn; sẽ báo ngày hẹn mới.",
+    # answers to a citizen who texts a code (not an event: no key, no letter)
+    "lookup": "Hồ sơ {code}: {status}, hẹn trả {due:dd/mm/yyyy}.",
+    "lookup_unknown": "Không tìm thấy hồ sơ {code}. Liên hệ {centre_phone}.",
+    "stop": "Đã ngừng gửi tin nhắn về hồ sơ đến số này. Liên hệ {centre_phone} để nhận lại.",
+}
+SAMPLE = {"centre": "TT PVHCC", "centre_phone": "0255 3822 000", "code": "000.00.53.H48-220921-0099",
+          "procedure": "Cấp giấy phép xây dựng", "note": "bản vẽ", "due": date(2026, 12, 3),
+          "reason": "cần xác minh thực địa", "agency": "Sở Xây dựng", "status": "Đang xử lý"}
+LETTER_TITLE = "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
+LETTER_BODY = ("{agency_short} đã tiếp nhận hồ sơ {code} của ông/bà về thủ tục {procedure} ngày "
+               "{received:dd/mm/yyyy}, hẹn trả kết quả ngày {first_due:dd/mm/yyyy}. Lý do chậm: {reason}. "
+               "{agency_short} thành thật xin lỗi ông/bà vì sự chậm trễ này và hẹn trả kết quả vào ngày "
+               "{due:dd/mm/yyyy}.")
+
+
+@dataclass(frozen=True)
+class Letter:
+    agency: str
+    place: str
+    signer: str
+    signer_name: str | None
+    parent_agency: str | None
+    number: str
+    watch_number: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Sms:
+    transport: str
+    gammu: dict | None
+    http: dict | None
+    directory: dict | None
+    centre: str | None
+    centre_phone: str
+    unicode: bool
+    quiet_hours: str
+    per_phone_daily: int
+    templates: dict
+    answer_lookups: bool
+
+    def template(self, event: str) -> str:
+        return self.templates.get(event) or DEFAULT_TEMPLATES[event]
+
+    @property
+    def quiet(self) -> tuple[time, time]:
+        a, b = self.quiet_hours.split("-")
+        return time.fromisoformat(a), time.fromisoformat(b)
+
+
+@dataclass(frozen=True)
+class Followup:
+    database: str
+    letters_dir: str
+    daily_at: str
+    holidays: frozenset
+    interval_s: int
+    letter: Letter
+    sms: Sms
+
+
+def _template_check(templates: dict) -> str | None:
+    from .followup.texts import render  # the one renderer the follow-up uses
+    for name, text in templates.items():
+        if name not in DEFAULT_TEMPLATES:
+            return f"unknown template {name!r} (events: {', '.join(DEFAULT_TEMPLATES)})"
+        try:
+            render(text, SAMPLE)
+        except (KeyError, IndexError, ValueError) as e:
+            return f"template {name}: bad placeholder {e}; known: {', '.join('{' + k + '}' for k in SAMPLE)}"
+    return None
+
+
+def _date_check(text: str) -> str | None:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return f"{text!r} is not a date like 2026-09-02"
+    return None
+
+
+def _build(**kw) -> Followup:
+    return Followup(**{**kw, "holidays": frozenset(date.fromisoformat(d) for d in kw["holidays"])})
+
+
+def _sms(**kw) -> Sms:
+    return Sms(**{**kw, "templates": dict(kw["templates"] or {})})
+
+
+SMS = Map({
+    "transport": Str(choices=("gammu", "http", "directory")),
+    "gammu": Map({"config": Str(min_len=1), "inject": Str(default="gammu-smsd-inject"),
+                  "monitor": Str(default="gammu-smsd-monitor")}, optional=True),
+    "http": Map({"url": Str(pattern=r"https?://\S+"), "body": Str(min_len=1, max_len=2000),
+                 "content_type": Str(default="application/json"), "token_file": Str(optional=True),
+                 "ok": Str(default=r"", max_len=200), "timeout_s": Int(min=1, max=120, default=10)}, optional=True),
+    "directory": Map({"path": Str(min_len=1)}, optional=True),
+    "centre": Str(max_len=60, optional=True),
+    "centre_phone": Str(max_len=30, default=""),
+    "unicode": Bool(default=False),
+    "quiet_hours": Str(pattern=rf"{HHMM}-{HHMM}", default="21:00-07:00"),
+    "per_phone_daily": Int(min=1, max=50, default=3),
+    "templates": Map({k: Str(min_len=1, max_len=600, optional=True) for k in DEFAULT_TEMPLATES},
+                     build=lambda **t: {k: v for k, v in t.items() if v}, check=_template_check, optional=True),
+    "answer_lookups": Bool(default=True),
+}, build=_sms)
+
+FOLLOWUP = Map({
+    "database": Str(min_len=1),
+    "letters_dir": Str(min_len=1),
+    "daily_at": Str(pattern=HHMM, default="07:30"),
+    "holidays": List(Str(check=_date_check), default=[]),
+    "interval_s": Int(min=1, max=3600, default=5),
+    "letter": Map({
+        "agency": Str(min_len=1, max_len=200),
+        "place": Str(min_len=1, max_len=60),
+        "signer": Str(min_len=1, max_len=80, default="GIÁM ĐỐC"),
+        "signer_name": Str(max_len=80, optional=True),
+        "parent_agency": Str(max_len=200, optional=True),
+        "number": Str(max_len=60, default="{n}/XL"),              # letters of apology: "Số: 12/XL"
+        "watch_number": Str(max_len=60, default="{n}/NN"),        # the daily reminders (nhắc nhở)
+        "title": Str(min_len=1, max_len=200, default=LETTER_TITLE),
+        "body": Str(min_len=1, max_len=3000, default=LETTER_BODY),
+    }, build=Letter),
+    "sms": SMS,
+}, build=_build, optional=True)
+
+
+def cross_check(raw: dict | None, ctx) -> None:
+    """The transport named must have its own section."""
+    if raw is None:
+        return
+    sms = raw.sms
+    if getattr(sms, sms.transport) is None:
+        ctx.error(("followup", "sms", sms.transport), f"required for transport {sms.transport}")

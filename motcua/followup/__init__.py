@@ -1,0 +1,1 @@
+"""The dossier follow-up (SPEC section 11): SMS to citizens, letters of apology, the overdue watch."""

@@ -1,0 +1,106 @@
+"""python -m motcua.followup --config FILE [--check-config | --once | --letter CODE | --watch]"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..contract import OFFLINE, ONLINE, normalise_dossier_code
+from ..hub import dossiers
+from ..link import Link
+from ..sdnotify import Notifier
+from ..startup import begin, on_stop, parser
+from .service import FollowUp
+from .transports import TransportError, transport_for
+
+log = logging.getLogger("motcua.followup")
+SMSD_CHECK_S = 30.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("python -m motcua.followup", "motcua follow-up: SMS to citizens, letters of apology, the "
+               "daily overdue watch", with_id=False)
+    p.add_argument("--once", action="store_true", help="one pass (changes, the daily watch if due, SMS), then exit")
+    p.add_argument("--letter", metavar="CODE", help="write that dossier's letter of apology now and print its path")
+    p.add_argument("--watch", action="store_true", help="write today's overdue watch (PDF and CSV) now, whatever "
+                                                        "the day, and print its path")
+    args, cfg, _ = begin(p, argv)
+    if isinstance(cfg, int):
+        return cfg
+    if cfg.followup is None:
+        print(f"{cfg.path}: followup: the section is missing (SPEC section 11)", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    try:
+        spool = str(Path(cfg.followup.database).parent / "followup-spool")
+        fu = FollowUp(cfg, dossiers.store_path(cfg), transport_for(cfg.followup.sms, spool),
+                      lambda: datetime.now(cfg.site.tz))
+    except TransportError as e:
+        print(f"không dùng được đường gửi tin / the SMS transport cannot be used: {e}", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    if args.letter:
+        return letter(fu, args.letter)
+    if args.watch:
+        path = fu.daily(force=True)
+        print(path if path else "chưa có kho hồ sơ / no dossier store yet")
+        return 0 if path else 1
+    fu.recover()
+    if args.once:
+        fu.run_once()
+        log.info("một lượt xong / one pass done: %s", fu.outbox.counts())
+        return 0
+    return serve(cfg, fu)
+
+
+def letter(fu: FollowUp, text: str) -> int:
+    code = normalise_dossier_code(text)
+    db = fu.store()
+    d = dossiers.find(db, code) if code and db is not None else None
+    if d is None:
+        print(f"không tìm thấy hồ sơ / no such dossier: {text}", file=sys.stderr)
+        return 1
+    with fu.outbox.transaction():
+        path = fu.letter(d, fu.clock(), force=True)
+    print(path)
+    return 0
+
+
+def serve(cfg: SiteConfig, fu: FollowUp) -> int:
+    link = Link(cfg, "followup")
+    notifier, stop = Notifier(), {"now": False}
+    on_stop(lambda: stop.update(now=True))
+    link.start()
+    notifier.ready("follow-up running")
+    smsd, checked = None, 0.0
+    try:
+        while not stop["now"]:
+            if link.fatal_event.is_set():
+                log.error("%s", link.fatal)
+                return EX_CONFIG
+            try:
+                fu.run_once()
+            except Exception:          # a bad row or a full disk must not end the follow-up
+                log.exception("lỗi trong một lượt / error in a pass; trying again")
+            if time.monotonic() - checked >= SMSD_CHECK_S:
+                checked, alive = time.monotonic(), fu.transport.alive()
+                if alive is not None and alive != smsd:
+                    smsd = alive
+                    link.publish(link.topics.status("smsd"), ONLINE if alive else OFFLINE, retain=True)
+                    log.log(logging.INFO if alive else logging.WARNING, "gammu-smsd: %s", "online" if alive else
+                            "không chạy / not running")
+            if link.alive():
+                notifier.watchdog()
+            for _ in range(int(cfg.followup.interval_s * 10)):
+                if stop["now"]:
+                    break
+                time.sleep(0.1)
+    finally:
+        notifier.stopping()
+        link.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

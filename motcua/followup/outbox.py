@@ -1,0 +1,194 @@
+"""The follow-up's own database: what it last saw of each dossier, every message it made, the
+opt-outs, the letters. One message per (event, key), written before anything is handed over, so a
+restart, a re-import or a repeated pull never sends twice.
+
+A message goes ``queued -> handing -> handed -> sent | failed``; ``handing`` is written before the
+transport is touched, so a follow-up killed in the middle knows to look before it hands again.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .events import Seen
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (
+    code TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    due_at TEXT,
+    note TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    key TEXT NOT NULL,
+    code TEXT,
+    phone TEXT,                      -- +84…, or NULL: "no phone", never sent
+    written TEXT NOT NULL,           -- as composed, with diacritics
+    text TEXT NOT NULL,              -- as handed to the transport
+    state TEXT NOT NULL,             -- queued | handing | handed | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL,        -- epoch seconds: quiet hours, the daily cap, retries
+    last_error TEXT,
+    ref TEXT,                        -- the transport's name for it (Gammu's file name)
+    created REAL NOT NULL,
+    handed REAL,
+    finished REAL,
+    UNIQUE (event, key)
+);
+CREATE INDEX IF NOT EXISTS messages_due ON messages (state, not_before, id);
+CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, handed);
+CREATE TABLE IF NOT EXISTS optouts (phone TEXT PRIMARY KEY, at REAL NOT NULL, how TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS letters (
+    key TEXT PRIMARY KEY, code TEXT NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, made REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbound (name TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+RETRY_S = (60, 300, 900, 1800, 3600, 3600)     # after each failed try; then given up (6 retries)
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    event: str
+    key: str
+    code: str | None
+    phone: str | None
+    written: str
+    text: str
+    state: str
+    attempts: int
+    not_before: float
+    last_error: str | None
+    ref: str | None
+
+
+class Outbox:
+    def __init__(self, path: str):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- what it saw -----------------------------------------------------------------------
+    def seen(self, code: str) -> Seen | None:
+        row = self.db.execute("SELECT status, due_at, note, first_seen FROM seen WHERE code=?", (code,)).fetchone()
+        return Seen(*row) if row else None
+
+    def see(self, code: str, s: Seen) -> None:
+        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?,?,?,?,?)",
+                        (code, s.status, s.due_at, s.note, s.first_seen))
+
+    def all_seen(self) -> Iterator[tuple[str, Seen]]:
+        for code, *rest in self.db.execute("SELECT code, status, due_at, note, first_seen FROM seen"):
+            yield code, Seen(*rest)
+
+    def meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, str(value)))
+
+    # --- messages --------------------------------------------------------------------------
+    def add(self, event: str, key: str, code: str | None, phone: str | None, written: str, text: str,
+            not_before: float, now: float, state: str = "queued", error: str | None = None) -> bool:
+        """A new message; False when (event, key) was made already."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO messages (event, key, code, phone, written, text, state, not_before, last_error, "
+            "created, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (event, key, code, phone, written, text, state, not_before, error, now, now if state == "failed" else None))
+        return cur.rowcount == 1
+
+    def due(self, now: float, limit: int = 100) -> list[Message]:
+        return self._messages("state='queued' AND not_before<=? ORDER BY id LIMIT ?", (now, limit))
+
+    def in_state(self, state: str) -> list[Message]:
+        return self._messages("state=? ORDER BY id", (state,))
+
+    def get(self, message_id: int) -> Message:
+        return self._messages("id=?", (message_id,))[0]
+
+    def _messages(self, where: str, args: tuple) -> list[Message]:
+        cols = "id, event, key, code, phone, written, text, state, attempts, not_before, last_error, ref"
+        return [Message(*r) for r in self.db.execute(f"SELECT {cols} FROM messages WHERE {where}", args)]
+
+    def handing(self, m: Message, ref: str | None, now: float) -> None:
+        self.db.execute("UPDATE messages SET state='handing', ref=?, handed=?, attempts=attempts+1 WHERE id=?",
+                        (ref, now, m.id))
+
+    def handed(self, m: Message, ref: str | None, now: float) -> None:
+        self.db.execute("UPDATE messages SET state='handed', ref=?, handed=? WHERE id=?", (ref, now, m.id))
+
+    def sent(self, m: Message, now: float) -> None:
+        self.db.execute("UPDATE messages SET state='sent', finished=?, last_error=NULL WHERE id=?", (now, m.id))
+
+    def failed_try(self, m: Message, why: str, now: float) -> str:
+        """A try that failed: queued again after a pause, or given up; the state it is left in."""
+        attempts = self.db.execute("SELECT attempts FROM messages WHERE id=?", (m.id,)).fetchone()[0]
+        if attempts > len(RETRY_S):
+            self.give_up(m, why, now)
+            return "failed"
+        self.db.execute("UPDATE messages SET state='queued', last_error=?, not_before=? WHERE id=?",
+                        (why, now + RETRY_S[attempts - 1], m.id))
+        return "queued"
+
+    def requeue(self, m: Message) -> None:
+        """Back in the queue at once, the interrupted try not counted."""
+        self.db.execute("UPDATE messages SET state='queued', attempts=MAX(attempts-1, 0) WHERE id=?", (m.id,))
+
+    def give_up(self, m: Message, why: str, now: float) -> None:
+        self.db.execute("UPDATE messages SET state='failed', last_error=?, finished=? WHERE id=?", (why, now, m.id))
+
+    def defer(self, m: Message, until: float) -> None:
+        self.db.execute("UPDATE messages SET not_before=? WHERE id=?", (until, m.id))
+
+    def handed_to_phone_since(self, phone: str, since: float) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM messages WHERE phone=? AND handed>=? AND state IN "
+                               "('handed','sent','handing')", (phone, since)).fetchone()[0]
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT state, COUNT(*) FROM messages GROUP BY state").fetchall())
+
+    # --- opt-outs, letters, inbound ----------------------------------------------------------
+    def opted_out(self, phone: str) -> bool:
+        return self.db.execute("SELECT 1 FROM optouts WHERE phone=?", (phone,)).fetchone() is not None
+
+    def opt_out(self, phone: str, how: str, now: float) -> None:
+        self.db.execute("INSERT OR IGNORE INTO optouts VALUES (?,?,?)", (phone, now, how))
+
+    def letter(self, key: str) -> str | None:
+        row = self.db.execute("SELECT path FROM letters WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def add_letter(self, key: str, code: str, kind: str, path: str, now: float) -> None:
+        self.db.execute("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?)", (key, code, kind, path, now))
+
+    def next_letter_number(self, year: int, series: str = "letter") -> int:
+        """The next "Số:" of a series (letters of apology, watch reports), restarting each year."""
+        n = int(self.meta(f"{series}-{year}", "0")) + 1
+        self.set_meta(f"{series}-{year}", n)
+        return n
+
+    def inbound_done(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM inbound WHERE name=?", (name,)).fetchone() is not None
+
+    def mark_inbound(self, name: str, now: float) -> None:
+        self.db.execute("INSERT OR IGNORE INTO inbound VALUES (?,?)", (name, now))
