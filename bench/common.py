@@ -33,3 +33,22 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def bare_kivy_mb(tmp: Path, width: int, height: int, settle_s: float = 2.0) -> float:
+    """Resident memory of a bare Kivy app showing one label in a window of that size, offscreen."""
+    import subprocess
+    import sys
+    import time
+
+    from motcua.testbed import env, wait_for
+    log = tmp / f"bare-{width}x{height}.log"
+    p = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_kivy.py")), str(width), str(height)],
+                         stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                         env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp / "kivy-bare")})
+    wait_for(lambda: b"first frame" in log.read_bytes(), 60, "the bare Kivy app to draw")
+    time.sleep(settle_s)
+    mem = rss_mb(p.pid)
+    p.terminate()
+    p.wait(10)
+    return mem

@@ -12,6 +12,7 @@ from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
 from .model import BoardModel, Snapshot
 
@@ -19,6 +20,17 @@ from .model import BoardModel, Snapshot
 Builder.load_file(str(Path(__file__).with_name("screen.kv")))
 REFRESH_S = 0.1
 NOTICE_SPEED = 120       # dots per second when the notice is longer than the screen
+
+
+class FreshLabel(Label):
+    """A label that draws each new text into a new texture. Uploading into the texture that the
+    frame being drawn still samples makes the GL driver wait for that frame: with Mesa's software
+    renderer it was ~24 ms of a 419×383 label's update, 0.06 ms into a new texture (measured;
+    docs/display.md). The price: the driver holds ~110 MB more (a plateau, not a leak)."""
+
+    def texture_update(self, *largs) -> None:
+        self._label.texture = None
+        super().texture_update(*largs)
 
 
 class CounterTile(BoxLayout):

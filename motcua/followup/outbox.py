@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..hub.store import transaction
 from .events import Seen
 
 SCHEMA = """
@@ -77,15 +77,10 @@ class Outbox:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self):
+        """BEGIN IMMEDIATE … COMMIT, or inside one a savepoint (one dossier's decisions in its
+        batch): the hub's own, failed COMMITs rolled back included."""
+        return transaction(self.db)
 
     # --- what it saw -----------------------------------------------------------------------
     def seen(self, code: str) -> Seen | None:

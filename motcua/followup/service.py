@@ -72,7 +72,12 @@ class FollowUp:
             now = self.clock()
             with self.outbox.transaction():
                 for _, d in rows:
-                    self._saw(d, now)
+                    try:
+                        with self.outbox.transaction():     # a savepoint in the batch's
+                            self._saw(d, now)
+                    except Exception:        # one odd row must not stop every later one
+                        log.exception("bỏ qua hồ sơ không xử lý được / skipped a dossier it could not handle: %s",
+                                      d.code)
                 self.outbox.set_meta("cursor", rows[-1][0])
             seen_count += len(rows)
 
@@ -83,7 +88,10 @@ class FollowUp:
         for ev in on_change(before, seen, d.received_at, d.finished_at, d.code, now, self.tz):
             self.queue(ev.name, ev.key, d, now)
             if ev.name == "extended":
-                self.letter(d, now, first_due=before.due_at if before else None)
+                try:
+                    self.letter(d, now, first_due=before.due_at if before else None)
+                except Exception:            # the SMS still goes; the letter can be made with --letter
+                    log.exception("không viết được thư xin lỗi / could not write the letter for %s", d.code)
         self.outbox.see(d.code, seen)
 
     def queue(self, event: str, key: str, d: dossiers.Dossier, now: datetime) -> None:

@@ -46,8 +46,10 @@ def test_every_retained_topic_returns_after_a_broker_restart_without_persistence
         c.t.printer("k1"), *(c.t.counter_state(n) for n in ("1", "2", "3")),
         *(c.t.service_state(s) for s in ("LAND", "JUST"))}
     try:
-        before = wait_for(lambda: (r := retained(broker.port, root)) and want <= r.keys() and r, 30,
-                          "every process to publish its retained state")
+        served = c.t.counter_state("1")       # the state after the call, not the one just before it
+        before = wait_for(lambda: (r := retained(broker.port, root)) and want <= r.keys()
+                          and b'"serving"' in r[served] and b'"last_called":"A001"' in r[c.t.service_state("LAND")]
+                          and r, 30, "every process to publish its retained state")
         assert {t: before[t] for t in want if t.startswith(f"{root}/status/")} == \
             {t: b"online" for t in want if t.startswith(f"{root}/status/")}
         broker.stop()

@@ -366,3 +366,16 @@ def test_the_letters_font_has_every_character_a_dossier_can_carry():
     for face in ("Regular", "Bold", "Italic", "BoldItalic"):
         cmap = TTFont(font_path(face)).getBestCmap()
         assert not {ch for ch in letters if ord(ch) not in cmap}, face
+
+
+def test_a_row_it_cannot_handle_is_skipped_and_the_rest_goes_on(tmp_path, caplog):
+    h = Hall(tmp_path, {"transport": "directory", "directory": {"path": str(tmp_path / "sms-out")}})
+    h.put(code="000.00.53.H48-261203-0001", status=2)
+    with transaction(h.store):                       # another writer left a date nobody can read
+        h.store.execute("UPDATE dossiers SET received_at='hôm qua' WHERE code='000.00.53.H48-261203-0001'")
+    h.put(code="000.00.53.H48-261203-0002", status=2)
+    h.fu.run_once()
+    assert [m["code"] for m in h.messages()] == ["000.00.53.H48-261203-0002"]
+    assert "000.00.53.H48-261203-0001" in caplog.text
+    h.fu.run_once()
+    assert len(h.messages()) == 1, "the cursor moved past it: nothing is retried for ever"
