@@ -17,7 +17,6 @@ from .service import FollowUp
 from .transports import TransportError, transport_for
 
 log = logging.getLogger("motcua.followup")
-SMSD_CHECK_S = 30.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +72,7 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
     on_stop(lambda: stop.update(now=True))
     link.start()
     notifier.ready("follow-up running")
-    smsd, checked = None, 0.0
+    smsd = None
     try:
         while not stop["now"]:
             if link.fatal_event.is_set():
@@ -83,13 +82,12 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
                 fu.run_once()
             except Exception:          # a bad row or a full disk must not end the follow-up
                 log.exception("lỗi trong một lượt / error in a pass; trying again")
-            if time.monotonic() - checked >= SMSD_CHECK_S:
-                checked, alive = time.monotonic(), fu.transport.alive()
-                if alive is not None and alive != smsd:
-                    smsd = alive
-                    link.publish(link.topics.status("smsd"), ONLINE if alive else OFFLINE, retain=True)
-                    log.log(logging.INFO if alive else logging.WARNING, "gammu-smsd: %s", "online" if alive else
-                            "không chạy / not running")
+            alive = fu.transport.alive()        # gammu-smsd-monitor: ~10 ms, once a pass
+            if alive is not None and alive != smsd:
+                smsd = alive
+                link.publish(link.topics.status("smsd"), ONLINE if alive else OFFLINE, retain=True)
+                log.log(logging.INFO if alive else logging.WARNING, "gammu-smsd: %s", "online" if alive else
+                        "không chạy / not running")
             if link.alive():
                 notifier.watchdog()
             for _ in range(int(cfg.followup.interval_s * 10)):

@@ -19,7 +19,7 @@ from motcua.followup.transports import Directory, Gammu, Http
 from motcua.hub import dossiers
 from motcua.hub.dossier_import import to_dossier
 from motcua.hub.store import transaction
-from motcua.testbed import ROOT, GammuSmsd, env, site_data, wait_for, write_site
+from motcua.testbed import ROOT, GammuSmsd, Spy, env, site_data, wait_for, write_site
 from tests.helpers import FakeClock
 
 PHONE, CODE = "0912 345 678", "000.00.53.H48-261201-0042"
@@ -379,3 +379,27 @@ def test_a_row_it_cannot_handle_is_skipped_and_the_rest_goes_on(tmp_path, caplog
     assert "000.00.53.H48-261203-0001" in caplog.text
     h.fu.run_once()
     assert len(h.messages()) == 1, "the cursor moved past it: nothing is retried for ever"
+
+
+def test_the_running_follow_up_says_whether_gammu_smsd_is_alive(tmp_path, smsd, broker):
+    data = site_data(tmp_path, broker.port, followup=followup_section(
+        tmp_path, {"transport": "gammu", "gammu": {"config": str(smsd.config)}}, quiet_hours="00:00-00:01"))
+    data["followup"]["interval_s"] = 1
+    cfg = config.load(write_site(tmp_path, data))
+    spy = Spy(broker.port, f"motcua/{cfg.site.id}/status/#")
+    p = subprocess.Popen([sys.executable, "-m", "motcua.followup", "--config", str(cfg.path)], cwd=ROOT, env=env(),
+                         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "fu.log", "ab"))
+    try:
+        status = lambda what: [m for m in spy.on(f"motcua/{cfg.site.id}/status/{what}")]  # noqa: E731
+        wait_for(lambda: status("followup")[-1:] == ["online"] and status("smsd")[-1:] == ["online"], 15,
+                 "the follow-up and the SMS daemon online")
+        smsd.stop()
+        wait_for(lambda: status("smsd")[-1:] == ["offline"], 10, "status/smsd offline when the daemon stops")
+        smsd.start()
+        wait_for(lambda: status("smsd")[-1:] == ["online"], 10, "and online again")
+        p.terminate()
+        assert p.wait(10) == 0
+        wait_for(lambda: status("followup")[-1:] == ["offline"], 5, "status/followup offline when it stops")
+    finally:
+        p.kill()
+        spy.close()
