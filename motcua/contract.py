@@ -108,6 +108,9 @@ class Topics:
     def lookup(self) -> str:
         return f"{self.root}/dossier/lookup"
 
+    def figures(self, day: str) -> str:
+        return f"{self.root}/figures/{day}"
+
     @property
     def extend(self) -> str:
         return f"{self.root}/dossier/extend"

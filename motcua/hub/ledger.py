@@ -15,6 +15,7 @@ from ..config import SiteConfig
 from ..contract import ACTION_ARGUMENT, ACTIONS, PENDING_TIMEOUT_S, ContractError
 from . import store
 from .calendar import Clock, iso, service_day, system_clock
+from .figures import day_figures
 from .views import Views
 
 log = logging.getLogger("motcua.hub.ledger")
@@ -120,6 +121,9 @@ class Ledger:
         return ch
 
     # --- state for publishing ------------------------------------------------------------
+    def figures(self, day: str | None = None) -> dict:
+        return day_figures(self.db, day or self.day, [s.id for s in self.cfg.services], self.tz)
+
     def counter_state(self, counter: str) -> dict:
         return self.views.counter(counter)
 

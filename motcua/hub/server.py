@@ -24,6 +24,7 @@ from .lookup import LookupDesk
 
 log = logging.getLogger("motcua.hub")
 MAX_BATCH = 256
+FIGURES_EVERY_S = 300.0      # SPEC section 13: at least every 5 minutes, and when the day ends
 
 
 @dataclass
@@ -55,6 +56,7 @@ class HubServer:
         self.stopping = False
         self.ready = False
         self._minute = 0
+        self._figures_at, self._figures_day = 0.0, ""
 
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -80,7 +82,17 @@ class HubServer:
             return
         self.publish_changes(changes, services_too=minute != self._minute)
         self._minute = minute
+        self.publish_figures()
         self.notifier.watchdog()
+
+    def publish_figures(self, force: bool = False) -> None:
+        """The day's figures, retained; when the day has changed, the last figures of the old day first."""
+        day = self.ledger.day
+        if day != self._figures_day and self._figures_day:
+            self.link.publish(self.t.figures(self._figures_day), self.ledger.figures(self._figures_day), retain=True)
+        if force or day != self._figures_day or time.monotonic() - self._figures_at >= FIGURES_EVERY_S:
+            self.link.publish(self.t.figures(day), self.ledger.figures(day), retain=True)
+            self._figures_at, self._figures_day = time.monotonic(), day
 
     def _received(self, msg) -> None:
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
