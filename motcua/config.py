@@ -75,6 +75,16 @@ class Tls:
 
 
 @dataclass(frozen=True)
+class ProvinceLink:
+    """The province's broker that this hall's mosquitto bridges its state out to (SPEC section 13)."""
+    host: str
+    port: int
+    ca_file: str
+    username: str
+    password_file: str
+
+
+@dataclass(frozen=True)
 class Mqtt:
     host: str
     port: int
@@ -83,6 +93,7 @@ class Mqtt:
     password_file: str | None
     tls: Tls | None
     keepalive: int
+    bridge: ProvinceLink | None = None
 
     def __repr__(self) -> str:  # never print a secret's location next to a user by accident
         return f"Mqtt(host={self.host!r}, port={self.port}, user={self.username!r}, password=***)"
@@ -225,6 +236,9 @@ SCHEMA = Map({
         "tls": Map({"ca_file": Str(), "cert_file": Str(optional=True), "key_file": Str(optional=True)},
                    build=Tls, optional=True),
         "keepalive": Int(min=5, max=600, default=30),
+        "bridge": Map({"host": Str(min_len=1, max_len=255), "port": Int(min=1, max=65535, default=8883),
+                       "ca_file": Str(min_len=1), "username": Str(pattern=r"[A-Za-z0-9_.-]{1,64}"),
+                       "password_file": Str(min_len=1)}, build=ProvinceLink, optional=True),
     }, build=Mqtt),
     "hub": Map({
         "database": Str(min_len=1),

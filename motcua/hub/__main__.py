@@ -6,6 +6,7 @@ import sys
 
 from ..acl import acl
 from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..province import bridge_section
 from ..startup import begin, on_stop, parser
 from . import dossiers
 from .calendar import system_clock
@@ -25,11 +26,20 @@ def main(argv: list[str] | None = None) -> int:
                         "due_at, finished_at, status, applicant, phone, note); all or nothing; exit 0 or 2")
     p.add_argument("--mosquitto-acl", action="store_true",
                    help="print the broker's ACL for this site (one user per process) and exit")
+    p.add_argument("--mosquitto-bridge", action="store_true",
+                   help="print the section that bridges this hall's mosquitto to the province's broker and exit")
     args, cfg, _ = begin(p, argv)
     if isinstance(cfg, int):
         return cfg
     if args.mosquitto_acl:
         print(acl(cfg))
+        return 0
+    if args.mosquitto_bridge:
+        try:
+            print(bridge_section(cfg))
+        except ValueError as e:
+            print(f"{cfg.path}: {e}", file=sys.stderr)
+            return EX_USAGE_CONFIG
         return 0
     if args.import_dossiers:
         return import_dossiers(cfg, args.import_dossiers)
