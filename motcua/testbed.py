@@ -252,3 +252,17 @@ class GammuSmsd:
         hex_text = text.encode("utf-16-be").hex().upper()
         (folder / str(n)).write_text(f"[SMSBackup000]\nNumber = \"{phone}\"\nText00 = {hex_text}\nCoding = Default\n"
                                      "Folder = 1\nSent = 20261203T090000\nState = UnRead\n", encoding="utf-8")
+
+
+def tls_certificates(workdir: Path) -> tuple[Path, Path, Path]:
+    """docs/deployment.md's recipe with openssl: a CA, and a broker certificate for localhost and
+    127.0.0.1 signed by it. (ca.crt, broker.crt, broker.key) in ``workdir``."""
+    def ssl(*args):
+        subprocess.run(["openssl", *args], cwd=workdir, check=True, capture_output=True)
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=motcua CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "broker.key", "-out", "broker.csr")
+    (Path(workdir) / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
+        "-extfile", "san.ext", "-out", "broker.crt")
+    return tuple(Path(workdir) / n for n in ("ca.crt", "broker.crt", "broker.key"))

@@ -14,7 +14,7 @@ import pytest
 from motcua import config
 from motcua.config import EX_MAINTENANCE
 from motcua.hubclient import HubClient, HubUnavailable
-from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, wait_for, write_site
+from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, tls_certificates, wait_for, write_site
 
 UNITS = sorted((ROOT / "systemd").glob("*.service"))
 
@@ -239,18 +239,11 @@ def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_tls_with_a_self_signed_ca(tmp_path):
     """docs/deployment.md's recipe: a CA, a broker certificate, the hub connecting over TLS."""
-    def ssl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=motcua CA",
-        "-keyout", "ca.key", "-out", "ca.crt")
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "broker.key", "-out", "broker.csr")
-    (tmp_path / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    ssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
-        "-extfile", "san.ext", "-out", "broker.crt")
-    broker = Broker(tmp_path / "b", extra=f"allow_anonymous true\ncafile {tmp_path}/ca.crt\n"
-                                         f"certfile {tmp_path}/broker.crt\nkeyfile {tmp_path}/broker.key\n").start()
+    ca, cert, key = tls_certificates(tmp_path)
+    tls = f"allow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+    broker = Broker(tmp_path / "b", extra=tls).start()
     data = site_data(tmp_path, broker.port)
-    data["mqtt"]["tls"] = {"ca_file": str(tmp_path / "ca.crt")}
+    data["mqtt"]["tls"] = {"ca_file": str(ca)}
     cfg = config.load(write_site(tmp_path, data))
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     c = HubClient(cfg, "t").start()

@@ -9,18 +9,7 @@ import time
 import paho.mqtt.client as paho
 
 from motcua import config
-from motcua.testbed import ROOT, Broker, Spy, env, free_port, site_data, wait_for, write_site
-
-
-def certificates(tmp) -> None:
-    def ssl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=province CA",
-        "-keyout", "ca.key", "-out", "ca.crt")
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "p.key", "-out", "p.csr")
-    (tmp / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    ssl("x509", "-req", "-in", "p.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
-        "-extfile", "san.ext", "-out", "p.crt")
+from motcua.testbed import ROOT, Broker, Spy, env, free_port, site_data, tls_certificates, wait_for, write_site
 
 
 def client(port: int, user: str, password: str, tls_ca=None) -> paho.Client:
@@ -34,7 +23,7 @@ def client(port: int, user: str, password: str, tls_ca=None) -> paho.Client:
 
 
 def test_a_hall_bridged_to_the_province_sends_state_and_events_only(tmp_path):
-    certificates(tmp_path)
+    ca, cert, key = tls_certificates(tmp_path)
     pw = tmp_path / "province.passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(pw), "hall-quang-ngai", "hall-pw"], check=True)
     subprocess.run(["mosquitto_passwd", "-b", str(pw), "province", "province-pw"], check=True)
@@ -43,12 +32,11 @@ def test_a_hall_bridged_to_the_province_sends_state_and_events_only(tmp_path):
     tls_port = free_port()
     province = Broker(tmp_path / "province", extra=(
         f"allow_anonymous false\npassword_file {pw}\nacl_file {tmp_path / 'province.acl'}\n"
-        f"listener {tls_port} 127.0.0.1\ncafile {tmp_path}/ca.crt\ncertfile {tmp_path}/p.crt\n"
-        f"keyfile {tmp_path}/p.key\n")).start()
+        f"listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n")).start()
     (tmp_path / "bridge.pw").write_text("hall-pw\n")
     data = site_data(tmp_path)
     data["site"]["id"] = "quang-ngai"
-    data["mqtt"]["bridge"] = {"host": "127.0.0.1", "port": tls_port, "ca_file": str(tmp_path / "ca.crt"),
+    data["mqtt"]["bridge"] = {"host": "127.0.0.1", "port": tls_port, "ca_file": str(ca),
                               "username": "hall-quang-ngai", "password_file": str(tmp_path / "bridge.pw")}
     cfg = config.load(write_site(tmp_path, data))
     r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--mosquitto-bridge"],
@@ -58,7 +46,7 @@ def test_a_hall_bridged_to_the_province_sends_state_and_events_only(tmp_path):
     assert "cleansession false" in section and "notifications false" in section
     assert "topic motcua/quang-ngai/ticket" not in section and "reply" not in section.split("do not edit")[1]
     hall = Broker(tmp_path / "hall", extra="allow_anonymous true\n" + section).start()
-    watcher = client(tls_port, "province", "province-pw", str(tmp_path / "ca.crt"))
+    watcher = client(tls_port, "province", "province-pw", str(ca))
     seen = []
     watcher.on_message = lambda c, u, m: seen.append((m.topic, m.payload.decode()))
     watcher.subscribe("motcua/#", 1)
@@ -79,7 +67,7 @@ def test_a_hall_bridged_to_the_province_sends_state_and_events_only(tmp_path):
     assert {f"{root}/counter/1/state", f"{root}/service/LAND/state", f"{root}/call", f"{root}/status/hub",
             f"{root}/figures/2026-12-03"} <= topics
     assert not [t for t in topics if "/ticket/" in t or "/reply/" in t or t.endswith("/command")], topics
-    intruder = client(tls_port, "hall-quang-ngai", "hall-pw", str(tmp_path / "ca.crt"))
+    intruder = client(tls_port, "hall-quang-ngai", "hall-pw", str(ca))
     intruder.publish("motcua/kon-tum/counter/1/state", b'{"forged": true}', qos=1).wait_for_publish(5)
     time.sleep(0.5)
     assert not [t for t, _ in seen if "kon-tum" in t], "a hall's user publishes under its own site only"
