@@ -127,7 +127,7 @@ class Link:
         if self.connected.is_set() and self.announce:
             info = self.publish(self.topics.status(self.component), OFFLINE, retain=True)
             deadline = time.monotonic() + 2
-            while not info.is_published() and time.monotonic() < deadline:
+            while not _sent(info) and time.monotonic() < deadline:
                 if self._threaded:
                     time.sleep(0.01)
                 else:
@@ -138,13 +138,19 @@ class Link:
 
     def publish(self, topic: str, payload, *, retain: bool = False, qos: int = 1,
                 properties: Properties | None = None) -> paho.MQTTMessageInfo:
-        data = payload if isinstance(payload, bytes) else (
-            payload.encode() if isinstance(payload, str) else
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        data = _encode(payload)
         if retain:
             with self._retained_lock:
                 self.retained[topic] = data
         return self.client.publish(topic, data, qos=qos, retain=retain, properties=properties)
+
+    def retain(self, topic: str, payload) -> bool:
+        """Publish retained only when it differs from what this process holds there; True if sent."""
+        with self._retained_lock:
+            if self.retained.get(topic) == _encode(payload):
+                return False
+        self.publish(topic, payload, retain=True)
+        return True
 
     # --- paho callbacks (network thread) -----------------------------------------------
     def _connected(self, client, userdata, flags, reason_code, properties=None) -> None:
@@ -162,8 +168,9 @@ class Link:
             client.subscribe(topic, qos=1)
         if self._on_connect_cb is not None:
             self._on_connect_cb()
+        mine = self.topics.status(self.component)
         with self._retained_lock:
-            again = list(self.retained.items())
+            again = [(t, d) for t, d in self.retained.items() if t != mine]   # said just below
         for topic, data in again:
             client.publish(topic, data, qos=1, retain=True)
         if self.announce:
@@ -180,6 +187,22 @@ class Link:
     def _message(self, client, userdata, msg) -> None:
         if self._on_message_cb is not None:
             self._on_message_cb(msg)
+
+
+def _sent(info: paho.MQTTMessageInfo) -> bool:
+    """Published, or never to be (the connection went while stopping: the last will says offline)."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return True
+
+
+def _encode(payload) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode()
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _guarded(callback: Callable) -> Callable:

@@ -96,10 +96,9 @@ class FollowUp:
 
     def queue(self, event: str, key: str, d: dossiers.Dossier, now: datetime) -> None:
         """One message into the outbox, in the caller's transaction; made once per (event, key)."""
-        fields = {"centre": self.sms.centre or self.cfg.site.name, "centre_phone": self.sms.centre_phone,
-                  "code": d.code, "procedure": d.procedure, "note": d.note, "agency": d.agency,
-                  "due": local_date(d.due_at, self.tz) or now.astimezone(self.tz).date(),
-                  "reason": d.reason or "", "status": DOSSIER_STATUSES[d.status][0]}
+        fields = self._fields(code=d.code, procedure=d.procedure, note=d.note, agency=d.agency,
+                              due=local_date(d.due_at, self.tz) or now.astimezone(self.tz).date(),
+                              reason=d.reason or "", status=DOSSIER_STATUSES[d.status][0])
         phone, state, error = normalise_phone(d.phone), "queued", None
         try:
             written, text = compose(self.sms.template(event), fields, self.sms.unicode)
@@ -111,6 +110,10 @@ class FollowUp:
             state, error = "failed", OPTED_OUT
         if self.outbox.add(event, key, d.code, phone, written, text, now.timestamp(), now.timestamp(), state, error):
             log.info("tin nhắn %s cho %s: %s / SMS %s queued (%s)", event, d.code, written, event, state)
+
+    def _fields(self, **more) -> dict:
+        """What every text may name: the centre's short name and phone, then the dossier's fields."""
+        return {"centre": self.sms.centre or self.cfg.site.name, "centre_phone": self.sms.centre_phone, **more}
 
     # --- letters -------------------------------------------------------------------------------
     def letter(self, d: dossiers.Dossier, now: datetime, first_due: str | None = None, force: bool = False) -> Path:
@@ -194,8 +197,8 @@ class FollowUp:
                     self._lookup(phone, " ".join(words[1:] if words[:1] == ["HS"] else words), msg.name, now)
 
     def _lookup(self, phone: str, text: str, name: str, now: datetime) -> None:
-        code = normalise_dossier_code(text)
-        d = dossiers.find(self.store(), code) if code else None
+        code, db = normalise_dossier_code(text), self.store()
+        d = dossiers.find(db, code) if code and db is not None else None
         if d is None:
             self._answer(phone, "lookup_unknown", name, {"code": code or text[:30]}, now)
         else:
@@ -203,8 +206,7 @@ class FollowUp:
                                                  "due": local_date(d.due_at, self.tz) or now.date()}, now)
 
     def _answer(self, phone: str, template: str, name: str, fields: dict, now: datetime) -> None:
-        fields = {"centre": self.sms.centre or self.cfg.site.name, "centre_phone": self.sms.centre_phone, **fields}
-        written, text = compose(self.sms.template(template), fields, self.sms.unicode)
+        written, text = compose(self.sms.template(template), self._fields(**fields), self.sms.unicode)
         self.outbox.add("answer", name, fields.get("code"), phone, written, text, now.timestamp(), now.timestamp())
 
     # --- handing over ----------------------------------------------------------------------------

@@ -47,7 +47,6 @@ class HubServer:
                                         f"{root}/dossier/extend"))
         self.t = self.link.topics
         self.inbox: list[Inbound] = []
-        self.published: dict[str, dict] = {}   # last retained payload per topic: publish changes only
         self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
                          "ticket/void": self._void}
         if lookup is not None:
@@ -215,23 +214,17 @@ class HubServer:
         for call in ch.calls:
             self.link.publish(self.t.call, call)
         for c in sorted(ch.counters):
-            self._retain(self.t.counter_state(c), self.ledger.counter_state(c))
+            self.link.retain(self.t.counter_state(c), self.ledger.counter_state(c))
         for s in sorted(self.cfg.by_service if services_too else ch.services):
-            self._retain(self.t.service_state(s), self.ledger.service_state(s))
+            self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
 
     def publish_everything(self) -> None:
-        """At start and on a day change. After a reconnect the link says again what it holds
-        retained (the broker may have lost it), so that needs nothing here."""
-        self.published.clear()
+        """At start and on a day change (only what changed goes out: the link keeps what it
+        published retained, and says it all again after a reconnect)."""
         for c in self.cfg.by_counter:
-            self._retain(self.t.counter_state(c), self.ledger.counter_state(c))
+            self.link.retain(self.t.counter_state(c), self.ledger.counter_state(c))
         for s in self.cfg.by_service:
-            self._retain(self.t.service_state(s), self.ledger.service_state(s))
+            self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
         if not self.ready:
             self.ready = True
             self.notifier.ready("hub serving")
-
-    def _retain(self, topic: str, payload: dict) -> None:
-        if self.published.get(topic) != payload:
-            self.published[topic] = payload
-            self.link.publish(topic, payload, retain=True)
