@@ -5,7 +5,7 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dejavu-core tesseract-ocr \
-                gammu gammu-smsd fonts-liberation2 poppler-utils \
+                gammu gammu-smsd fonts-liberation2 poppler-utils chromium chromium-driver \
                 tesseract-ocr-vie openssl systemd python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
 CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk or followup
@@ -17,7 +17,7 @@ setup: apt venv
 
 apt:
 	@missing=""; \
-	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract openssl systemd-analyze gammu-smsd pdftotext; do \
+	for b in mosquitto mosquitto_pub socat espeak-ng aplay tesseract openssl systemd-analyze gammu-smsd pdftotext chromium chromedriver; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || missing=1; done; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing=1; \
 	[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing=1; \

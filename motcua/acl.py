@@ -2,7 +2,7 @@
 what its part of SPEC section 4 needs (``python -m motcua.hub --config FILE --mosquitto-acl``).
 
 Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``bridge-<id>``,
-``followup``; each reads only its own replies under ``<R>/reply/<username>/``.
+``followup``, ``console``; each reads only its own replies under ``<R>/reply/<username>/``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from .config import SiteConfig
 
 def users(cfg: SiteConfig) -> list[str]:
     return (["hub"] + [f"kiosk-{k['id']}" for k in cfg.kiosks] + [f"display-{d['id']}" for d in cfg.displays]
-            + [f"bridge-{b['id']}" for b in cfg.bridges] + (["followup"] if cfg.followup else []))
+            + [f"bridge-{b['id']}" for b in cfg.bridges] + (["followup"] if cfg.followup else [])
+            + (["console"] if cfg.console else []))
 
 
 def acl(cfg: SiteConfig) -> str:
@@ -40,6 +41,10 @@ def acl(cfg: SiteConfig) -> str:
     if cfg.followup:        # it reads the dossier store from disk; on the broker it only says how it is
         blocks.append(("followup", [f"topic write {r}/status/followup", f"topic write {r}/status/smsd",
                                     f"topic read {r}/status/hub"]))
+    if cfg.console:         # reads the whole hall; acts only as a keypad would, and enters extensions
+        blocks.append(("console", [f"topic read {r}/#", f"topic write {r}/counter/+/command",
+                                   f"topic write {r}/counter/+/rating", f"topic write {r}/dossier/extend",
+                                   f"topic write {r}/status/console"]))
     out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
     for user, lines in blocks:
         out += [f"user {user}", *lines, ""]

@@ -13,6 +13,8 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .config_console import CONSOLE, USERS, Console, User
+from .config_console import cross_check as users_checks
 from .config_followup import FOLLOWUP, Followup
 from .config_followup import cross_check as followup_checks
 from .contract import DOSSIER_FIELDS, VOICE_PHRASE, format_label
@@ -161,6 +163,8 @@ class SiteConfig:
     displays: tuple[dict, ...] = ()
     bridges: tuple[dict, ...] = ()
     followup: Followup | None = None
+    console: Console | None = None
+    users: tuple[User, ...] = ()
     by_service: dict = field(default_factory=dict, repr=False)
     by_counter: dict = field(default_factory=dict, repr=False)
 
@@ -191,6 +195,19 @@ def _qr_check(template: str) -> str | None:
     except (KeyError, IndexError, ValueError) as e:
         return f"bad template ({e}); placeholders: {{site}} {{label}} {{ticket_id}} {{service}} {{yyyymmdd}}"
     return None
+
+
+LEGACY_QR = "motcua:{site}:{label}:{yyyymmdd}"
+
+
+def ticket_qr_template(cfg: SiteConfig, kiosk: dict) -> str:
+    """What a ticket's QR holds (SPEC section 6): the kiosk's own template, else the ticket's phone
+    page when the console has a public address, else the v1 text."""
+    if kiosk.get("ticket_qr"):
+        return kiosk["ticket_qr"]
+    if cfg.console is not None and cfg.console.public_url:
+        return cfg.console.public_url.rstrip("/") + "/t/{yyyymmdd}/{label}"
+    return LEGACY_QR
 
 
 def _window_check(text: str) -> str | None:
@@ -272,7 +289,7 @@ SCHEMA = Map({
     }), min_len=1, max_len=500),
     "kiosks": List(Map({
         "id": Str(pattern=ID_COUNTER), "printer": PRINTER,
-        "ticket_qr": Str(min_len=1, max_len=200, default="motcua:{site}:{label}:{yyyymmdd}", check=_qr_check),
+        "ticket_qr": Str(min_len=1, max_len=200, optional=True, check=_qr_check),
         "screen": Map(SCREEN, default=Map(SCREEN).validate({}, (), Ctx())),
         "idle_reset_s": Int(min=5, max=3600, default=60),
         "dossier_lookup": Bool(default=True),
@@ -297,6 +314,8 @@ SCHEMA = Map({
         }, optional=True),
     }), optional=True),
     "followup": FOLLOWUP,
+    "console": CONSOLE,
+    "users": USERS,
     "bridges": List(Map({"id": Str(pattern=ID_COUNTER), "ports": List(Map({
         "device": Str(min_len=1), "baudrate": Int(min=1200, max=4_000_000, default=115200),
         "keypads": Dict(Int(min=1, max=247), Str(pattern=ID_COUNTER)),
@@ -346,7 +365,7 @@ def _build(path: str, raw: dict) -> SiteConfig:
     return SiteConfig(path=path, site=raw["site"], mqtt=mq, hub=raw["hub"], priority=raw["priority"],
                       services=services, counters=counters, kiosks=tuple(raw["kiosks"] or ()),
                       displays=tuple(raw["displays"] or ()), bridges=tuple(raw["bridges"] or ()),
-                      followup=raw["followup"])
+                      followup=raw["followup"], console=raw["console"], users=tuple(raw["users"] or ()))
 
 
 def _cross_checks(raw: dict, ctx: Ctx) -> None:
@@ -371,6 +390,7 @@ def _cross_checks(raw: dict, ctx: Ctx) -> None:
                 ctx.error(("displays", i, "counters", j), f"unknown counter {cid!r}{suggest(cid, counter_ids)}")
     _bridge_checks(raw["bridges"] or (), counter_ids, ctx)
     followup_checks(raw["followup"], ctx)
+    users_checks(raw["users"], counter_ids, ctx)
     for i, k in enumerate(raw["kiosks"] or ()):
         _printer_checks(k["printer"], ("kiosks", i, "printer"), ctx)
 

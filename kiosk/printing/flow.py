@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from motcua.config import SiteConfig
+from motcua.config import SiteConfig, ticket_qr_template
 from motcua.hubclient import HubClient, HubUnavailable, new_command_id
 
 from .printer import MESSAGES, PrinterState, TicketPrinter
@@ -40,7 +40,7 @@ def ticket_content(cfg: SiteConfig, kiosk: dict, ticket: dict) -> TicketContent:
         centre=cfg.site.name, service_vi=svc.name.vi, service_en=svc.name.en, label=ticket["label"],
         priority=bool(ticket["priority"]), issued_at=issued, waiting_ahead=ticket["waiting_ahead"],
         estimated_wait_min=ticket["estimated_wait_min"], counters=counters,
-        qr=qr_text(kiosk["ticket_qr"], cfg.site.id, ticket["label"], ticket["id"], svc.id, issued),
+        qr=qr_text(ticket_qr_template(cfg, kiosk), cfg.site.id, ticket["label"], ticket["id"], svc.id, issued),
         footer=cfg.site.ticket_footer)
 
 

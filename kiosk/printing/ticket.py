@@ -43,8 +43,9 @@ SAMPLE = TicketContent(
 
 
 def qr_text(template: str, site: str, label: str, ticket_id: str, service: str, issued_at: datetime) -> str:
+    day = ticket_id.split("-", 1)[0]       # the service day the hub named it by (SPEC section 3)
     return template.format(site=site, label=label, ticket_id=ticket_id, service=service,
-                           yyyymmdd=issued_at.strftime("%Y%m%d"))
+                           yyyymmdd=day if len(day) == 8 and day.isdigit() else issued_at.strftime("%Y%m%d"))
 
 
 def texts(t: TicketContent) -> list[str]:

@@ -162,22 +162,8 @@ class FollowUp:
         return pdf
 
     def _watch_rows(self, db: sqlite3.Connection, today) -> list[WatchRow]:
-        horizon = next_working(today, self.f.holidays)
-        until = (datetime.combine(horizon, datetime.min.time(), self.tz) + timedelta(days=1)).isoformat()
-        found = db.execute(f"SELECT code FROM dossiers WHERE status IN ({','.join('?' * len(DOSSIER_OPEN))}) "
-                           "AND due_at IS NOT NULL", tuple(DOSSIER_OPEN)).fetchall()
-        rows = []
-        for (code,) in found:
-            d = dossiers.find(db, code)
-            due = local_date(d.due_at, self.tz)
-            if d.due_at >= until or due is None:
-                continue
-            late = (today - due).days
-            state = (f"Quá hạn {late} ngày" if late > 0 else "Đến hạn hôm nay" if late == 0
-                     else f"Đến hạn ngày {due:%d/%m/%Y}")
-            extended = self.outbox.letter(f"extended|{code}|{d.due_at}") is not None
-            rows.append(WatchRow(d.agency, code, d.procedure, d.applicant, due, state, late <= 0 and not extended))
-        return sorted(rows, key=lambda r: (r.agency, r.due, r.code))
+        return watch_rows(db, today, self.tz, self.f.holidays,
+                          lambda code, due: self.outbox.letter(f"extended|{code}|{due}") is not None)
 
     # --- texts from citizens -------------------------------------------------------------------
     def inbound(self) -> None:
@@ -291,3 +277,24 @@ class FollowUp:
                 else:
                     state = self.outbox.failed_try(m, results[m.id], now)
                     log.warning("tin %d chưa gửi được / SMS %d failed (%s): %s", m.id, m.id, state, results[m.id])
+
+
+def watch_rows(db: sqlite3.Connection, today, tz, holidays, extended: Callable[[str, str], bool]) -> list[WatchRow]:
+    """The open dossiers due by the next working day, late ones first within each agency; the
+    console shows the same list. ``extended(code, due_at)``: whether its apology was written."""
+    horizon = next_working(today, holidays)
+    until = (datetime.combine(horizon, datetime.min.time(), tz) + timedelta(days=1)).isoformat()
+    found = db.execute(f"SELECT code FROM dossiers WHERE status IN ({','.join('?' * len(DOSSIER_OPEN))}) "
+                       "AND due_at IS NOT NULL", tuple(DOSSIER_OPEN)).fetchall()
+    rows = []
+    for (code,) in found:
+        d = dossiers.find(db, code)
+        due = local_date(d.due_at, tz)
+        if d.due_at >= until or due is None:
+            continue
+        late = (today - due).days
+        state = (f"Quá hạn {late} ngày" if late > 0 else "Đến hạn hôm nay" if late == 0
+                 else f"Đến hạn ngày {due:%d/%m/%Y}")
+        rows.append(WatchRow(d.agency, code, d.procedure, d.applicant, due, state,
+                             late <= 0 and not extended(code, d.due_at)))
+    return sorted(rows, key=lambda r: (r.agency, r.due, r.code))

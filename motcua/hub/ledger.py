@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from ..config import SiteConfig
 from ..contract import ACTION_ARGUMENT, ACTIONS, PENDING_TIMEOUT_S, ContractError
@@ -91,6 +91,7 @@ class Ledger:
                                     f"{action} needs the field '{needed}'")
             self._promote_stale_pending(now)
             RULES[action](self, counter, now, ch, service=service, ticket=ticket)
+            self._record_pause(counter, now)
             self.db.execute("UPDATE counters SET acted_day=? WHERE id=?", (self.day, counter))
             ch.counters.add(counter)
             ch.services.update(self.cfg.by_counter[counter].services)
@@ -171,6 +172,8 @@ class Ledger:
         self.db.execute("UPDATE tickets SET status='done', finished_at=? WHERE status='serving' AND day<?",
                         (ts, today))
         self.db.execute("UPDATE counters SET status='idle', ticket_id=NULL, normal_run=0, last_ticket_id=NULL")
+        day_start = datetime.combine(date.fromisoformat(today), self.cfg.site.day_start, self.tz).timestamp()
+        self.db.execute("UPDATE pauses SET ended=? WHERE ended IS NULL", (min(ts, day_start),))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
 
     # --- tickets -----------------------------------------------------------------------
@@ -298,6 +301,16 @@ class Ledger:
 
     def _on_resume(self, counter, now, ch, **_):
         self.db.execute("UPDATE counters SET status='idle' WHERE id=? AND status='paused'", (counter,))
+
+    def _record_pause(self, counter: str, now: float) -> None:
+        """A pause lasts from the PAUSE that made the counter paused to whatever ended it."""
+        paused = self._counter(counter)["status"] == "paused"
+        open_pause = self.db.execute("SELECT 1 FROM pauses WHERE counter=? AND ended IS NULL",
+                                     (counter,)).fetchone() is not None
+        if paused and not open_pause:
+            self.db.execute("INSERT INTO pauses VALUES (?,?,?,NULL)", (counter, self.day, now))
+        elif open_pause and not paused:
+            self.db.execute("UPDATE pauses SET ended=? WHERE counter=? AND ended IS NULL", (now, counter))
 
     def _require_serving(self, counter):
         t = self._serving(counter)

@@ -61,6 +61,13 @@ CREATE TABLE IF NOT EXISTS ratings (
     PRIMARY KEY (day, command_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pauses (        -- a counter's pauses, for its paused time (SPEC section 12)
+    counter TEXT NOT NULL,
+    day TEXT NOT NULL,
+    started REAL NOT NULL,
+    ended REAL                             -- NULL while it lasts
+);
+CREATE INDEX IF NOT EXISTS pauses_day ON pauses (day, counter);
 """
 
 

@@ -73,6 +73,9 @@ class Views:
         last_called = self.db.execute(
             "SELECT label FROM tickets WHERE day=? AND service=? AND called_at IS NOT NULL "
             "ORDER BY called_at DESC LIMIT 1", (day, service_id)).fetchone()
+        oldest = self.db.execute(
+            "SELECT MIN(issued_at) FROM tickets WHERE day=? AND status IN ('waiting','pending') AND service=?",
+            (day, service_id)).fetchone()[0] if waiting else None
         issued = self.issued(service_id, day)
         reason, opens_at, _ = self.closed(service_id, day, now, issued)
         return {"service": service_id, "waiting": waiting, "issued": issued,
@@ -80,7 +83,8 @@ class Views:
                 "last_issued": last_issued[0] if last_issued else None,
                 "last_called": last_called[0] if last_called else None,
                 "open": reason is None, "estimated_wait_min": self.estimate(service_id, waiting, day),
-                "closed_reason": reason, "opens_at": opens_at}
+                "closed_reason": reason, "opens_at": opens_at,
+                "oldest_waiting_at": iso(oldest, self.tz)}
 
     def issued(self, service_id: str, day: str) -> int:
         """Tickets handed out today by this service (a voided one never reached a citizen)."""

@@ -62,3 +62,81 @@ def test_the_hub_publishes_the_days_figures_retained(hub, broker):
                                  "wait_p90_s", "wait_max_s", "service_median_s", "service_p90_s", "service_max_s",
                                  "ratings"}
     spy.close()
+
+
+def made_up_range(tmp_path):
+    """Two days with known answers. Day 1: A001..A003 issued at 08:00, 08:10, 09:00, called by
+    counter 1 after 2, 4 and 6 min, each served 10 min; counter 1 paused 15 min. Day 2: A001 at
+    10:00 called by counter 3 after 8 min, served 20 min, rated 2; B001 never called (expires)."""
+    clock = FakeClock("2026-11-30 08:00")
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path)))
+    led = Ledger(cfg, clock=clock)
+    for at in ("08:00", "08:10", "09:00"):
+        clock.set(f"2026-11-30 {at}")
+        led.issue("LAND")
+    for at, done in (("08:02", "08:12"), ("08:14", "08:24"), ("09:06", "09:16")):
+        clock.set(f"2026-11-30 {at}")
+        led.command("1", "next")
+        clock.set(f"2026-11-30 {done}")
+        led.command("1", "done")
+    led.rate("1", 3, "d1-r1")
+    led.rate("1", 1, "d1-r2")
+    clock.set("2026-11-30 10:00")
+    led.command("1", "pause")
+    clock.set("2026-11-30 10:15")
+    led.command("1", "resume")
+    clock.set("2026-12-01 10:00")
+    led.issue("LAND")
+    led.issue("JUST")
+    clock.set("2026-12-01 10:08")
+    led.command("3", "next")
+    clock.set("2026-12-01 10:28")
+    led.command("3", "done")
+    led.rate("3", 2, "d2-r1")
+    clock.set("2026-12-02 08:00")
+    led.tick()
+    return cfg, led
+
+
+def test_figures_for_a_range_per_service_hour_counter_and_day(tmp_path):
+    from motcua.hub.figures import range_figures
+    cfg, led = made_up_range(tmp_path)
+    f = range_figures(led.db, "2026-11-30", "2026-12-01", ["LAND", "JUST"], ["1", "2", "3"], cfg.site.tz)
+    total = f["total"]
+    assert (total["issued"], total["served"], total["expired"], total["waiting"]) == (5, 4, 1, 0)
+    assert (total["wait_median_s"], total["wait_p90_s"], total["wait_max_s"]) == (300.0, 480.0, 480.0)
+    assert (total["service_median_s"], total["service_max_s"]) == (600.0, 1200.0)
+    assert total["ratings"] == {"1": 1, "2": 1, "3": 1}
+    assert f["services"]["JUST"]["expired"] == 1 and f["services"]["LAND"]["served"] == 4
+    assert sorted(f["hours"]) == [8, 9, 10] and f["hours"][8]["issued"] == 2 and f["hours"][10]["issued"] == 2
+    assert f["hours"][8]["wait_max_s"] == 240.0
+    c1, c3 = f["counters"]["1"], f["counters"]["3"]
+    assert (c1["served"], c1["service_median_s"], c1["paused_s"], c1["ratings"]) == (3, 600.0, 900.0,
+                                                                                      {"1": 1, "2": 0, "3": 1})
+    assert c1["satisfied_pct"] == 50.0 and c3["satisfied_pct"] == 100.0 and c3["service_max_s"] == 1200.0
+    assert f["counters"]["2"] == {"served": 0, "service_median_s": None, "service_p90_s": None,
+                                  "service_max_s": None, "paused_s": 0.0, "ratings": {"1": 0, "2": 0, "3": 0},
+                                  "satisfied_pct": None}
+    assert f["days"]["2026-11-30"]["issued"] == 3 and f["days"]["2026-12-01"]["issued"] == 2
+    one = range_figures(led.db, "2026-12-01", "2026-12-01", ["LAND", "JUST"], ["1"], cfg.site.tz)
+    assert one["total"]["issued"] == 2 and one["counters"]["1"]["paused_s"] == 0.0
+    assert one["total"] == {k: v for k, v in led.figures("2026-12-01")["total"].items()}, \
+        "the console's day equals the hub's retained figures"
+    led.close()
+
+
+def test_a_pause_still_open_counts_until_now_and_ends_with_the_day(tmp_path):
+    from motcua.hub.figures import range_figures
+    clock = FakeClock("2026-11-30 16:00")
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path)))
+    led = Ledger(cfg, clock=clock)
+    led.command("2", "pause")
+    led.command("2", "pause")                       # a second PAUSE is the same pause
+    now = clock().timestamp() + 600
+    f = range_figures(led.db, "2026-11-30", "2026-11-30", [], ["2"], cfg.site.tz, now=now)
+    assert f["counters"]["2"]["paused_s"] == 600.0
+    clock.set("2026-12-01 07:00")
+    led.tick()
+    f = range_figures(led.db, "2026-11-30", "2026-11-30", [], ["2"], cfg.site.tz, now=now + 10 ** 6)
+    assert f["counters"]["2"]["paused_s"] == 8 * 3600.0, "ended at midnight, when every counter is idle"
+    led.close()

@@ -1,0 +1,103 @@
+"""The site file's ``console`` and ``users`` sections (SPEC section 12).
+
+Users carry password hashes only (``python -m motcua.console --config FILE --hash-password``); a
+hash that is not one of ours is a config error, so a password pasted in plain text never works.
+The user list may live in a file of its own (``console.users_file``) so the hashes need not reach
+every board; it is read with the same schema when the console starts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .schema import Int, List, Map, Str, suggest
+
+ROLES = ("supervisor", "clerk")
+HASH_PATTERN = r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"
+
+
+@dataclass(frozen=True)
+class ConsoleTls:
+    cert_file: str
+    key_file: str
+
+
+@dataclass(frozen=True)
+class Console:
+    listen: str
+    public_url: str | None
+    secret_file: str
+    tls: ConsoleTls | None
+    users_file: str | None
+    session_hours: int
+    phone_requests_per_minute: int
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]") or "0.0.0.0", int(port)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    counters: tuple[str, ...]
+    password_hash: str
+
+    def __repr__(self) -> str:
+        return f"User({self.name!r}, {self.role}, counters={list(self.counters)}, password_hash=***)"
+
+    def may_use(self, counter: str) -> bool:
+        return self.role == "supervisor" or counter in self.counters
+
+
+def _user(**kw) -> User:
+    return User(**{**kw, "counters": tuple(kw["counters"])})
+
+
+def _hash_check(text: str) -> str | None:
+    """Never echoes the value: it may be a password typed where its hash belongs."""
+    if re.fullmatch(HASH_PATTERN, text):
+        return None
+    return "not a password hash; make one with: python -m motcua.console --config FILE --hash-password"
+
+
+def _listen_check(text: str) -> str | None:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        return "host:port, e.g. 0.0.0.0:8080"
+    return None
+
+
+CONSOLE = Map({
+    "listen": Str(default="0.0.0.0:8080", check=_listen_check),
+    "public_url": Str(pattern=r"https?://[^\s/]+(/[^\s]*)?", optional=True),
+    "secret_file": Str(min_len=1),
+    "tls": Map({"cert_file": Str(min_len=1), "key_file": Str(min_len=1)}, build=ConsoleTls, optional=True),
+    "users_file": Str(min_len=1, optional=True),
+    "session_hours": Int(min=1, max=24, default=10),
+    "phone_requests_per_minute": Int(min=10, max=6000, default=120),
+}, build=Console, optional=True)
+
+USER = Map({
+    "name": Str(pattern=r"[a-z0-9_.-]{1,32}"),
+    "role": Str(choices=ROLES),
+    "counters": List(Str(pattern=r"[a-z0-9-]{1,16}"), default=[]),
+    "password_hash": Str(min_len=1, max_len=400, check=_hash_check),
+}, build=_user)
+USERS = List(USER, optional=True, max_len=1000)
+
+
+def cross_check(users, counter_ids: set, ctx, where: tuple = ("users",)) -> None:
+    """Names unique; a clerk has counters, and they exist."""
+    seen: set = set()
+    for i, u in enumerate(users or ()):
+        if u.name in seen:
+            ctx.error((*where, i, "name"), f"duplicate user {u.name!r}")
+        seen.add(u.name)
+        if u.role == "clerk" and not u.counters:
+            ctx.error((*where, i, "counters"), "a clerk needs the counters they work at")
+        for j, c in enumerate(u.counters):
+            if c not in counter_ids:
+                ctx.error((*where, i, "counters", j), f"unknown counter {c!r}{suggest(c, counter_ids)}")

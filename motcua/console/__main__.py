@@ -1,0 +1,158 @@
+"""python -m motcua.console --config FILE [--check-config | --hash-password]"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import ssl
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..config_console import USERS, User
+from ..config_console import cross_check as users_checks
+from ..hubclient import HubClient
+from ..schema import Ctx, line_of, load_yaml_with_lines
+from ..sdnotify import Notifier
+from ..startup import begin, on_stop, parser
+from .auth import MAX_PASSWORD, hash_password
+from .data import LedgerReader
+from .hall import Hall
+from .pages import ROUTES
+from .counter_panel import ROUTES as PANEL_ROUTES
+from .phone import ROUTES as PHONE_ROUTES
+from .phone import PhoneDesk
+from .web import Console, make_app
+
+log = logging.getLogger("motcua.console")
+MIN_SECRET = 32
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("python -m motcua.console", "motcua web console: the live hall, figures, reports, follow-up, "
+               "counter panels and the citizens' phone page", with_id=False)
+    p.add_argument("--hash-password", action="store_true",
+                   help="read a password on standard input, print its hash for the users list, exit")
+    args, cfg, _ = begin(p, argv)
+    if isinstance(cfg, int):
+        return cfg
+    if args.hash_password:
+        return print_hash()
+    if cfg.console is None:
+        print(f"{cfg.path}: console: the section is missing (SPEC section 12)", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    try:
+        users = load_users(cfg)
+        secret = load_secret(cfg.console.secret_file)
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return EX_USAGE_CONFIG
+    if not users:
+        log.warning("chưa có người dùng nào / no users: nobody can log in (make hashes with --hash-password)")
+    return serve(cfg, users, secret)
+
+
+def print_hash() -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password or len(password) > MAX_PASSWORD:
+        print(f"mật khẩu rỗng hoặc quá dài / empty or longer than {MAX_PASSWORD}", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    print(hash_password(password))
+    return 0
+
+
+def load_users(cfg: SiteConfig) -> dict[str, User]:
+    """The site file's users and those of ``console.users_file``, checked the same way."""
+    users = list(cfg.users)
+    path = cfg.console.users_file
+    if path:
+        try:
+            data, lines = load_yaml_with_lines(Path(path).read_text(encoding="utf-8"))
+        except Exception as e:          # unreadable, or not YAML: said with the file's name
+            raise ValueError(f"{path}:1: cannot read the users file: {e}") from None
+        ctx = Ctx()
+        listed = USERS.validate(data.get("users") if isinstance(data, dict) else data, (), ctx) or []
+        users_checks(users + listed, set(cfg.by_counter), ctx, where=())
+        if ctx.problems:
+            raise ValueError("\n".join(f"{path}:{line_of(p.path, lines)}: users.{p.dotted}: {p.message}"
+                                       for p in ctx.problems))
+        users += listed
+    return {u.name: u for u in users}
+
+
+def load_secret(path: str) -> bytes:
+    """The key that signs session cookies; made (readable by its owner only) the first time."""
+    p = Path(path)
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        log.info("đã tạo khóa phiên / made the session key %s", p)
+    secret = p.read_bytes().strip()
+    if len(secret) < MIN_SECRET:
+        raise ValueError(f"{path}: the console's secret must be at least {MIN_SECRET} characters")
+    return secret
+
+
+def tls_context(cfg: SiteConfig) -> ssl.SSLContext | None:
+    tls = cfg.console.tls
+    if tls is None:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tls.cert_file, tls.key_file)
+    return ctx
+
+
+def serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
+    try:
+        return asyncio.run(_serve(cfg, users, secret))
+    except OSError as e:
+        log.error("không mở được cổng / cannot listen on %s: %s", cfg.console.listen, e)
+        return 1
+
+
+async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
+    loop = asyncio.get_running_loop()
+    hall = Hall(cfg)
+    hub = HubClient(cfg, "console", subscriptions=hall.subscriptions,
+                    on_message=lambda m: hall.message(m.topic, m.payload, bool(m.retain)),
+                    on_connect=lambda: hall.connected(True), on_disconnect=lambda: hall.connected(False))
+    console = Console(cfg, users, secret, hall, hub, LedgerReader(cfg))
+    hall.on_change = lambda: loop.call_soon_threadsafe(console.notify)
+    app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
+    app["phone"] = PhoneDesk(console)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    host, port = cfg.console.host_port
+    await web.TCPSite(runner, host, port, ssl_context=tls_context(cfg)).start()
+    hub.link.start()
+    log.info("bảng điều khiển / console on %s://%s:%d", "https" if cfg.console.tls else "http", host, port)
+    notifier, stop = Notifier(), asyncio.Event()
+    on_stop(lambda: loop.call_soon_threadsafe(stop.set))
+    notifier.ready("console running")
+    code = 0
+    try:
+        while not stop.is_set():
+            if hub.link.fatal_event.is_set():
+                log.error("%s", hub.link.fatal)
+                code = EX_CONFIG
+                break
+            if hub.link.alive():
+                notifier.watchdog()
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    finally:
+        notifier.stopping()
+        await asyncio.to_thread(hub.stop)
+        await runner.cleanup()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Who may do what in the console (SPEC section 12): password hashes, signed session cookies,
+forgery tokens and the brake on password guessing.
+
+Everything here is the standard library: ``hashlib.scrypt`` is a memory-hard password hash made
+for this, and an HMAC-signed cookie needs no server-side session table, so a restarted console
+keeps everyone logged in. A session names a fingerprint of the user's hash: changing a password
+(or removing the user) ends their sessions everywhere.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..config_console import User
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1     # 16 MiB, ~50 ms on a Raspberry Pi 4
+MAX_PASSWORD = 1024
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        got = _scrypt(password[:MAX_PASSWORD], base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    nonce: str
+    expires: float
+
+
+class Sessions:
+    """``name|fingerprint|expiry|nonce`` signed with the console's secret; the nonce is also what
+    a form's forgery token is made from, so a token from one session is worth nothing in another."""
+
+    def __init__(self, secret: bytes, users: dict[str, User], hours: int, clock: Callable[[], float] = time.time):
+        self.secret, self.users, self.lifetime, self.clock = secret, users, hours * 3600, clock
+        self.ended: set[str] = set()          # nonces logged out since the console started
+
+    def issue(self, user: User) -> str:
+        body = json.dumps([user.name, _fingerprint(user), int(self.clock() + self.lifetime),
+                           secrets.token_urlsafe(12)], separators=(",", ":")).encode()
+        payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
+        return f"{payload}.{self._sign(payload)}"
+
+    def read(self, cookie: str | None) -> Session | None:
+        if not cookie or len(cookie) > 512 or "." not in cookie:
+            return None
+        payload, _, signature = cookie.rpartition(".")
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            name, fingerprint, expires, nonce = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (ValueError, TypeError):
+            return None
+        user = self.users.get(name)
+        if user is None or fingerprint != _fingerprint(user) or expires < self.clock() or nonce in self.ended:
+            return None
+        return Session(user, nonce, expires)
+
+    def end(self, session: Session) -> None:
+        self.ended.add(session.nonce)
+
+    def csrf(self, nonce: str) -> str:
+        return self._sign("csrf:" + nonce)
+
+    def csrf_ok(self, nonce: str, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(str(token), self.csrf(nonce))
+
+    def _sign(self, text: str) -> str:
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+class Brake:
+    """Wrong passwords slow down whoever makes them, per user name and per address: after
+    ``free`` failures each further try waits twice as long as the last (1 s, 2 s, … ``cap``);
+    a right password clears the name's count. Kept in memory: a restart forgives, which is fine
+    at a hall's scale, and bounded so a flood of made-up names cannot fill it."""
+
+    def __init__(self, free: int = 3, cap: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.free, self.cap, self.clock = free, cap, clock
+        self.failures: dict[str, tuple[int, float]] = {}
+
+    def wait_s(self, *keys: str) -> float:
+        """Seconds before these keys may try again (0: now)."""
+        now = self.clock()
+        return max((max(0.0, self._until(k) - now) for k in keys), default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        if len(self.failures) > 10_000:
+            self.failures = {k: v for k, v in self.failures.items() if self._until(k) > now}
+        for k in keys:
+            count, _ = self.failures.get(k, (0, now))
+            self.failures[k] = (count + 1, now)
+
+    def succeeded(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+    def _until(self, key: str) -> float:
+        count, at = self.failures.get(key, (0, 0.0))
+        if count < self.free:
+            return 0.0
+        return at + min(self.cap, 2.0 ** (count - self.free))

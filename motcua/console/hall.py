@@ -1,0 +1,153 @@
+"""The hall as the console sees it on the broker: counter and service state, the last calls, and
+the status of every part (SPEC section 12, live hall).
+
+Messages arrive on the MQTT thread; the web server's loop reads snapshots. Each change bumps
+``version`` and calls ``on_change`` (which the server turns into a push to every open browser),
+so a page shows what the broker says, never a guess. A part's "since" is when the console saw
+it change; one found offline when the console started is marked as offline at least since then.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..config import SiteConfig
+from ..contract import ONLINE
+
+LAST_CALLS = 10
+MAX_PAYLOAD = 64 * 1024
+
+
+@dataclass
+class Part:
+    """One component's status: ``online`` None until its status topic is seen."""
+    name: str
+    online: bool | None = None
+    since: float | None = None
+    at_least: bool = False        # offline already when the console started: since is a lower bound
+    detail: str = ""
+
+
+def expected_parts(cfg: SiteConfig) -> list[str]:
+    """Every part the site file says the hall has, in the order a supervisor reads them."""
+    names = ["hub"]
+    for k in cfg.kiosks:
+        names += [f"kiosk-{k['id']}", f"printer-{k['id']}"]
+    names += [f"display-{d['id']}" for d in cfg.displays]
+    for b in cfg.bridges:
+        names.append(f"bridge-{b['id']}")
+        names += [f"keypad-{c}" for p in b["ports"] for c in p["keypads"].values()]
+    if cfg.followup is not None:
+        names.append("followup")
+        if cfg.followup.sms.transport == "gammu":
+            names.append("smsd")
+    return names + ["console"]
+
+
+class Hall:
+    def __init__(self, cfg: SiteConfig, on_change: Callable[[], None] = lambda: None,
+                 clock: Callable[[], float] = time.time):
+        self.cfg, self.on_change, self.clock = cfg, on_change, clock
+        self.root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        self.started = clock()
+        self.lock = threading.Lock()
+        self.version = 0
+        self.broker_up = False
+        self.counters: dict[str, dict] = {}
+        self.services: dict[str, dict] = {}
+        self.parts: dict[str, Part] = {n: Part(n) for n in expected_parts(cfg)}
+        self.calls: deque[dict] = deque(maxlen=LAST_CALLS)
+        self.listeners: list[Callable[[str, dict], None]] = []   # (kind, payload) for pages that follow events
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        r = self.root
+        return (f"{r}/counter/+/state", f"{r}/service/+/state", f"{r}/status/#", f"{r}/kiosk/+/printer",
+                f"{r}/call")
+
+    # --- from the MQTT thread -------------------------------------------------------------
+    def connected(self, up: bool) -> None:
+        with self.lock:
+            self.broker_up = up
+            self._bump()
+
+    def message(self, topic: str, payload: bytes, retained: bool) -> None:
+        """Apply one message; anything malformed is ignored (the hub is the one that validates)."""
+        if not topic.startswith(self.root + "/") or len(payload) > MAX_PAYLOAD:
+            return
+        parts = topic[len(self.root) + 1:].split("/")
+        if parts[0] == "status" and len(parts) == 2:
+            self._status(parts[1], payload.decode("utf-8", "replace").strip() == ONLINE, retained)
+            return
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(body, dict):
+            return
+        with self.lock:
+            if parts[0] == "counter" and len(parts) == 3 and parts[2] == "state":
+                self._counter(parts[1], body)
+            elif parts[0] == "service" and len(parts) == 3 and parts[2] == "state":
+                self.services[parts[1]] = body
+            elif parts[0] == "kiosk" and len(parts) == 3 and parts[2] == "printer":
+                self._printer(parts[1], body, retained)
+            elif parts == ["call"]:
+                self._call(body)
+            else:
+                return
+            self._bump()
+        for listener in list(self.listeners):
+            listener(parts[0], body)
+
+    def _counter(self, counter: str, body: dict) -> None:
+        before = self.counters.get(counter)
+        self.counters[counter] = body
+        if before is None and body.get("status") == "serving" and body.get("ticket"):
+            # seen at start: a call made before the console came, so the last calls are not empty
+            self.calls.appendleft({"counter": counter, "ticket": body["ticket"], "service": body.get("service"),
+                                   "at": body.get("called_at") or "", "recall": False})
+            ordered = sorted(self.calls, key=lambda c: str(c.get("at") or ""), reverse=True)
+            self.calls.clear()
+            self.calls.extend(ordered)
+
+    def _call(self, body: dict) -> None:
+        if isinstance(body.get("counter"), str) and isinstance(body.get("ticket"), str):
+            self.calls.appendleft({k: body.get(k) for k in ("counter", "ticket", "service", "at", "recall")})
+
+    def _status(self, name: str, online: bool, retained: bool) -> None:
+        with self.lock:
+            part = self.parts.setdefault(name, Part(name))
+            self._set(part, online, retained)
+            self._bump()
+
+    def _printer(self, kiosk: str, body: dict, retained: bool) -> None:
+        part = self.parts.setdefault(f"printer-{kiosk}", Part(f"printer-{kiosk}"))
+        self._set(part, body.get("state") == "ok", retained)
+        part.detail = str(body.get("state") or "")[:40]
+
+    def _set(self, part: Part, online: bool, retained: bool) -> None:
+        if part.online == online:
+            return
+        first = part.online is None
+        part.online, part.since = online, self.clock()
+        part.at_least = first and retained and not online
+        if part.at_least:
+            part.since = self.started
+
+    def _bump(self) -> None:
+        self.version += 1
+        self.on_change()
+
+    # --- for the pages --------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """A consistent copy for one render."""
+        with self.lock:
+            return {"version": self.version, "broker_up": self.broker_up,
+                    "counters": {c: dict(s) for c, s in self.counters.items()},
+                    "services": {s: dict(v) for s, v in self.services.items()},
+                    "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls)}

@@ -1,0 +1,76 @@
+"""Pushing the hall to the browser: server-sent events carrying re-rendered page fragments.
+
+The browser's EventSource reconnects by itself (``retry: 1000``) when the console restarts, and
+the first event of every connection is the whole fragment, so a reconnected page shows the state
+again without a reload. One render per change and language is shared by every open page.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from ..config import SiteConfig
+from .hall import Part
+
+KEEPALIVE_S = 15.0
+
+
+def epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+def hall_view(cfg: SiteConfig, snap: dict) -> dict:
+    """The live hall's data in the site file's order, every part named, times as epoch seconds."""
+    counters = [{"id": c.id, "name": c.name, **snap["counters"].get(c.id, {"status": "unknown"}),
+                 "since": epoch(snap["counters"].get(c.id, {}).get("called_at"))} for c in cfg.counters]
+    services = [{"id": s.id, "name": s.name, "state": snap["services"].get(s.id),
+                 "oldest": epoch((snap["services"].get(s.id) or {}).get("oldest_waiting_at"))} for s in cfg.services]
+    calls = [{**c, "at_epoch": epoch(c.get("at")), "counter_name": _counter_name(cfg, c.get("counter"))}
+             for c in snap["calls"]]
+    parts: list[Part] = snap["parts"]
+    return {"broker_up": snap["broker_up"], "counters": counters, "services": services, "calls": calls,
+            "parts": parts, "now": time.time()}
+
+
+def _counter_name(cfg: SiteConfig, counter) -> str:
+    c = cfg.by_counter.get(counter)
+    return c.name.vi if c else str(counter)
+
+
+def sse(event: str, data: dict) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+async def stream(request: web.Request, fragments: Callable[[], Awaitable[dict[str, str]]]) -> web.StreamResponse:
+    """Send ``{element id: html}`` now and after every change until the browser goes away."""
+    console = request.app["console"]
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    await response.write(b"retry: 1000\n\n")
+    last: dict[str, str] = {}
+    try:
+        while True:
+            changed = console.changed
+            now = await fragments()
+            update = {k: v for k, v in now.items() if last.get(k) != v}
+            if update:
+                await response.write(sse("update", update))
+                last = now
+            try:
+                await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+    except ConnectionResetError:      # the browser went away
+        pass
+    return response

@@ -1,0 +1,129 @@
+"""The console's figures as tables: one model that the page, the XLSX and the CSV all render, so
+the numbers a supervisor downloads are the numbers they read (SPEC section 12).
+
+Durations are minutes with one decimal everywhere (a supervisor reads "12,5 phút", a spreadsheet
+sums it); a value with nothing to measure is empty. The CSV is UTF-8 with a byte-order mark so
+that Excel opens the Vietnamese right, one block per table, blank line between.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from ..config import SiteConfig
+from ..hub.figures import satisfied_share
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    vi: str
+    en: str
+    kind: str = "int"          # int | min (seconds shown as minutes) | pct | text
+
+
+@dataclass
+class Table:
+    name: str                  # sheet name and the anchor on the page
+    vi: str
+    en: str
+    columns: list[Column]
+    rows: list[list] = field(default_factory=list)
+
+    def title(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+MEASURES = [
+    Column("issued", "Đã phát", "Issued"), Column("served", "Đã phục vụ", "Served"),
+    Column("no_show", "Vắng mặt", "No-show"), Column("void", "Đã hủy", "Void"),
+    Column("expired", "Hết hạn", "Expired"),
+    Column("wait_median_s", "Chờ — trung vị (phút)", "Wait — median (min)", "min"),
+    Column("wait_p90_s", "Chờ — P90 (phút)", "Wait — p90 (min)", "min"),
+    Column("wait_max_s", "Chờ — tối đa (phút)", "Wait — max (min)", "min"),
+    Column("service_median_s", "Phục vụ — trung vị (phút)", "Service — median (min)", "min"),
+    Column("service_p90_s", "Phục vụ — P90 (phút)", "Service — p90 (min)", "min"),
+    Column("service_max_s", "Phục vụ — tối đa (phút)", "Service — max (min)", "min"),
+]
+RATINGS = [Column("r1", "Không hài lòng", "Dissatisfied"), Column("r2", "Hài lòng", "Satisfied"),
+           Column("r3", "Rất hài lòng", "Very satisfied"), Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
+COUNTER_MEASURES = [
+    Column("served", "Đã phục vụ", "Served"),
+    *MEASURES[8:11], Column("paused_s", "Tạm nghỉ (phút)", "Paused (min)", "min"), *RATINGS]
+
+
+def value(col: Column, raw):
+    """A cell's value as the exports hold it: minutes rounded to 0.1, None when unmeasured."""
+    if raw is None:
+        return None
+    if col.kind == "min":
+        return round(raw / 60, 1)
+    return raw
+
+
+def _row(first: list, figures: dict, columns: list[Column]) -> list:
+    ratings = figures.get("ratings", {})
+    flat = {**figures, "r1": ratings.get("1"), "r2": ratings.get("2"), "r3": ratings.get("3")}
+    flat.setdefault("satisfied_pct", satisfied_share(ratings) if ratings else None)
+    return first + [value(c, flat.get(c.key)) for c in columns]
+
+
+def figures_tables(fig: dict, cfg: SiteConfig) -> list[Table]:
+    """The figures page: total, per service, per hour of issue, per counter, per day."""
+    names = {s.id: s.name for s in cfg.services}
+    counters = {c.id: c.name for c in cfg.counters}
+    label = Column("name", "Tên", "Name", "text")
+    total = Table("total", "Tổng cộng", "Total", [label, *MEASURES, *RATINGS],
+                  [_row(["Tổng / Total"], fig["total"], MEASURES + RATINGS)])
+    services = Table("services", "Theo dịch vụ", "By service", [Column("id", "Mã", "Code", "text"), label,
+                                                                  *MEASURES, *RATINGS])
+    for sid, f in fig["services"].items():
+        services.rows.append(_row([sid, names[sid].vi if sid in names else sid], f, MEASURES + RATINGS))
+    hours = Table("hours", "Theo giờ lấy số", "By hour of issue", [Column("hour", "Giờ", "Hour", "text"), *MEASURES])
+    for h, f in fig["hours"].items():
+        hours.rows.append(_row([f"{int(h):02d}:00"], f, MEASURES))
+    per_counter = Table("counters", "Theo quầy", "By counter", [Column("id", "Mã", "Code", "text"), label,
+                                                                 *COUNTER_MEASURES])
+    for cid, f in fig["counters"].items():
+        per_counter.rows.append(_row([cid, counters[cid].vi if cid in counters else cid], f, COUNTER_MEASURES))
+    days = Table("days", "Theo ngày", "By day", [Column("day", "Ngày", "Day", "text"), *MEASURES])
+    for d, f in fig["days"].items():
+        days.rows.append(_row([d], f, MEASURES))
+    return [total, services, hours, per_counter, days]
+
+
+def to_csv(tables: list[Table]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    for i, t in enumerate(tables):
+        if i:
+            w.writerow([])
+        w.writerow([f"{t.vi} / {t.en}"])
+        w.writerow([f"{c.vi} / {c.en}" for c in t.columns])
+        for row in t.rows:
+            w.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(tables: list[Table], title: str) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for t in tables:
+        ws = wb.create_sheet(t.vi[:31])
+        ws.append([f"{title} — {t.vi} / {t.en}"])
+        ws["A1"].font = bold
+        ws.append([f"{c.vi} / {c.en}" for c in t.columns])
+        for cell in ws[2]:
+            cell.font = bold
+        for row in t.rows:
+            ws.append(row)
+        for i, c in enumerate(t.columns, start=1):
+            ws.column_dimensions[ws.cell(2, i).column_letter].width = 14 if c.kind != "text" else 28
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

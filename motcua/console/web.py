@@ -1,0 +1,221 @@
+"""The console's web server (SPEC section 12): aiohttp, Jinja2 templates, server-sent events.
+
+Every handler says who may call it (``@role``); the middleware refuses the rest before the handler
+runs: no session -> a redirect to ``/login``, another role -> 403, a form post without its
+session's token (or from another origin) -> 403. Pages are rendered on the server with
+autoescaping, so a service name or a dossier note full of markup is shown as text; the browser
+gets no script but ours (a strict Content-Security-Policy).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from aiohttp import web
+
+from ..config import SiteConfig
+from . import words
+from .auth import Brake, Session, Sessions, check_password
+
+log = logging.getLogger("motcua.console")
+HERE = Path(__file__).parent
+SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "motcua_session", "motcua_pre", "motcua_lang"
+HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                      "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+           "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SESSION, LANG_KEY = "session", "lang"          # keys on the request
+
+
+def role(name: str) -> Callable[[Handler], Handler]:
+    """``public`` (anyone), ``user`` (any logged-in user), ``clerk`` (a clerk or a supervisor; the
+    handler checks the counter) or ``supervisor``. A handler without it is the supervisor's."""
+    def mark(handler: Handler) -> Handler:
+        handler.role = name          # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+class Console:
+    """What the handlers share: the config, sessions, the brake, templates and the live hall."""
+
+    def __init__(self, cfg: SiteConfig, users: dict, secret: bytes, hall, hub, ledger):
+        self.cfg, self.users, self.hall, self.hub, self.ledger = cfg, users, hall, hub, ledger
+        self.sessions = Sessions(secret, users, cfg.console.session_hours)
+        self.brake = Brake()
+        self.tls = cfg.console.tls is not None
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["dur"] = words.duration
+        self.env.filters["part"] = words.part_name
+        self.changed = asyncio.Event()
+
+    def render(self, request: web.Request, template: str, status: int = 200, **context) -> web.Response:
+        lang = request[LANG_KEY]
+        session: Session | None = request.get(SESSION)
+        html = self.env.get_template(template).render(
+            t=lambda key, **v: words.t(key, lang, **v), lang=lang, cfg=self.cfg, user=session.user if session else None,
+            csrf=self.sessions.csrf(session.nonce) if session else "", path=request.path_qs, **context)
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def notify(self) -> None:
+        """Wake every open event stream (on the server's loop)."""
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+def language(request: web.Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE) or request.query.get("lang")
+    return lang if lang in words.LANGS else "vi"
+
+
+def same_origin(request: web.Request) -> bool:
+    """A browser names the page a post comes from; a post from another site is a forgery."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    console: Console = request.app["console"]
+    request[LANG_KEY] = language(request)
+    session = console.sessions.read(request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        request[SESSION] = session
+    need = getattr(handler, "role", "supervisor")
+    try:
+        if need != "public":
+            if session is None:
+                if request.method == "GET" and not request.path.startswith("/events/"):
+                    raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs)}")
+                raise web.HTTPUnauthorized(text="login required / cần đăng nhập")
+            if need == "supervisor" and session.user.role != "supervisor":
+                return console.render(request, "error.html", status=403, message="forbidden")
+        if request.method == "POST" and need != "public" and not await _post_ok(request, console, session):
+            return console.render(request, "error.html", status=403, message="forged")
+        response = await handler(request)
+    except web.HTTPNotFound:
+        response = console.render(request, "error.html", status=404, message="not_found")
+    except web.HTTPForbidden:
+        response = console.render(request, "error.html", status=403, message="forbidden")
+    for k, v in HEADERS.items():
+        response.headers.setdefault(k, v)
+    return response
+
+
+async def _post_ok(request: web.Request, console: Console, session: Session) -> bool:
+    form = await request.post()
+    return same_origin(request) and console.sessions.csrf_ok(session.nonce, form.get("csrf"))
+
+
+def local_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@role("public")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    return _login_page(request, "")
+
+
+def _login_page(request: web.Request, error: str, status: int = 200, **values) -> web.Response:
+    console: Console = request.app["console"]
+    pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
+    response = console.render(request, "login.html", status=status, error=error, values=values, pre=pre,
+                              next=local_next(request.query.get("next")))
+    response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="Strict", secure=console.tls)
+    return response
+
+
+@role("public")
+async def login(request: web.Request) -> web.StreamResponse:
+    console: Console = request.app["console"]
+    form = await request.post()
+    pre = request.cookies.get(PRE_COOKIE)
+    if not same_origin(request) or not pre or form.get("csrf") != pre:
+        return _login_page(request, "forged", status=403)
+    name = str(form.get("username", ""))[:64].strip().lower()
+    address = request.remote or "?"
+    wait = console.brake.wait_s(f"user:{name}", f"addr:{address}")
+    if wait > 0:
+        return _login_page(request, "slow_down", status=429, s=int(wait) + 1)
+    user = console.users.get(name)
+    password = str(form.get("password", ""))
+    ok = await asyncio.to_thread(check_password, password, user.password_hash if user else _DUMMY)
+    if user is None or not ok:
+        console.brake.failed(f"user:{name}", f"addr:{address}")
+        log.warning("đăng nhập sai / failed login for %r from %s", name, address)
+        return _login_page(request, "wrong_login", status=401)
+    console.brake.succeeded(f"user:{name}")
+    target = local_next(str(form.get("next", "")))
+    if target == "/" and user.role == "clerk":
+        target = f"/counter/{user.counters[0]}"
+    response = web.HTTPSeeOther(target)
+    response.set_cookie(SESSION_COOKIE, console.sessions.issue(user), httponly=True, samesite="Lax",
+                        secure=console.tls, max_age=console.cfg.console.session_hours * 3600)
+    log.info("đăng nhập / login: %s (%s) from %s", user.name, user.role, address)
+    return response
+
+
+_DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="   # same cost
+
+
+@role("user")
+async def logout(request: web.Request) -> web.StreamResponse:
+    console: Console = request.app["console"]
+    console.sessions.end(request[SESSION])
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE)
+    return response
+
+
+@role("public")
+async def switch_language(request: web.Request) -> web.StreamResponse:
+    lang = request.match_info["lang"]
+    response = web.HTTPSeeOther(local_next(request.query.get("next")))
+    if lang in words.LANGS:
+        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 86400)
+    return response
+
+
+@role("user")
+async def home(request: web.Request) -> web.StreamResponse:
+    user = request[SESSION].user
+    raise web.HTTPSeeOther("/hall" if user.role == "supervisor" else f"/counter/{user.counters[0]}")
+
+
+def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Application:
+    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    app["console"] = console
+    app.router.add_get("/login", login_form)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/lang/{lang}", switch_language)
+    app.router.add_get("/", home)
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler)
+    app.router.add_get("/static/{name}", static)
+    return app
+
+
+STATIC = {p.name: p for p in (HERE / "static").iterdir()} if (HERE / "static").is_dir() else {}
+TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
+@role("public")
+async def static(request: web.Request) -> web.StreamResponse:
+    """Only the files that ship in the package, by exact name: no path ever reaches the disk."""
+    path = STATIC.get(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=path.read_bytes(), content_type=TYPES.get(path.suffix, "application/octet-stream"),
+                        headers={"Cache-Control": "max-age=3600"})

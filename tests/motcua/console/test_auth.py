@@ -1,0 +1,93 @@
+"""Passwords, sessions and the brake on guessing (SPEC section 12), and the users in the site file."""
+import pytest
+
+from motcua import config
+from motcua.console.auth import Brake, Sessions, check_password, hash_password
+from motcua.config_console import User
+from motcua.testbed import site_data, write_site
+
+
+def test_a_password_is_kept_only_as_a_salted_scrypt_hash():
+    h = hash_password("mật khẩu dài 1")
+    assert h.startswith("scrypt$16384$8$1$") and "mật" not in h
+    assert hash_password("mật khẩu dài 1") != h, "salted: the same password gives another hash"
+    assert check_password("mật khẩu dài 1", h)
+    assert not check_password("mật khẩu dài 2", h) and not check_password("", h)
+    assert not check_password("x", "not-a-hash") and not check_password("x", "scrypt$1$2$3$%%$%%")
+
+
+def _user(name="giamsat", role="supervisor", counters=(), pw="p"):
+    return User(name, role, tuple(counters), hash_password(pw))
+
+
+def test_a_session_cookie_is_signed_expires_and_ends_with_the_password():
+    now = [1_000_000.0]
+    u = _user()
+    users = {u.name: u}
+    s = Sessions(b"k" * 40, users, hours=10, clock=lambda: now[0])
+    cookie = s.issue(u)
+    assert s.read(cookie).user is u
+    payload, _, sig = cookie.rpartition(".")
+    assert s.read(payload + "." + "0" * len(sig)) is None, "a forged signature"
+    assert Sessions(b"j" * 40, users, 10, clock=lambda: now[0]).read(cookie) is None, "another console's key"
+    assert s.read(cookie[:-1]) is None and s.read("") is None and s.read("x" * 600) is None
+    now[0] += 10 * 3600 + 1
+    assert s.read(cookie) is None, "expired after session_hours"
+    now[0] -= 3600
+    users["giamsat"] = _user(pw="new")
+    assert s.read(cookie) is None, "a changed password ends the sessions made with the old one"
+    fresh = s.issue(users["giamsat"])
+    session = s.read(fresh)
+    s.end(session)
+    assert s.read(fresh) is None, "logged out"
+
+
+def test_a_forgery_token_belongs_to_one_session():
+    u = _user()
+    s = Sessions(b"k" * 40, {u.name: u}, 10)
+    a, b = s.read(s.issue(u)), s.read(s.issue(u))
+    assert s.csrf_ok(a.nonce, s.csrf(a.nonce))
+    assert not s.csrf_ok(a.nonce, s.csrf(b.nonce)) and not s.csrf_ok(a.nonce, None) and not s.csrf_ok(a.nonce, "")
+
+
+def test_wrong_passwords_slow_down_the_name_and_the_address():
+    now = [0.0]
+    brake = Brake(free=3, cap=300, clock=lambda: now[0])
+    for _ in range(3):
+        assert brake.wait_s("user:a", "addr:1") == 0
+        brake.failed("user:a", "addr:1")
+    assert brake.wait_s("user:a") == 1.0 and brake.wait_s("addr:1") == 1.0
+    assert brake.wait_s("user:b", "addr:1") == 1.0, "another name from the same address waits too"
+    assert brake.wait_s("user:a", "addr:2") == 1.0, "the same name from another address waits too"
+    assert brake.wait_s("user:b", "addr:2") == 0
+    for _ in range(10):
+        brake.failed("user:a", "addr:1")
+    assert brake.wait_s("user:a") == 300.0, "doubling, up to the cap"
+    now[0] += 301
+    assert brake.wait_s("user:a") == 0
+    brake.succeeded("user:a")
+    brake.failed("user:a")
+    assert brake.wait_s("user:a") == 0, "a right password starts the count again"
+
+
+@pytest.mark.parametrize("user, message", [
+    ({"name": "giamsat", "role": "supervisor", "password_hash": "mk-giam-sat-1"}, "not a password hash"),
+    ({"name": "quay9", "role": "clerk", "password_hash": "H"}, "a clerk needs the counters"),
+    ({"name": "quay9", "role": "clerk", "counters": ["9"], "password_hash": "H"}, "unknown counter '9'"),
+    ({"name": "quay9", "role": "clerck", "counters": ["1"], "password_hash": "H"}, "did you mean"),
+])
+def test_users_in_the_site_file_are_checked(tmp_path, user, message):
+    good = hash_password("x")
+    user = {**user, "password_hash": good if user["password_hash"] == "H" else user["password_hash"]}
+    path = write_site(tmp_path, site_data(tmp_path, users=[user]))
+    with pytest.raises(config.ConfigError) as e:
+        config.load(path)
+    text = str(e.value)
+    assert message in text and "users[0]" in text
+    assert "mk-giam-sat-1" not in text, "a password typed where its hash belongs is never echoed"
+
+
+def test_a_clerk_may_use_only_their_counters():
+    clerk, boss = _user("quay1", "clerk", ["1"]), _user()
+    assert clerk.may_use("1") and not clerk.may_use("2") and boss.may_use("2")
+    assert "password" not in repr(clerk) or "***" in repr(clerk)

@@ -1,0 +1,175 @@
+"""The console's doors, tried one by one with hostile requests (SPEC sections 10 and 12): no
+session, a clerk on a supervisor's page or at another's counter, forged posts, markup where text
+belongs, path tricks on downloads, and password guessing."""
+import re
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from motcua.hub import dossiers
+from motcua.hub.store import transaction
+from motcua.testbed import wait_for
+from motcua.testbed_web import WebClient, get
+
+SUPERVISOR_GETS = ["/hall", "/figures", "/figures.xlsx", "/figures.csv", "/dossiers", "/dossiers.xlsx",
+                   "/dossiers.csv", "/followup", "/followup/letters/a.pdf"]
+POSTS = [("/followup/extend", {"code": "000.00.53.H48-261201-0001", "due_at": "2027-01-01", "reason": "x",
+                               "command_id": "abcdefgh1"}),
+         ("/counter/2/command", {"action": "next", "command_id": "abcdefgh2"}),
+         ("/counter/2/rating", {"score": "3", "command_id": "abcdefgh3"})]
+
+
+def logged_in(hall, name: str) -> WebClient:
+    web = WebClient(hall.base)
+    assert web.login(name) == 303, f"{name} logs in"
+    return web
+
+
+@pytest.mark.parametrize("path", SUPERVISOR_GETS + ["/counter/1", "/"])
+def test_without_a_session_every_page_sends_to_the_login(hall, path):
+    status, headers, body = WebClient(hall.base).get(path)
+    assert status == 303 and headers["location"].startswith("/login?next="), path
+    assert b"<table" not in body
+
+
+def test_without_a_session_no_event_stream_and_no_post(hall):
+    web = WebClient(hall.base)
+    for path in ("/events/hall", "/events/counter/1"):
+        assert web.get(path)[0] == 401
+    for path, form in POSTS:
+        assert web.post(path, form)[0] == 401, path
+
+
+@pytest.mark.parametrize("path", SUPERVISOR_GETS)
+def test_a_clerk_is_refused_every_supervisor_page(hall, path):
+    status, _, body = logged_in(hall, "quay1").get(path)
+    assert status == 403, path
+    assert "không được xem trang này".encode() in body and b"data-table" not in body and "Quầy 3".encode() not in body
+
+
+def test_a_clerk_cannot_open_or_command_another_counter(hall):
+    web = logged_in(hall, "quay1")
+    hall.client.issue("JUST")                                     # counter 2 serves JUST
+    assert web.get("/counter/2")[0] == 403 and web.get("/events/counter/2")[0] == 403
+    token = web.csrf("/counter/1")
+    assert token, "the clerk's own panel carries a token"
+    for path, form in POSTS[1:]:
+        assert web.post(path, {**form, "csrf": token})[0] == 403, path
+    assert web.post("/followup/extend", {**POSTS[0][1], "csrf": token})[0] == 403
+    time.sleep(0.3)
+    state = hall.client.command("2", "recall")
+    assert state["ok"] is False and state["error"]["code"] == "nothing_to_recall", "counter 2 never called"
+    status, _, _ = web.get("/counter/1")
+    assert status == 200, "their own counter opens"
+
+
+def test_forged_posts_are_refused(hall):
+    boss, other = logged_in(hall, "giamsat"), logged_in(hall, "giamsat")
+    form = POSTS[0][1]
+    assert boss.post("/followup/extend", form)[0] == 403, "no token"
+    assert boss.post("/followup/extend", {**form, "csrf": other.csrf("/followup")})[0] == 403, "another session's"
+    good = boss.csrf("/followup")
+    assert boss.post("/followup/extend", {**form, "csrf": good}, origin="http://evil.example")[0] == 403, \
+        "posted from another site"
+    assert boss.post("/logout", {"csrf": "x"})[0] == 403
+    status, _, body = boss.post("/followup/extend", {**form, "csrf": good})
+    assert status in (400, 503) and b"403" not in body[:20], "with its token the post reaches the hub"
+    stranger = WebClient(hall.base)
+    stranger.get("/login")
+    assert stranger.post("/login", {"csrf": "guess", "username": "giamsat", "password": "mk-giam-sat-1"})[0] == 403
+
+
+def test_markup_in_names_and_notes_is_shown_as_text(hall):
+    code = "000.00.53.H48-261101-0007"
+    db = dossiers.connect(dossiers.store_path(hall.cfg))
+    now = datetime.now(hall.cfg.site.tz).replace(microsecond=0)
+    with transaction(db):
+        dossiers.upsert(db, [dossiers.Dossier(code, "Thủ tục <img src=x onerror=alert(2)>", "Sở <i>X</i>",
+                                              (now - timedelta(days=20)).isoformat(), (now - timedelta(days=2))
+                                              .isoformat(), None, 4, "Nguyễn Văn An", None, "<script>n</script>")],
+                        now)
+    boss = logged_in(hall, "giamsat")
+    _, _, hall_page = boss.get("/hall")
+    assert b"<script>alert(1)" not in hall_page and "Đất đai &lt;script&gt;alert(1)&lt;/script&gt;".encode() in hall_page
+    _, _, page = boss.get("/followup")
+    assert code.encode() in page, "the overdue dossier is on the watch"
+    assert b"<img src=x" not in page and b"&lt;img src=x onerror=alert(2)&gt;" in page and b"<i>X</i>" not in page
+    _, headers, _ = boss.get("/hall")
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_downloads_cannot_reach_outside_the_letters(hall):
+    letters = hall.tmp / "letters"
+    letters.mkdir(exist_ok=True)
+    (letters / "xin-loi-1.pdf").write_bytes(b"%PDF-1.4 letter")
+    (hall.tmp / "secret.pdf").write_bytes(b"%PDF-1.4 secret")
+    boss = logged_in(hall, "giamsat")
+    status, headers, body = boss.get("/followup/letters/xin-loi-1.pdf")
+    assert status == 200 and body == b"%PDF-1.4 letter" and headers["content-type"] == "application/pdf"
+    for trick in ("..%2Fsecret.pdf", "%2e%2e%2fsecret.pdf", "..%5Csecret.pdf", ".%2F..%2Fsecret.pdf",
+                  "%2Fetc%2Fpasswd", "site.yaml", "..", "xin-loi-1.pdf%00.csv"):
+        status, _, body = boss.get(f"/followup/letters/{trick}")
+        assert status == 404 and b"%PDF-1.4 secret" not in body, trick
+    for trick in ("..%2Fweb.py", "%2e%2e%2f__main__.py", "console.css%2F..%2F..%2Fweb.py"):
+        assert boss.get(f"/static/{trick}")[0] == 404, trick
+    assert boss.get("/static/console.css")[0] == 200
+    assert boss.get("/figures.xlsx?from=../../etc&to=x")[0] == 400
+
+
+def test_password_guessing_is_slowed_down(hall):
+    web = WebClient(hall.base)
+    for _ in range(3):
+        assert web.login("giamsat", "sai-mat-khau") == 401
+    assert web.login("giamsat") == 429, "even the right password waits after three wrong ones"
+    status, headers, body = web.request("GET", "/login")
+    assert status == 200
+    assert web.login("quay1") == 429, "the same address waits for another name too"
+    time.sleep(1.2)
+    assert web.login("giamsat") == 303, "after the wait the right password works"
+    assert "motcua_session" in web.cookies
+
+
+def test_the_session_cookie_is_httponly_and_logout_ends_it(hall):
+    web = WebClient(hall.base)
+    _, _, body = web.get("/login")
+    token = re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
+    status, headers, _ = web.post("/login", {"csrf": token, "username": "giamsat", "password": "mk-giam-sat-1"})
+    assert status == 303 and "HttpOnly" in headers["set-cookie"] and "SameSite=Lax" in headers["set-cookie"]
+    stolen = dict(web.cookies)
+    assert web.get("/hall")[0] == 200
+    assert web.post("/logout", {"csrf": web.csrf("/hall")})[0] == 303
+    thief = WebClient(hall.base)
+    thief.cookies = stolen
+    assert thief.get("/hall")[0] == 303, "the cookie of a logged-out session opens nothing"
+
+
+def test_the_phone_page_says_nothing_of_other_days_or_made_up_labels(hall):
+    t = hall.client.issue("LAND")["ticket"]
+    day = t["id"].split("-")[0]
+    status, _, body = get(hall.base, f"/t/{day}/{t['label']}")
+    assert status == 200 and t["label"].encode() in body
+    yesterday = (datetime.strptime(day, "%Y%m%d") - timedelta(days=1)).strftime("%Y%m%d")
+    for path, says in ((f"/t/{yesterday}/{t['label']}", "không phải của hôm nay"),
+                       (f"/t/{day}/A999", "Hôm nay không có số này"), (f"/t/{day}/Z1", "Hôm nay không có số này")):
+        status, _, body = get(hall.base, path)
+        assert status == 404 and says.encode() in body, path
+        assert b"LAND" not in body and "Đất đai".encode() not in body and "Đang phục vụ".encode() not in body
+    for path in (f"/t/{day}/<b>", f"/t/2026/{t['label']}", f"/t/{day}/A0011111"):
+        assert get(hall.base, path)[0] == 404
+
+
+def test_the_phone_page_is_limited_per_address(hall):
+    t = hall.client.issue("LAND")["ticket"]
+    path = f"/t/{t['id'].split('-')[0]}/{t['label']}"
+    codes = [get(hall.base, path)[0] for _ in range(130)]
+    assert codes[0] == 200 and codes[-1] == 429 and codes.count(200) == 120, "120 a minute by default"
+
+
+def test_the_console_says_online_with_a_last_will(hall):
+    from motcua.testbed import Spy
+    spy = Spy(hall.cfg.mqtt.port, f"{hall.client.t.root}/status/console")
+    wait_for(lambda: spy.on(f"{hall.client.t.root}/status/console")[-1:] == ["online"], 5, "console online")
+    hall.console.kill()
+    wait_for(lambda: spy.on(f"{hall.client.t.root}/status/console")[-1:] == ["offline"], 90, "the last will")
+    spy.close()
