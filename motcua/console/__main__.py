@@ -19,10 +19,10 @@ from ..schema import Ctx, line_of, load_yaml_with_lines
 from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
 from .auth import MAX_PASSWORD, hash_password
+from .counter_panel import ROUTES as PANEL_ROUTES
 from .data import LedgerReader
 from .hall import Hall
 from .pages import ROUTES
-from .counter_panel import ROUTES as PANEL_ROUTES
 from .phone import ROUTES as PHONE_ROUTES
 from .phone import PhoneDesk
 from .web import Console, make_app

@@ -79,7 +79,8 @@ class Sessions:
         if not hmac.compare_digest(signature, self._sign(payload)):
             return None
         try:
-            name, fingerprint, expires, nonce = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            name, fingerprint, expires, nonce = json.loads(body)
         except (ValueError, TypeError):
             return None
         user = self.users.get(name)

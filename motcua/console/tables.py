@@ -50,7 +50,8 @@ MEASURES = [
     Column("service_max_s", "Phục vụ — tối đa (phút)", "Service — max (min)", "min"),
 ]
 RATINGS = [Column("r1", "Không hài lòng", "Dissatisfied"), Column("r2", "Hài lòng", "Satisfied"),
-           Column("r3", "Rất hài lòng", "Very satisfied"), Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
+           Column("r3", "Rất hài lòng", "Very satisfied"),
+           Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
 COUNTER_MEASURES = [
     Column("served", "Đã phục vụ", "Served"),
     *MEASURES[8:11], Column("paused_s", "Tạm nghỉ (phút)", "Paused (min)", "min"), *RATINGS]

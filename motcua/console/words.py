@@ -135,8 +135,10 @@ def duration(seconds: float, lang: str) -> str:
 
 PARTS = {"hub": ("Máy chủ hàng đợi", "Queue hub"), "kiosk": ("Ki-ốt {x}", "Kiosk {x}"),
          "printer": ("Máy in của ki-ốt {x}", "Printer of kiosk {x}"), "display": ("Màn hình {x}", "Screen {x}"),
-         "bridge": ("Bộ nối bàn phím {x}", "Keypad bridge {x}"), "keypad": ("Bàn phím quầy {x}", "Keypad, counter {x}"),
-         "followup": ("Theo dõi hồ sơ", "Follow-up"), "smsd": ("Modem tin nhắn (gammu-smsd)", "SMS daemon (gammu-smsd)"),
+         "bridge": ("Bộ nối bàn phím {x}", "Keypad bridge {x}"),
+         "keypad": ("Bàn phím quầy {x}", "Keypad, counter {x}"),
+         "followup": ("Theo dõi hồ sơ", "Follow-up"),
+         "smsd": ("Modem tin nhắn (gammu-smsd)", "SMS daemon (gammu-smsd)"),
          "console": ("Bảng điều khiển", "Console")}
 
 

@@ -2,8 +2,8 @@
 import pytest
 
 from motcua import config
-from motcua.console.auth import Brake, Sessions, check_password, hash_password
 from motcua.config_console import User
+from motcua.console.auth import Brake, Sessions, check_password, hash_password
 from motcua.testbed import site_data, write_site
 
 
