@@ -204,7 +204,13 @@ def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Ap
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
     app.router.add_get("/static/{name}", static)
+    app.router.add_get("/favicon.ico", no_icon)
     return app
+
+
+@role("public")
+async def no_icon(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=204)
 
 
 STATIC = {p.name: p for p in (HERE / "static").iterdir()} if (HERE / "static").is_dir() else {}

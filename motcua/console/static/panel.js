@@ -25,7 +25,8 @@
   }
 
   function send(form, body, tries) {
-    fetch(form.action, {method: "POST", body: body, credentials: "same-origin", headers: {"X-Motcua": "fetch"}})
+    // getAttribute: the form has a field named "action", which shadows form.action
+    fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin", headers: {"X-Motcua": "fetch"}})
       .then(function (r) { return r.json(); })
       .then(function (j) {
         setBusy(false);

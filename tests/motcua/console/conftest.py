@@ -7,7 +7,7 @@ import pytest
 
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import HubProcess, site_data, write_site
+from motcua.testbed import BridgeProcess, HubProcess, PtyPair, site_data, write_site
 from motcua.testbed_web import ConsoleProcess, console_section, users
 
 
@@ -18,6 +18,7 @@ class ConsoleHall:
     hub: HubProcess
     console: ConsoleProcess
     client: HubClient
+    line: PtyPair | None = None
 
     @property
     def base(self) -> str:
@@ -30,17 +31,54 @@ def followup_section(tmp: Path) -> dict:
             "sms": {"transport": "directory", "directory": {"path": str(tmp / "sms")}}}
 
 
-@pytest.fixture
-def hall(tmp_path, broker):
+def start_hall(tmp_path, broker, bridge: bool = False):
     section = console_section(tmp_path)
     data = site_data(tmp_path, broker.port, console=section, users=users(), followup=followup_section(tmp_path))
     data["services"][0]["name"] = {"vi": "Đất đai <script>alert(1)</script>", "en": "Land <b>x</b>"}
+    data["kiosks"] = [{"id": "k1", "printer": {"connection": "directory", "path": str(tmp_path / "tickets")}}]
+    extra = []
+    if bridge:                      # a hardware keypad (address 5) on counter 1, beside its panel
+        line = PtyPair(tmp_path, "kp").start()
+        data["bridges"] = [{"id": "b1", "ports": [{"device": str(line.a), "keypads": {5: "1"}}]}]
+        extra.append(line)
     cfg = config.load(write_site(tmp_path, data))
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     client = HubClient(cfg, "test", announce=False).start()
     client.request(client.t.issue, {"service": "NOPE"}, timeout=0.2, tries=100)   # the hub answers: it is up
+    if bridge:
+        extra.insert(0, BridgeProcess(cfg.path, tmp_path / "bridge.log").start())
     console = ConsoleProcess(cfg.path, tmp_path / "console.log", section["public_url"]).start()
-    yield ConsoleHall(tmp_path, cfg, hub, console, client)
-    console.stop()
-    client.stop()
-    hub.stop()
+    h = ConsoleHall(tmp_path, cfg, hub, console, client, extra[-1] if bridge else None)
+    return h, extra
+
+
+def stop_hall(h: ConsoleHall, extra: list) -> None:
+    h.console.stop()
+    h.client.stop()
+    for part in extra:
+        part.stop()
+    h.hub.stop()
+
+
+@pytest.fixture
+def hall(tmp_path, broker):
+    h, extra = start_hall(tmp_path, broker)
+    yield h
+    stop_hall(h, extra)
+
+
+@pytest.fixture
+def keypad_hall(tmp_path, broker):
+    h, extra = start_hall(tmp_path, broker, bridge=True)
+    yield h
+    stop_hall(h, extra)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A real headless Chromium at an office screen's size, downloads into tmp_path/downloads."""
+    from motcua.testbed_web import chromium
+    (tmp_path / "downloads").mkdir()
+    driver = chromium(downloads=tmp_path / "downloads")
+    yield driver
+    driver.quit()
