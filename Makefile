@@ -8,7 +8,7 @@ APT_PACKAGES := mosquitto mosquitto-clients socat espeak-ng alsa-utils fonts-dej
                 gammu gammu-smsd fonts-liberation2 poppler-utils chromium chromium-driver \
                 tesseract-ocr-vie openssl systemd python3-venv python3-pip
 # the parts of ../shared/conformance this build has; each new part adds its marker
-CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk or followup
+CONFORMANCE ?= config or hub or dossier or bridge or printing or display or kiosk or followup or console
 SHARED      ?= ../shared
 
 .PHONY: setup apt venv demo test lint bench clean install

@@ -4,12 +4,13 @@
 #
 #   make install ROLE=hub
 #   make install ROLE=followup              (on the hub's board: it reads the hub's dossier store)
+#   make install ROLE=console               (on the hub's board: it reads the hub's databases)
 #   make install ROLE=display ID=hall       (kiosk and bridge likewise, with their ids)
 #
 # MOTCUA_ROOT=/some/dir stages everything under that directory and skips apt, users and systemctl
 # (the project's tests use it).
 set -euo pipefail
-ROLE="${1:?usage: install.sh hub|followup|kiosk|display|bridge [ID]}"
+ROLE="${1:?usage: install.sh hub|followup|console|kiosk|display|bridge [ID]}"
 ID="${2:-}"
 ROOT="${MOTCUA_ROOT:-}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,9 +18,10 @@ OPT="$ROOT/opt/motcua" ETC="$ROOT/etc/motcua" UNITS="$ROOT/etc/systemd/system"
 case "$ROLE" in
   hub) UNIT=motcua-hub.service; UNIT_FILE=$UNIT; USER_NAME=hub ;;
   followup) UNIT=motcua-followup.service; UNIT_FILE=$UNIT; USER_NAME=followup ;;
+  console) UNIT=motcua-console.service; UNIT_FILE=$UNIT; USER_NAME=console ;;
   kiosk|display|bridge) [ -n "$ID" ] || { echo "ROLE=$ROLE needs ID=<its id in the site file>" >&2; exit 2; }
        UNIT="motcua-$ROLE@$ID.service"; UNIT_FILE="motcua-$ROLE@.service"; USER_NAME="$ROLE-$ID" ;;
-  *) echo "unknown role $ROLE (hub, followup, kiosk, display, bridge)" >&2; exit 2 ;;
+  *) echo "unknown role $ROLE (hub, followup, console, kiosk, display, bridge)" >&2; exit 2 ;;
 esac
 staged() { [ -n "$ROOT" ]; }
 say() { echo "motcua install ($ROLE${ID:+ $ID}): $*"; }

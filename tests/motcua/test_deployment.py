@@ -54,13 +54,14 @@ def secured(tmp_path):
                      bridges=[{"id": "b1", "ports": [{"device": "/dev/null", "keypads": {5: "1"}}]}],
                      followup={"database": str(tmp_path / "fu.sqlite3"), "letters_dir": str(tmp_path / "letters"),
                                "letter": {"agency": "Trung tâm", "place": "Quảng Ngãi"},
-                               "sms": {"transport": "directory", "directory": {"path": str(tmp_path / "sms")}}})
+                               "sms": {"transport": "directory", "directory": {"path": str(tmp_path / "sms")}}},
+                     console={"secret_file": str(tmp_path / "console.key")})
     cfg = config.load(write_site(tmp_path, data))
     acl = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--mosquitto-acl"],
                          capture_output=True, text=True, cwd=ROOT, env=env(), check=True).stdout
     (tmp_path / "acl").write_text(acl)
     pw = tmp_path / "passwd"
-    for i, user in enumerate(["hub", "kiosk-k1", "kiosk-k2", "display-hall", "bridge-b1", "followup"]):
+    for i, user in enumerate(["hub", "kiosk-k1", "kiosk-k2", "display-hall", "bridge-b1", "followup", "console"]):
         subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user, f"{user}-pw"], check=True)
         (tmp_path / f"{user}.pw").write_text(f"{user}-pw\n")
     broker = Broker(tmp_path / "b", extra=f"allow_anonymous false\npassword_file {pw}\nacl_file {tmp_path / 'acl'}\n")
@@ -113,6 +114,20 @@ def test_acl_holds_against_a_real_broker(secured, monkeypatch):
     spy.loop_stop()
     for c in (k1, k2, display, bridge):
         c.stop()
+
+
+def test_the_console_reads_the_hall_acts_as_a_keypad_and_takes_no_ticket(secured, monkeypatch):
+    cfg, broker, tmp = secured
+    console = as_user(cfg, "console", tmp, monkeypatch)
+    kiosk = as_user(cfg, "kiosk-k1", tmp, monkeypatch)
+    t = kiosk.issue("LAND", timeout=0.3, tries=50)["ticket"]
+    assert console.command("2", "next", timeout=2)["state"]["ticket"] == t["label"], "any counter, as its panel"
+    assert console.request(console.t.extend, {"code": "000.00.53.H48-261201-0001", "due_at": "2027-01-01",
+                                              "reason": "x", "command_id": "c1"}, timeout=2)["error"]["code"] \
+        == "not_found", "it may ask for an extension"
+    with pytest.raises(HubUnavailable):
+        console.issue("LAND", timeout=1, tries=1)              # it takes no ticket
+    console.stop(), kiosk.stop()
 
 
 def test_the_followup_says_how_it_is_and_may_do_nothing_else(secured, monkeypatch):
@@ -229,7 +244,7 @@ def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
     assert {p.name: p.read_text() for p in (stage / "etc/motcua/secrets").iterdir()} == secrets
     assert "motcua/my-centre/#" in (stage / "etc/mosquitto/motcua.acl").read_text(), "the ACL follows the site"
     users = {line.split(":")[0] for line in (stage / "etc/mosquitto/motcua.passwd").read_text().splitlines()}
-    assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1", "followup"}
+    assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1", "followup", "console"}
     assert (stage / "etc/systemd/system/motcua-bridge@.service").exists()
     bad = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "kiosk"], capture_output=True, text=True,
                          env={**env(), "MOTCUA_ROOT": str(stage)})

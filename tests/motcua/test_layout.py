@@ -10,7 +10,9 @@ import pytest
 from motcua.testbed import ROOT, env
 
 HEADLESS = ["motcua.hub.__main__", "motcua.hub.server", "motcua.contract", "motcua.config", "motcua.link",
-            "motcua.hubclient", "motcua.startup", "motcua.acl", "motcua.testbed", "motcua.demo"]
+            "motcua.hubclient", "motcua.startup", "motcua.acl", "motcua.testbed", "motcua.demo",
+            "motcua.console.__main__", "motcua.console.pages", "motcua.console.phone", "motcua.console.counter_panel",
+            "motcua.followup.__main__", "motcua.testbed_web"]
 
 
 def imported_roots(package: str) -> dict[str, set[str]]:
