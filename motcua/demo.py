@@ -19,7 +19,7 @@ import yaml
 
 from firmware_bridge.simulator import Bus, KeypadSim
 
-from . import config, demo_followup
+from . import config, demo_console, demo_followup
 from .hubclient import HubClient
 from .testbed import Broker, GammuSmsd, PtyPair, free_port
 
@@ -51,7 +51,7 @@ class Hall:
         for s in data["services"]:
             s["hours"] = ["00:00-23:59"]
         data["bridges"] = [{"id": "b1", "ports": [{"device": str(self.bridge_side), "baudrate": 115200,
-                                                   "keypads": {i: str(i) for i in range(1, 13)}}]}]
+                                                   "keypads": {i: str(i) for i in range(1, 12)}}]}]
         for d in data.get("displays", []):
             d["voice"] = {**(d.get("voice") or {}), "save_dir": str(self.out / "voice")}
             d.setdefault("notice", "Trung tâm làm việc sáng 7:00–11:30, chiều 13:30–17:00. "
@@ -61,6 +61,7 @@ class Hall:
             k["printer"] = {"connection": "network", "host": "127.0.0.1", "port": self.printer_port,
                             "paper_width_mm": 80}
         data["followup"] = demo_followup.section(self.out, self.smsd)
+        data["console"], data["users"] = demo_console.section(self.out)     # counter 12: no keypad, a PC
         path = self.out / "site.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
@@ -186,6 +187,19 @@ def kiosk_tour(site: Path, kiosk_id: str) -> None:
         f"   The kiosk, touched: {len(s['screens'])} screens saved in {OUT / 'kiosk'}")
 
 
+def wait_if_someone_is_here(say, cfg) -> None:
+    """At a terminal the hall stays up for the person to try the console; a scripted run ends."""
+    if not sys.stdin.isatty() or os.environ.get("CI"):
+        return
+    say(f"▶  Hội trường vẫn chạy: mở {cfg.console.public_url} — nhấn Ctrl-C để dừng.",
+        "   The hall keeps running: open the console — press Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("followup*.sqlite3*"), *OUT.glob("printer/*.png"),
@@ -202,6 +216,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(site), "--import-dossiers",
                         str(ROOT / "config" / "sample-dossiers.csv")], check=True)
         hall.spawn("hub", [sys.executable, "-m", "motcua.hub", "--config", str(site)])
+        console = demo_console.start(hall.spawn, site, cfg, say)
         hall.spawn("bridge", [sys.executable, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
         hall.spawn("printer", [sys.executable, "-m", "kiosk.printing.emulator", "--port", str(hall.printer_port),
                                "--out", str(OUT / "printer")])
@@ -210,7 +225,7 @@ def main() -> int:
         root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
         states: dict = {}
         c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
-                      on_message=on_message(cfg, states)).start()
+                      on_message=on_message(cfg, states), announce=False).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
         kiosk = cfg.kiosks[0]
         bus, keypads = Bus(str(hall.keypad_side)), {}
@@ -223,12 +238,17 @@ def main() -> int:
         hall.smsd.start()
         demo_followup.run(hall.spawn, site, cfg, c, OUT, say)
         kiosk_tour(site, kiosk["id"])
+        mine = c.issue("LAND", source=f"kiosk-{kiosk['id']}")["ticket"]
+        say(f"📱 Trang của số {mine['label']} trên điện thoại (mã QR trên phiếu) / its phone page (the ticket's QR): "
+            f"{cfg.console.public_url}{demo_console.phone_path(mine)}")
+        demo_console.tour(console, OUT, demo_console.phone_path(mine), say)
         time.sleep(1.0)
         subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",
                         "--screenshot", str(OUT / "board.png")], env=board_env(), cwd=ROOT,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         say(f"🖥  Bảng gọi số / the wall screen: {OUT / 'board.png'}; "
             f"giọng đọc / voice calls: {OUT / 'voice'}", "")
+        wait_if_someone_is_here(say, cfg)
         bus.close()
         time.sleep(0.5)
         c.stop()

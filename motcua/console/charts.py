@@ -27,12 +27,12 @@ def columns(items: list[tuple[str, float]], width: int = 640, height: int = 200,
                 plot * v / top) for i, (label, v) in enumerate(items)]
 
 
-def rows(items: list[tuple[str, float]], width: int = 640, row: int = 28, label_w: int = 200) -> list[Bar]:
-    """Horizontal bars, one per item (waits by service)."""
+def rows(items: list[tuple[str, float]], width: int = 640, row: int = 28, label_w: int = 250) -> list[Bar]:
+    """Horizontal bars, one per item (waits by service); a long name is shortened to fit."""
     top = max((v for _, v in items), default=0) or 1
     plot = width - label_w - 60
-    return [Bar(label, v, _shown(v), label_w, i * row + 4, plot * v / top, row - 8) for i, (label, v) in
-            enumerate(items)]
+    return [Bar(label if len(label) <= 34 else label[:33] + "…", v, _shown(v), label_w, i * row + 4,
+                plot * v / top, row - 8) for i, (label, v) in enumerate(items)]
 
 
 def _shown(v: float) -> str:

@@ -71,7 +71,9 @@ async def figures_page(request: web.Request) -> web.StreamResponse:
     first, last = got
     fig = await asyncio.to_thread(data.figures, console.cfg, first, last)
     tables = figures_tables(fig, console.cfg) if fig else []
-    arrivals = charts.columns([(f"{int(h):02d}", f["issued"]) for h, f in (fig or {}).get("hours", {}).items()])
+    hours = (fig or {}).get("hours", {})
+    span = range(min([7, *hours]), max([17, *hours]) + 1)          # the working day at least, 07-17
+    arrivals = charts.columns([(f"{h:02d}", hours[h]["issued"] if h in hours else 0) for h in span])
     waits = charts.rows([(console.cfg.by_service[s].name.vi if request[LANG_KEY] == "vi"
                           else console.cfg.by_service[s].name.en, round((f["wait_median_s"] or 0) / 60, 1))
                          for s, f in (fig or {}).get("services", {}).items()])
