@@ -21,8 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
 from motcua import config  # noqa: E402
+from motcua.child import in_a_child  # noqa: E402
 from motcua.demo_followup import section  # noqa: E402
-from motcua.followup.papers import Apology, in_a_child  # noqa: E402
+from motcua.followup.papers import Apology  # noqa: E402
 from motcua.hub import dossiers  # noqa: E402
 from motcua.hub.store import transaction  # noqa: E402
 from motcua.testbed import GammuSmsd, env, site_data, write_site  # noqa: E402
@@ -85,7 +86,8 @@ def main(n: int) -> None:
                 date(2026, 11, 24), date(2026, 12, 4), date(2026, 12, 10), "cần xác minh thực địa")
     for i in range(20):                           # drawn in a child process, as the follow-up does
         t = time.perf_counter()
-        in_a_child("apology_letter", cfg.followup.letter, a, f"{i}/XL", date(2026, 12, 3), tmp / f"{i}.pdf")
+        in_a_child("motcua.followup.letters", "apology_letter", cfg.followup.letter, a, f"{i}/XL", date(2026, 12, 3),
+                   tmp / f"{i}.pdf")
         letters.append(time.perf_counter() - t)
     smsd.stop(), broker.stop()
     print(f"\nmotcua follow-up benchmark — gammu-smsd on the dummy phone, {n:,} changes in the burst\n")

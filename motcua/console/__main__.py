@@ -7,10 +7,12 @@ import os
 import secrets
 import ssl
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 
+from .. import memory
 from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
 from ..config_console import USERS, User
 from ..config_console import cross_check as users_checks
@@ -20,7 +22,7 @@ from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
 from .auth import MAX_PASSWORD, hash_password
 from .counter_panel import ROUTES as PANEL_ROUTES
-from .data import LedgerReader
+from .data import LedgerReader, Recent
 from .hall import Hall
 from .pages import ROUTES
 from .phone import ROUTES as PHONE_ROUTES
@@ -108,6 +110,7 @@ def tls_context(cfg: SiteConfig) -> ssl.SSLContext | None:
 
 
 def serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
+    memory.settle()
     try:
         return asyncio.run(_serve(cfg, users, secret))
     except OSError as e:
@@ -117,11 +120,12 @@ def serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
 
 async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
     loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=3, thread_name_prefix="console-db"))  # 2 cores
     hall = Hall(cfg)
     hub = HubClient(cfg, "console", subscriptions=hall.subscriptions,
                     on_message=lambda m: hall.message(m.topic, m.payload, bool(m.retain)),
                     on_connect=lambda: hall.connected(True), on_disconnect=lambda: hall.connected(False))
-    console = Console(cfg, users, secret, hall, hub, LedgerReader(cfg))
+    console = Console(cfg, users, secret, hall, hub, LedgerReader(cfg), Recent(cfg))
     hall.on_change = lambda: loop.call_soon_threadsafe(console.notify)
     app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
     app["phone"] = PhoneDesk(console)
@@ -134,9 +138,12 @@ async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
     notifier, stop = Notifier(), asyncio.Event()
     on_stop(lambda: loop.call_soon_threadsafe(stop.set))
     notifier.ready("console running")
-    code = 0
+    code, ticks = 0, 0
     try:
         while not stop.is_set():
+            ticks += 1
+            if ticks % 10 == 0:
+                memory.trim()
             if hub.link.fatal_event.is_set():
                 log.error("%s", hub.link.fatal)
                 code = EX_CONFIG

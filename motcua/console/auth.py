@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..config_console import User
 
@@ -62,9 +63,11 @@ class Sessions:
     """``name|fingerprint|expiry|nonce`` signed with the console's secret; the nonce is also what
     a form's forgery token is made from, so a token from one session is worth nothing in another."""
 
-    def __init__(self, secret: bytes, users: dict[str, User], hours: int, clock: Callable[[], float] = time.time):
+    def __init__(self, secret: bytes, users: dict[str, User], hours: int, clock: Callable[[], float] = time.time,
+                 ended_file: Path | None = None):
         self.secret, self.users, self.lifetime, self.clock = secret, users, hours * 3600, clock
-        self.ended: set[str] = set()          # nonces logged out since the console started
+        self.ended_file = ended_file          # logouts outlive a restart: "nonce expiry" per line
+        self.ended: dict[str, float] = self._read_ended()
 
     def issue(self, user: User) -> str:
         body = json.dumps([user.name, _fingerprint(user), int(self.clock() + self.lifetime),
@@ -89,7 +92,21 @@ class Sessions:
         return Session(user, nonce, expires)
 
     def end(self, session: Session) -> None:
-        self.ended.add(session.nonce)
+        now = self.clock()
+        self.ended = {n: e for n, e in self.ended.items() if e >= now}
+        self.ended[session.nonce] = session.expires
+        if self.ended_file is not None:
+            tmp = self.ended_file.with_suffix(".tmp")
+            tmp.write_text("".join(f"{n} {int(e)}\n" for n, e in self.ended.items()))
+            tmp.replace(self.ended_file)
+
+    def _read_ended(self) -> dict[str, float]:
+        try:
+            lines = self.ended_file.read_text().split("\n") if self.ended_file else []
+        except OSError:
+            return {}
+        pairs = (line.split(" ") for line in lines if line.count(" ") == 1)
+        return {n: float(e) for n, e in pairs if e.isdigit()}
 
     def csrf(self, nonce: str) -> str:
         return self._sign("csrf:" + nonce)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from contextlib import closing, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -144,11 +145,37 @@ class LedgerReader:
                 f"ORDER BY issued_at, seq LIMIT ?", (self.today(), *services, limit)).fetchall()
             return [dict(r) for r in rows]
 
-    def ticket(self, day: str, label: str) -> dict | None:
-        """A ticket of ``day`` as the hub would publish it, plus the counter that called it."""
+    def tickets(self, day: str, labels: list[str]) -> dict[str, dict]:
+        """Tickets of ``day`` by label, as the hub would publish them, plus the counter that called each."""
         with self.lock:
             views = self._views()
-            if views is None:
-                return None
-            row = views.db.execute("SELECT * FROM tickets WHERE day=? AND label=?", (day, label)).fetchone()
-            return None if row is None else {**views.ticket(row, day), "counter": row["counter"]}
+            return {} if views is None else views.tickets(day, labels)
+
+
+class Recent:
+    """Figures and reports recently computed, by range: twenty browsers opening the same page at
+    once compute it once. A range that ends before today never changes (kept 10 minutes); one
+    that holds today is kept ``live_s`` seconds, so what a supervisor reads is at most that old."""
+
+    def __init__(self, cfg: SiteConfig, live_s: float = 5.0, past_s: float = 600.0, size: int = 64):
+        self.cfg, self.live_s, self.past_s, self.size = cfg, live_s, past_s, size
+        self.lock = threading.Lock()
+        self.kept: dict[tuple, tuple[float, object]] = {}
+
+    def figures(self, first: date, last: date, today: date) -> dict | None:
+        return self._get(("figures", first, last), last >= today, lambda: figures(self.cfg, first, last))
+
+    def report(self, first: date, last: date, today: date) -> dict | None:
+        return self._get(("report", first, last, today), last >= today, lambda: report(self.cfg, first, last, today))
+
+    def _get(self, key: tuple, live: bool, compute):
+        now = time.monotonic()
+        with self.lock:
+            hit = self.kept.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+            value = compute()          # under the lock: the second of two at once waits and reuses
+            if len(self.kept) >= self.size:
+                self.kept = {k: v for k, v in self.kept.items() if v[0] > now}
+            self.kept[key] = (now + (self.live_s if live else self.past_s), value)
+            return value

@@ -1,8 +1,10 @@
 """The dossier report in the columns of form 06/VPCP/KSTT (Circular 01/2020/TT-VPCP), per field or
 agency, for any period (SPEC section 12).
 
-One SQL pass over the store with the dates compared as text: the hub keeps every time in the
-site's zone (``dossiers.parse_time``), so the first ten characters are the local date. Counted:
+One SQL pass over the dossiers that can count in the period (received before its end, not finished
+before its start: the open ones and those finished since, through an index), with the dates
+compared as text: the hub keeps every time in the site's zone (``dossiers.parse_time``), so the
+first ten characters are the local date. Counted:
 - received: carried over (received before the period, not finished before it) and new (received
   in it), the new ones by channel (in person, online, postal);
 - resolved in the period: early (finished before the due date), on time (on it, or no due date
@@ -16,7 +18,7 @@ Dossiers never received (statuses 1 and 3) are left out.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 from .tables import Column, Table
 
@@ -24,7 +26,7 @@ REPORT_SQL = """
 WITH d AS (
   SELECT COALESCE(field, agency) AS f, channel, status,
          substr(received_at, 1, 10) AS r, substr(finished_at, 1, 10) AS fin, substr(due_at, 1, 10) AS due
-  FROM dossiers WHERE status NOT IN (1, 3) AND substr(received_at, 1, 10) <= :last
+  FROM dossiers WHERE status NOT IN (1, 3) AND received_at < :after AND (finished_at IS NULL OR finished_at >= :first)
 )
 SELECT f,
   SUM(r < :first AND (fin IS NULL OR fin >= :first)) AS carried,
@@ -67,7 +69,9 @@ def _complete(counts: dict) -> dict:
 def dossier_report(db: sqlite3.Connection, first: date, last: date, today: date) -> dict:
     """``{"first", "last", "fields": {name: counts}, "total": counts}``."""
     asof = min(last, today).isoformat()
-    rows = db.execute(REPORT_SQL, {"first": first.isoformat(), "last": last.isoformat(), "asof": asof}).fetchall()
+    args = {"first": first.isoformat(), "last": last.isoformat(), "asof": asof,
+            "after": (last + timedelta(days=1)).isoformat()}
+    rows = db.execute(REPORT_SQL, args).fetchall()
     fields = {row[0]: _complete({k: int(row[i + 1] or 0) for i, k in enumerate(COUNTS)}) for row in rows}
     total = _complete({k: sum(f[k] for f in fields.values()) for k in COUNTS})
     return {"first": first.isoformat(), "last": last.isoformat(), "fields": fields, "total": total}

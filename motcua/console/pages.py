@@ -11,12 +11,13 @@ from datetime import date, datetime
 
 from aiohttp import web
 
+from ..child import in_a_child
 from ..hub.calendar import service_day
 from ..hubclient import HubUnavailable
 from . import charts, data, words
 from .dossier_report import report_table
 from .live import hall_view, stream
-from .tables import figures_tables, to_csv, to_xlsx
+from .tables import figures_tables, to_csv
 from .web import LANG_KEY, Console
 
 
@@ -69,7 +70,7 @@ async def figures_page(request: web.Request) -> web.StreamResponse:
     if isinstance(got, str):
         return console.render(request, "figures.html", status=400, error=got, first="", last="", tables=[])
     first, last = got
-    fig = await asyncio.to_thread(data.figures, console.cfg, first, last)
+    fig = await asyncio.to_thread(console.recent.figures, first, last, _today(console))
     tables = figures_tables(fig, console.cfg) if fig else []
     hours = (fig or {}).get("hours", {})
     span = range(min([7, *hours]), max([17, *hours]) + 1)          # the working day at least, 07-17
@@ -90,7 +91,8 @@ async def _download(request: web.Request, build, stem: str) -> web.StreamRespons
     tables = await asyncio.to_thread(build, console, first, last)
     name = f"{stem}-{first:%Y%m%d}-{last:%Y%m%d}"
     if request.match_info["ext"] == "xlsx":
-        body = await asyncio.to_thread(to_xlsx, tables, f"{console.cfg.site.name} {first}…{last}")
+        body = await asyncio.to_thread(in_a_child, "motcua.console.tables", "to_xlsx", tables,
+                                       f"{console.cfg.site.name} {first}…{last}")
         kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         body, kind = to_csv(tables), "text/csv"
@@ -99,12 +101,12 @@ async def _download(request: web.Request, build, stem: str) -> web.StreamRespons
 
 
 def _figure_tables(console: Console, first: date, last: date):
-    fig = data.figures(console.cfg, first, last)
+    fig = console.recent.figures(first, last, _today(console))
     return figures_tables(fig, console.cfg) if fig else []
 
 
 def _report_tables(console: Console, first: date, last: date):
-    rep = data.report(console.cfg, first, last, _today(console))
+    rep = console.recent.report(first, last, _today(console))
     return [report_table(rep)] if rep else []
 
 
@@ -119,7 +121,7 @@ async def dossiers_page(request: web.Request) -> web.StreamResponse:
     if isinstance(got, str):
         return console.render(request, "dossiers.html", status=400, error=got, first="", last="", table=None)
     first, last = got
-    rep = await asyncio.to_thread(data.report, console.cfg, first, last, _today(console))
+    rep = await asyncio.to_thread(console.recent.report, first, last, _today(console))
     return console.render(request, "dossiers.html", first=first.isoformat(), last=last.isoformat(), error=None,
                           table=report_table(rep) if rep else None, total=rep["total"] if rep else None,
                           no_store=rep is None)

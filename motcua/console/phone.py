@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 
 from aiohttp import web
 
@@ -23,38 +24,50 @@ DAY = re.compile(r"\d{8}")
 
 
 class PhoneDesk:
-    """The shared renders, and the per-address limit."""
+    """The phone pages' renders, all of one change made in one go, and the per-address limit.
+
+    Every open phone page is a follower; when the hall changes, the first page to ask renders
+    every followed ticket in one worker-thread call (a few queries in all), and the others find
+    theirs made."""
 
     def __init__(self, console: Console):
         self.console = console
         self.limiter = RateLimiter(limit=console.cfg.console.phone_requests_per_minute, window=60.0)
-        self.cache: dict[tuple, str] = {}
+        self.followers: Counter[tuple[str, str, str]] = Counter()
+        self.rendered: dict[tuple, tuple[int, str]] = {}
         self.version = -1
+        self.lock = asyncio.Lock()
 
-    def render(self, day: str, label: str, lang: str) -> tuple[int, str]:
+    async def get(self, day: str, label: str, lang: str) -> tuple[int, str]:
         """(HTTP status, the page's live part) for a ticket of ``day`` (ISO date)."""
-        console = self.console
-        if console.hall.version != self.version:
-            self.cache.clear()
-            self.version = console.hall.version
         key = (day, label, lang)
-        if key not in self.cache:
-            self.cache[key] = self._render(day, label, lang)
-        return self.cache[key]
+        async with self.lock:
+            version = self.console.hall.version
+            if version != self.version or key not in self.rendered:
+                wanted = {*self.followers, key}
+                self.rendered = await asyncio.to_thread(self._render, wanted)
+                self.version = version
+        return self.rendered[key]
 
-    def _render(self, day: str, label: str, lang: str) -> tuple[int, str]:
+    def _render(self, keys: set[tuple[str, str, str]]) -> dict[tuple, tuple[int, str]]:
         console = self.console
-        ticket = console.ledger.ticket(day, label) if day == console.ledger.today() else None
+        today = console.ledger.today()
+        tickets = console.ledger.tickets(today, sorted({label for day, label, _ in keys if day == today}))
         snap = console.hall.snapshot()
-        serving = [(s["ticket"], _name(console, c, lang)) for c, s in snap["counters"].items()
-                   if s.get("status") == "serving" and s.get("ticket")]
-        service = console.cfg.by_service.get(ticket["service"]) if ticket else None
-        counter = _name(console, ticket.get("counter"), lang) if ticket else None
-        html = console.env.get_template("phone_live.html").render(
-            t=lambda k, **v: words.t(k, lang, **v), lang=lang, ticket=ticket, counter=counter,
-            service=(service.name.vi if lang == "vi" else service.name.en) if service else "",
-            serving=sorted(serving), today=day == console.ledger.today())
-        return (200 if ticket else 404), html
+        template = console.env.get_template("phone_live.html")
+        serving = {lang: sorted((s["ticket"], _name(console, c, lang)) for c, s in snap["counters"].items()
+                                if s.get("status") == "serving" and s.get("ticket")) for lang in words.LANGS}
+        out = {}
+        for day, label, lang in keys:
+            ticket = tickets.get(label) if day == today else None
+            service = console.cfg.by_service.get(ticket["service"]) if ticket else None
+            html = template.render(
+                t=lambda k, _lang=lang, **v: words.t(k, _lang, **v), lang=lang, ticket=ticket,
+                counter=_name(console, ticket.get("counter"), lang) if ticket else None,
+                service=(service.name.vi if lang == "vi" else service.name.en) if service else "",
+                serving=serving[lang], today=day == today)
+            out[(day, label, lang)] = (200 if ticket else 404), html
+        return out
 
 
 def _name(console: Console, counter: str | None, lang: str) -> str:
@@ -82,7 +95,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]
-    status, html = await asyncio.to_thread(desk.render, day, label, request[LANG_KEY])
+    status, html = await desk.get(day, label, request[LANG_KEY])
     return desk.console.render(request, "phone.html", status=status, fragment=html, label=label,
                                live=request.path.replace("/t/", "/events/t/", 1) if status == 200 else None)
 
@@ -92,13 +105,17 @@ async def events(request: web.Request) -> web.StreamResponse:
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]
-    lang = request[LANG_KEY]
+    key = (day, label, request[LANG_KEY])
 
     async def fragments() -> dict[str, str]:
-        if desk.version == desk.console.hall.version and (day, label, lang) in desk.cache:
-            return {"live": desk.cache[(day, label, lang)][1]}
-        return {"live": (await asyncio.to_thread(desk.render, day, label, lang))[1]}
-    return await stream(request, fragments)
+        return {"live": (await desk.get(*key))[1]}
+    desk.followers[key] += 1
+    try:
+        return await stream(request, fragments)
+    finally:
+        desk.followers[key] -= 1
+        if desk.followers[key] <= 0:
+            del desk.followers[key]
 
 
 ROUTES = [("GET", "/t/{day}/{label}", page), ("GET", "/events/t/{day}/{label}", events)]

@@ -11,9 +11,6 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from ..config import SiteConfig
 from ..hub.figures import satisfied_share
 
@@ -111,6 +108,9 @@ def to_csv(tables: list[Table]) -> bytes:
 
 
 def to_xlsx(tables: list[Table], title: str) -> bytes:
+    """Run in a child process by the console (``motcua.child``): openpyxl stays out of its memory."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     wb = Workbook()
     wb.remove(wb.active)
     bold = Font(bold=True)

@@ -44,9 +44,10 @@ def role(name: str) -> Callable[[Handler], Handler]:
 class Console:
     """What the handlers share: the config, sessions, the brake, templates and the live hall."""
 
-    def __init__(self, cfg: SiteConfig, users: dict, secret: bytes, hall, hub, ledger):
-        self.cfg, self.users, self.hall, self.hub, self.ledger = cfg, users, hall, hub, ledger
-        self.sessions = Sessions(secret, users, cfg.console.session_hours)
+    def __init__(self, cfg: SiteConfig, users: dict, secret: bytes, hall, hub, ledger, recent):
+        self.cfg, self.users, self.hall, self.hub, self.ledger, self.recent = cfg, users, hall, hub, ledger, recent
+        self.sessions = Sessions(secret, users, cfg.console.session_hours,
+                                 ended_file=Path(cfg.console.secret_file).with_name("console-logouts"))
         self.brake = Brake()
         self.tls = cfg.console.tls is not None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),

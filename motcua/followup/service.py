@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..child import in_a_child
 from ..config import SiteConfig
 from ..contract import DOSSIER_OPEN, DOSSIER_STATUSES, normalise_dossier_code
 from ..hub import dossiers
@@ -20,12 +21,13 @@ from ..hub.lookup import RateLimiter
 from .events import Seen, local_date, on_change, overdue
 from .hours import day_start, next_working, quiet_until, working
 from .outbox import Message, Outbox
-from .papers import Apology, WatchRow, in_a_child
+from .papers import Apology, WatchRow
 from .texts import compose, fold, normalise_phone
 from .transports import TransportError
 
 log = logging.getLogger("motcua.followup")
 NO_PHONE = "không có số di động hợp lệ / no valid mobile number"
+LETTERS = "motcua.followup.letters"
 OPTED_OUT = "người nhận đã từ chối nhận tin (STOP) / the citizen opted out"
 
 
@@ -128,7 +130,8 @@ class FollowUp:
         a = Apology(d.code, d.applicant, d.procedure, d.agency, local_date(d.received_at, self.tz),
                     local_date(first_due, self.tz), local_date(d.due_at, self.tz) or today,
                     d.reason or "chưa nêu lý do")
-        in_a_child("apology_letter", self.f.letter, a, self.f.letter.number.format(n=n, year=today.year), today, path)
+        number = self.f.letter.number.format(n=n, year=today.year)
+        in_a_child(LETTERS, "apology_letter", self.f.letter, a, number, today, path)
         self.outbox.add_letter(key, d.code, "extended", str(path), now.timestamp())
         log.info("đã viết thư xin lỗi / wrote the letter of apology: %s", path)
         return path
@@ -154,8 +157,8 @@ class FollowUp:
             n = self.outbox.next_letter_number(today.year, "watch")
             self.outbox.set_meta("watched", today.isoformat())
         pdf = self.letters_dir / f"theo-doi-qua-han-{today:%Y%m%d}.pdf"
-        in_a_child("watch_report", self.f.letter, rows, self.f.letter.watch_number.format(n=n, year=today.year),
-                   today, pdf, pdf.with_suffix(".csv"))
+        number = self.f.letter.watch_number.format(n=n, year=today.year)
+        in_a_child(LETTERS, "watch_report", self.f.letter, rows, number, today, pdf, pdf.with_suffix(".csv"))
         with self.outbox.transaction():
             self.outbox.add_letter(f"watch|{today}", "", "watch", str(pdf), now.timestamp())
         log.info("danh sách theo dõi / the overdue watch: %d dossiers, %s", len(rows), pdf)
@@ -284,8 +287,9 @@ def watch_rows(db: sqlite3.Connection, today, tz, holidays, extended: Callable[[
     console shows the same list. ``extended(code, due_at)``: whether its apology was written."""
     horizon = next_working(today, holidays)
     until = (datetime.combine(horizon, datetime.min.time(), tz) + timedelta(days=1)).isoformat()
-    found = db.execute(f"SELECT code FROM dossiers WHERE status IN ({','.join('?' * len(DOSSIER_OPEN))}) "
-                       "AND due_at IS NOT NULL", tuple(DOSSIER_OPEN)).fetchall()
+    marks = ",".join("?" * len(DOSSIER_OPEN))
+    found = db.execute(f"SELECT code FROM dossiers WHERE due_at < ? AND status IN ({marks})",
+                       (until, *DOSSIER_OPEN)).fetchall()   # an extension only moves a date later
     rows = []
     for (code,) in found:
         d = dossiers.find(db, code)

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS extensions (
     at TEXT NOT NULL,
     command_id TEXT               -- the request that entered it: the same request again is not new
 ) WITHOUT ROWID;
+-- the console's report of a period and the follow-up's overdue watch read through these, so a
+-- store of a million dossiers answers a month's report or the day's watch without a full scan
+CREATE INDEX IF NOT EXISTS dossiers_finished ON dossiers (finished_at);
+CREATE INDEX IF NOT EXISTS dossiers_due ON dossiers (due_at);
 """
 # added in contract v2; an older store gets them on open (ALTER TABLE ... ADD COLUMN)
 LATER_COLUMNS = {"field": "TEXT", "channel": "INTEGER NOT NULL DEFAULT 1", "reason": "TEXT",

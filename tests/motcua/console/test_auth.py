@@ -42,6 +42,17 @@ def test_a_session_cookie_is_signed_expires_and_ends_with_the_password():
     assert s.read(fresh) is None, "logged out"
 
 
+def test_a_logout_outlives_a_restart(tmp_path):
+    u = _user()
+    made = Sessions(b"k" * 40, {u.name: u}, 10, ended_file=tmp_path / "logouts")
+    kept, ended = made.issue(u), made.issue(u)
+    made.end(made.read(ended))
+    again = Sessions(b"k" * 40, {u.name: u}, 10, ended_file=tmp_path / "logouts")
+    assert again.read(ended) is None and again.read(kept) is not None
+    (tmp_path / "logouts").write_text("garbage\n\x00 x\n")
+    assert Sessions(b"k" * 40, {u.name: u}, 10, ended_file=tmp_path / "logouts").read(kept) is not None
+
+
 def test_a_forgery_token_belongs_to_one_session():
     u = _user()
     s = Sessions(b"k" * 40, {u.name: u}, 10)

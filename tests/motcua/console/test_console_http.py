@@ -143,6 +143,9 @@ def test_the_session_cookie_is_httponly_and_logout_ends_it(hall):
     thief = WebClient(hall.base)
     thief.cookies = stolen
     assert thief.get("/hall")[0] == 303, "the cookie of a logged-out session opens nothing"
+    hall.console.stop()
+    hall.console.start()
+    assert thief.get("/hall")[0] == 303, "not even after the console restarts"
 
 
 def test_the_phone_page_says_nothing_of_other_days_or_made_up_labels(hall):

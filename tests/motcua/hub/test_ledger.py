@@ -322,3 +322,29 @@ def test_state_survives_a_restart(make_cfg, clock, tmp_path):
     assert L2.counter_state("1")["ticket"] == "A001"
     assert ok(L2.command("1", "next", command_id="n1"))["state"]["ticket"] == "A001"
     assert label(L2.issue("LAND")) == "A003"
+
+
+def test_many_tickets_at_once_count_ahead_as_one_at_a_time(tmp_path):
+    """The console's phone pages ask for hundreds of tickets in one go: the same answers."""
+    import random
+
+    from motcua import config
+    from motcua.hub.ledger import Ledger
+    from motcua.testbed import site_data, write_site
+    from tests.helpers import FakeClock
+    clock = FakeClock("2026-11-30 08:00")
+    led = Ledger(config.load(write_site(tmp_path, site_data(tmp_path))), clock=clock)
+    rng = random.Random(7)
+    for _ in range(60):
+        led.issue(rng.choice(["LAND", "JUST"]), priority=rng.random() < 0.2, confirm=rng.random() < 0.1)
+        clock.advance(seconds=rng.choice([0, 0, 30]))
+        if rng.random() < 0.3:
+            led.command(rng.choice(["1", "2", "3"]), rng.choice(["next", "next", "done", "skip"]))
+    day = led.day
+    labels = [r["label"] for r in led.db.execute("SELECT label FROM tickets WHERE day=?", (day,))]
+    many = led.views.tickets(day, labels + ["Z999"])
+    assert set(many) == set(labels), "a made-up label is simply absent"
+    for label in labels:
+        row = led.db.execute("SELECT * FROM tickets WHERE day=? AND label=?", (day, label)).fetchone()
+        assert many[label] == {**led.views.ticket(row, day), "counter": row["counter"]}, label
+    led.close()

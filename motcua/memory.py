@@ -1,0 +1,34 @@
+"""Keeping a long-running service's resident memory near what it uses (SPEC section 9's budgets).
+
+glibc's malloc keeps what a burst freed: an arena per thread that allocated, and large blocks
+(a password hash's 16 MiB, SQLite's page caches) served from the heap once the dynamic mmap
+threshold has grown. ``settle()`` asks for two arenas and a fixed threshold at start; ``trim()``,
+called now and then from a quiet moment, hands freed pages back. Elsewhere than glibc both do
+nothing.
+"""
+from __future__ import annotations
+
+import ctypes
+
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+
+
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+LIBC = _libc()
+
+
+def settle() -> None:
+    if LIBC is not None and hasattr(LIBC, "mallopt"):
+        LIBC.mallopt(M_ARENA_MAX, 2)
+        LIBC.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+
+
+def trim() -> None:
+    if LIBC is not None and hasattr(LIBC, "malloc_trim"):
+        LIBC.malloc_trim(0)
