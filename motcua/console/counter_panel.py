@@ -19,7 +19,7 @@ from aiohttp import web
 from ..contract import ACTIONS, ERRORS
 from ..hubclient import HubUnavailable
 from . import words
-from .live import epoch, stream
+from .live import epoch, shared, stream
 from .web import LANG_KEY, SESSION, Console, role
 
 COMMAND_ID = re.compile(r"[A-Za-z0-9_.-]{8,80}")
@@ -42,8 +42,13 @@ def _allowed(request: web.Request) -> tuple[Console, object]:
     return console, counter
 
 
-def _fragment(console: Console, counter, lang: str) -> str:
-    snap = console.hall.snapshot()
+async def _live(console: Console, counter, lang: str) -> str:
+    """The panel's live part, rendered once per change for every page showing this counter."""
+    return await asyncio.to_thread(shared, console, ("counter", counter.id, lang),
+                                   lambda snap: _fragment(console, counter, lang, snap))
+
+
+def _fragment(console: Console, counter, lang: str, snap: dict) -> str:
     state = snap["counters"].get(counter.id, {"status": "unknown"})
     waiting = console.ledger.waiting(counter.services)
     return console.env.get_template("counter_live.html").render(
@@ -56,7 +61,7 @@ def _fragment(console: Console, counter, lang: str) -> str:
 async def panel(request: web.Request) -> web.StreamResponse:
     console, counter = _allowed(request)
     lang = request[LANG_KEY]
-    live = await asyncio.to_thread(_fragment, console, counter, lang)
+    live = await _live(console, counter, lang)
     said = request.query.get("said")
     return console.render(request, "counter.html", live=f"/events/counter/{counter.id}", counter=counter,
                           fragment=live, actions=ACTIONS, keys=KEYS, action_words=ACTION_WORDS, ratings=RATINGS,
@@ -75,13 +80,8 @@ def _said(code: str, lang: str) -> str:
 async def events(request: web.Request) -> web.StreamResponse:
     console, counter = _allowed(request)
     lang = request[LANG_KEY]
-    cache: dict = {}
-
     async def fragments() -> dict[str, str]:
-        version = console.hall.version
-        if cache.get("version") != version:
-            cache["version"], cache["html"] = version, await asyncio.to_thread(_fragment, console, counter, lang)
-        return {"live": cache["html"]}
+        return {"live": await _live(console, counter, lang)}
     return await stream(request, fragments)
 
 

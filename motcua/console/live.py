@@ -47,6 +47,16 @@ def _counter_name(cfg: SiteConfig, counter) -> str:
     return c.name.vi if c else str(counter)
 
 
+def shared(console, key: tuple, make: Callable[[dict], str]) -> str:
+    """One render of a fragment per change of the hall, shared by every page that shows it."""
+    snap = console.hall.snapshot()
+    kept = console.fragments.get(key)
+    if kept is None or kept[0] != snap["version"]:
+        kept = (snap["version"], make(snap))
+        console.fragments[key] = kept
+    return kept[1]
+
+
 def sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 

@@ -16,7 +16,7 @@ from ..hub.calendar import service_day
 from ..hubclient import HubUnavailable
 from . import charts, data, words
 from .dossier_report import report_table
-from .live import hall_view, stream
+from .live import hall_view, shared, stream
 from .tables import figures_tables, to_csv
 from .web import LANG_KEY, Console
 
@@ -43,15 +43,12 @@ async def hall_page(request: web.Request) -> web.StreamResponse:
 async def hall_events(request: web.Request) -> web.StreamResponse:
     console, lang = _console(request), request[LANG_KEY]
     template = console.env.get_template("hall_live.html")
-    cache: dict = {}
+
+    def make(snap: dict) -> str:
+        return template.render(t=lambda k, **v: words.t(k, lang, **v), lang=lang, **hall_view(console.cfg, snap))
 
     async def fragments() -> dict[str, str]:
-        snap = console.hall.snapshot()
-        if cache.get("version") != snap["version"]:
-            cache["version"] = snap["version"]
-            cache["html"] = template.render(t=lambda k, **v: words.t(k, lang, **v), lang=lang,
-                                            **hall_view(console.cfg, snap))
-        return {"live": cache["html"]}
+        return {"live": shared(console, ("hall", lang), make)}
     return await stream(request, fragments)
 
 
@@ -119,11 +116,11 @@ async def dossiers_page(request: web.Request) -> web.StreamResponse:
     console = _console(request)
     got = _range(request)
     if isinstance(got, str):
-        return console.render(request, "dossiers.html", status=400, error=got, first="", last="", table=None)
+        return console.render(request, "dossiers.html", status=400, error=got, first="", last="", report=None)
     first, last = got
     rep = await asyncio.to_thread(console.recent.report, first, last, _today(console))
     return console.render(request, "dossiers.html", first=first.isoformat(), last=last.isoformat(), error=None,
-                          table=report_table(rep) if rep else None, total=rep["total"] if rep else None,
+                          report=report_table(rep) if rep else None, total=rep["total"] if rep else None,
                           no_store=rep is None)
 
 

@@ -28,6 +28,7 @@ SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "motcua_session", "motcua_pre", "motcu
 HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                       "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
            "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+BURST_S = 0.005          # what arrives within it is pushed together
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION, LANG_KEY = "session", "lang"          # keys on the request
 
@@ -55,6 +56,8 @@ class Console:
         self.env.filters["dur"] = words.duration
         self.env.filters["part"] = words.part_name
         self.changed = asyncio.Event()
+        self._waking: asyncio.TimerHandle | None = None
+        self.fragments: dict[tuple, tuple[int, str]] = {}     # (page, lang) -> (hall version, html)
 
     def render(self, request: web.Request, template: str, status: int = 200, **context) -> web.Response:
         lang = request[LANG_KEY]
@@ -65,7 +68,13 @@ class Console:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def notify(self) -> None:
-        """Wake every open event stream (on the server's loop)."""
+        """Wake every open event stream (on the server's loop), once for a burst: the hub publishes
+        a commit's call, counter and service states back to back, and one render shows them all."""
+        if self._waking is None:
+            self._waking = asyncio.get_running_loop().call_later(BURST_S, self._wake)
+
+    def _wake(self) -> None:
+        self._waking = None
         self.changed.set()
         self.changed = asyncio.Event()
 

@@ -177,3 +177,88 @@ def test_the_console_says_online_with_a_last_will(hall):
     hall.console.kill()
     wait_for(lambda: spy.on(f"{hall.client.t.root}/status/console")[-1:] == ["offline"], 90, "the last will")
     spy.close()
+
+
+def test_the_console_over_tls(tmp_path, broker):
+    """console.tls with the certificate files of docs/deployment.md's recipe: https only, and the
+    session cookie marked Secure."""
+    import http.client
+    import re
+    import ssl
+
+    from motcua import config
+    from motcua.testbed import free_port, site_data, tls_certificates, write_site
+    from motcua.testbed_web import ConsoleProcess, console_section, users
+    ca, cert, key = tls_certificates(tmp_path)
+    port = free_port()
+    section = console_section(tmp_path, port, public_url=f"https://127.0.0.1:{port}",
+                              tls={"cert_file": str(cert), "key_file": str(key)})
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, console=section, users=users())))
+    console = ConsoleProcess(cfg.path, tmp_path / "console.log", f"http://127.0.0.1:{port}").start(wait=False)
+    try:
+        ctx = ssl.create_default_context(cafile=str(ca))
+
+        def https(method, path, body=None, headers=None):
+            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, r.getheaders(), r.read()
+        wait_for(lambda: _answers(https), 15, "the console over https")
+        status, headers, body = https("GET", "/login")
+        pre = dict(headers)["Set-Cookie"]
+        assert status == 200 and "Secure" in pre
+        token = re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
+        form = f"csrf={token}&username=giamsat&password=mk-giam-sat-1"
+        status, headers, _ = https("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded",
+                                                              "Cookie": pre.split(";")[0],
+                                                              "Origin": f"https://127.0.0.1:{port}"})
+        assert status == 303 and "Secure" in dict(headers)["Set-Cookie"]
+        with pytest.raises(Exception):
+            get(f"http://127.0.0.1:{port}", "/login")     # no plain http on the TLS port
+    finally:
+        console.stop()
+
+
+def _answers(https) -> bool:
+    try:
+        return https("GET", "/login")[0] == 200
+    except OSError:
+        return False
+
+
+def test_the_dossier_report_page_shows_the_numbers_its_downloads_hold(hall):
+    """A supervisor opens form 06 for a quarter: the early share, and the same counts in the CSV."""
+    import csv
+    import io
+    from html.parser import HTMLParser
+    db = dossiers.connect(dossiers.store_path(hall.cfg))
+    rows = []
+    for n in range(10):                 # 6 early, 3 on time, 1 late, all in October 2026
+        finished = "2026-10-05" if n < 6 else "2026-10-10" if n < 9 else "2026-10-20"
+        rows.append(dossiers.Dossier(f"000.00.53.H48-261001-{n:04d}", "Thủ tục", "Sở Tư pháp",
+                                     "2026-10-01T08:00:00+07:00", "2026-10-10T17:00:00+07:00",
+                                     f"{finished}T09:00:00+07:00", 10, "Nguyễn Văn An", None, "", "Hộ tịch"))
+    with transaction(db):
+        dossiers.upsert(db, rows, datetime.now(hall.cfg.site.tz))
+    boss = logged_in(hall, "giamsat")
+    status, _, page = boss.get("/dossiers?from=2026-10-01&to=2026-12-31")
+    assert status == 200 and "60,0 %".encode() in page, "the share resolved early, as a person writes it"
+
+    class Cells(HTMLParser):
+        rows: list = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+
+        def handle_data(self, data):
+            if self.rows and self.lasttag == "td" and data.strip():
+                self.rows[-1].append(data.strip())
+    parser = Cells()
+    parser.feed(page.decode())
+    shown = [r for r in parser.rows if r]
+    assert shown[-1][0] == "Tổng cộng / Total" and shown[0][0] == "Hộ tịch"
+    _, _, body = boss.get("/dossiers.csv?from=2026-10-01&to=2026-12-31")
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[2:]
+    assert [[c.replace(",", ".") for c in r] for r in shown] == [[c or "—" for c in r] for r in table]
+    assert table[0][1:] == ["10", "0", "10", "10", "0", "0", "10", "6", "3", "1", "0", "0", "0", "0", "60.0"]
