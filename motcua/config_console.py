@@ -23,6 +23,22 @@ class ConsoleTls:
 
 
 @dataclass(frozen=True)
+class ProvinceBroker:
+    """The province's broker, where the halls' bridges bring their state (SPEC section 13)."""
+    host: str
+    port: int
+    ca_file: str | None
+    username: str | None
+    password_file: str | None
+
+
+@dataclass(frozen=True)
+class Province:
+    broker: ProvinceBroker
+    sites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Console:
     listen: str
     public_url: str | None
@@ -31,6 +47,7 @@ class Console:
     users_file: str | None
     session_hours: int
     phone_requests_per_minute: int
+    province: Province | None = None
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -78,6 +95,12 @@ CONSOLE = Map({
     "users_file": Str(min_len=1, optional=True),
     "session_hours": Int(min=1, max=24, default=10),
     "phone_requests_per_minute": Int(min=10, max=6000, default=120),
+    "province": Map({
+        "broker": Map({"host": Str(min_len=1, max_len=255), "port": Int(min=1, max=65535, default=8883),
+                       "ca_file": Str(min_len=1, optional=True), "username": Str(max_len=128, optional=True),
+                       "password_file": Str(min_len=1, optional=True)}, build=ProvinceBroker),
+        "sites": List(Str(pattern=r"[a-z0-9-]{1,32}"), min_len=1, max_len=1000),
+    }, build=lambda **kw: Province(kw["broker"], tuple(kw["sites"])), optional=True),
 }, build=Console, optional=True)
 
 USER = Map({

@@ -3,8 +3,10 @@ site file: ``python -m motcua.hub --config FILE --mosquitto-bridge``.
 
 Only state and events go out (counter and service state, statuses, calls, the day's figures),
 never requests or replies; at QoS 1 with a persistent session, so an outage loses nothing; TLS
-with the province's CA; the bridge's own notifications off (they would fall outside the hall's
-ACL at the province); the client id from the site id; a bounded restart so the link is back well
+with the province's CA; the bridge's notifications moved from ``$SYS`` (outside the hall's ACL at
+the province) to ``<R>/status/province-link``: ``1`` while linked, and ``0`` from the province's
+broker as the bridge's last will, so the province sees a hall cut off at once; the client id from
+the site id; a bounded restart so the link is back well
 within 30 s. Mosquitto cannot read a password file for a bridge: the section carries the
 password, and its file must be readable by root only.
 """
@@ -38,7 +40,9 @@ def bridge_section(cfg: SiteConfig) -> str:
         f"remote_password {password}",
         f"bridge_cafile {link.ca_file}",
         "cleansession false",
-        "notifications false",
+        "notifications true",
+        f"notification_topic {root}/status/province-link",
+        "notifications_local_only false",
         "start_type automatic",
         "restart_timeout 1 10",
         *(f"topic {root}/{t} out 1" for t in OUT),

@@ -17,6 +17,7 @@ from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
 from ..config_console import USERS, User
 from ..config_console import cross_check as users_checks
 from ..hubclient import HubClient
+from ..link import Link
 from ..schema import Ctx, line_of, load_yaml_with_lines
 from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
@@ -27,6 +28,8 @@ from .hall import Hall
 from .pages import ROUTES
 from .phone import ROUTES as PHONE_ROUTES
 from .phone import PhoneDesk
+from .province import ROUTES as PROVINCE_ROUTES
+from .province import Province, broker_config
 from .web import Console, make_app
 
 log = logging.getLogger("motcua.console")
@@ -118,22 +121,38 @@ def serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
         return 1
 
 
+def _build(cfg: SiteConfig, users: dict[str, User], secret: bytes, loop) -> tuple[web.Application, Link]:
+    """The hall's console (a client of its hub), or with ``console.province`` the province's view,
+    which only reads the province's broker."""
+    if cfg.console.province is not None:
+        view = Province(cfg)
+        link = Link(broker_config(cfg), "console", subscriptions=view.subscriptions, announce=False,
+                    on_message=lambda m: view.message(m.topic, m.payload, bool(m.retain)),
+                    on_connect=lambda: view.connected(True), on_disconnect=lambda: view.connected(False))
+        console = Console(cfg, users, secret, view, None, None, None)
+        app = make_app(console, PROVINCE_ROUTES)
+    else:
+        view = Hall(cfg)
+        hub = HubClient(cfg, "console", subscriptions=view.subscriptions,
+                        on_message=lambda m: view.message(m.topic, m.payload, bool(m.retain)),
+                        on_connect=lambda: view.connected(True), on_disconnect=lambda: view.connected(False))
+        link = hub.link
+        console = Console(cfg, users, secret, view, hub, LedgerReader(cfg), Recent(cfg))
+        app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
+        app["phone"] = PhoneDesk(console)
+    view.on_change = lambda: loop.call_soon_threadsafe(console.notify)
+    return app, link
+
+
 async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=3, thread_name_prefix="console-db"))  # 2 cores
-    hall = Hall(cfg)
-    hub = HubClient(cfg, "console", subscriptions=hall.subscriptions,
-                    on_message=lambda m: hall.message(m.topic, m.payload, bool(m.retain)),
-                    on_connect=lambda: hall.connected(True), on_disconnect=lambda: hall.connected(False))
-    console = Console(cfg, users, secret, hall, hub, LedgerReader(cfg), Recent(cfg))
-    hall.on_change = lambda: loop.call_soon_threadsafe(console.notify)
-    app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
-    app["phone"] = PhoneDesk(console)
+    app, link = _build(cfg, users, secret, loop)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     host, port = cfg.console.host_port
     await web.TCPSite(runner, host, port, ssl_context=tls_context(cfg)).start()
-    hub.link.start()
+    link.start()
     log.info("bảng điều khiển / console on %s://%s:%d", "https" if cfg.console.tls else "http", host, port)
     notifier, stop = Notifier(), asyncio.Event()
     on_stop(lambda: loop.call_soon_threadsafe(stop.set))
@@ -144,11 +163,11 @@ async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
             ticks += 1
             if ticks % 10 == 0:
                 memory.trim()
-            if hub.link.fatal_event.is_set():
-                log.error("%s", hub.link.fatal)
+            if link.fatal_event.is_set():
+                log.error("%s", link.fatal)
                 code = EX_CONFIG
                 break
-            if hub.link.alive():
+            if link.alive():
                 notifier.watchdog()
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
@@ -156,7 +175,7 @@ async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
                 pass
     finally:
         notifier.stopping()
-        await asyncio.to_thread(hub.stop)
+        await asyncio.to_thread(link.stop)
         await runner.cleanup()
     return code
 

@@ -50,16 +50,19 @@ def expected_parts(cfg: SiteConfig) -> list[str]:
 
 class Hall:
     def __init__(self, cfg: SiteConfig, on_change: Callable[[], None] = lambda: None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, site: str | None = None, parts: list[str] | None = None):
+        """This hall by default; with ``site`` another hall seen at the province, whose parts are
+        whatever it reports (its site file is not ours)."""
         self.cfg, self.on_change, self.clock = cfg, on_change, clock
-        self.root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        self.root = f"{cfg.mqtt.topic_root}/{site or cfg.site.id}"
         self.started = clock()
         self.lock = threading.Lock()
         self.version = 0
         self.broker_up = False
         self.counters: dict[str, dict] = {}
         self.services: dict[str, dict] = {}
-        self.parts: dict[str, Part] = {n: Part(n) for n in expected_parts(cfg)}
+        self.parts: dict[str, Part] = {n: Part(n) for n in (expected_parts(cfg) if parts is None else parts)}
+        self.figures: dict[str, dict] = {}         # the hub's figures/<day>, the latest day kept
         self.calls: deque[dict] = deque(maxlen=LAST_CALLS)
         self.listeners: list[Callable[[str, dict], None]] = []   # (kind, payload) for pages that follow events
 
@@ -81,7 +84,8 @@ class Hall:
             return
         parts = topic[len(self.root) + 1:].split("/")
         if parts[0] == "status" and len(parts) == 2:
-            self._status(parts[1], payload.decode("utf-8", "replace").strip() == ONLINE, retained)
+            # "1"/"0": what a mosquitto bridge says of its link to the province (SPEC section 13)
+            self._status(parts[1], payload.decode("utf-8", "replace").strip() in (ONLINE, "1"), retained)
             return
         try:
             body = json.loads(payload)
@@ -98,6 +102,8 @@ class Hall:
                 self._printer(parts[1], body, retained)
             elif parts == ["call"]:
                 self._call(body)
+            elif parts[0] == "figures" and len(parts) == 2 and parts[1] >= max(self.figures, default=""):
+                self.figures = {parts[1]: body}
             else:
                 return
             self._bump()
@@ -150,4 +156,5 @@ class Hall:
             return {"version": self.version, "broker_up": self.broker_up,
                     "counters": {c: dict(s) for c, s in self.counters.items()},
                     "services": {s: dict(v) for s, v in self.services.items()},
-                    "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls)}
+                    "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls),
+                    "figures": dict(next(iter(self.figures.values()), {}))}

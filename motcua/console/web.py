@@ -167,7 +167,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, "wrong_login", status=401)
     console.brake.succeeded(f"user:{name}")
     target = local_next(str(form.get("next", "")))
-    if target == "/" and user.role == "clerk":
+    if target == "/" and user.role == "clerk" and not console.cfg.console.province:
         target = f"/counter/{user.counters[0]}"
     response = web.HTTPSeeOther(target)
     response.set_cookie(SESSION_COOKIE, console.sessions.issue(user), httponly=True, samesite="Lax",
@@ -199,8 +199,12 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
 
 @role("user")
 async def home(request: web.Request) -> web.StreamResponse:
-    user = request[SESSION].user
-    raise web.HTTPSeeOther("/hall" if user.role == "supervisor" else f"/counter/{user.counters[0]}")
+    user, province = request[SESSION].user, request.app["console"].cfg.console.province
+    if user.role == "supervisor":
+        raise web.HTTPSeeOther("/province" if province else "/hall")
+    if province:                         # a province has no counters
+        return request.app["console"].render(request, "error.html", status=403, message="forbidden")
+    raise web.HTTPSeeOther(f"/counter/{user.counters[0]}")
 
 
 def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Application:

@@ -101,6 +101,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "priority": ("Ưu tiên", "Priority"),
     "calls_n": ("đã gọi {n} lần", "called {n} times"),
     "rated": ("Đã ghi đánh giá.", "Rating recorded."),
+    "province": ("Toàn tỉnh", "The province"),
+    "province_broker_down": ("Mất kết nối với máy chủ tin nhắn của tỉnh; số liệu có thể cũ. Đang kết nối lại…",
+                             "Lost the province's broker; figures may be stale. Reconnecting…"),
+    "link_up": ("Đang kết nối với tỉnh", "Linked to the province"),
+    "link_down": ("Mất kết nối với tỉnh", "Link to the province down"),
+    "link_never": ("Chưa kết nối lần nào", "Never linked"),
+    "today_figures": ("Ngày {day}", "On {day}"),
+    "no_show": ("vắng mặt", "no-show"),
+    "wait_median": ("chờ trung vị (phút)", "median wait (min)"),
     "phone_lost": ("Mất kết nối, đang thử lại…", "Connection lost, retrying…"),
     "phone_not_today": ("Số này không phải của hôm nay.", "This ticket is not from today."),
     "phone_unknown": ("Hôm nay không có số này.", "There is no such ticket today."),
@@ -134,7 +143,8 @@ def duration(seconds: float, lang: str) -> str:
     return f"{h} h {m} min" if h else f"{m} min" if m else f"{s} s"
 
 
-PARTS = {"hub": ("Máy chủ hàng đợi", "Queue hub"), "kiosk": ("Ki-ốt {x}", "Kiosk {x}"),
+PARTS = {"province-link": ("Kết nối với tỉnh", "Link to the province"),
+         "hub": ("Máy chủ hàng đợi", "Queue hub"), "kiosk": ("Ki-ốt {x}", "Kiosk {x}"),
          "printer": ("Máy in của ki-ốt {x}", "Printer of kiosk {x}"), "display": ("Màn hình {x}", "Screen {x}"),
          "bridge": ("Bộ nối bàn phím {x}", "Keypad bridge {x}"),
          "keypad": ("Bàn phím quầy {x}", "Keypad, counter {x}"),
@@ -145,6 +155,8 @@ PARTS = {"hub": ("Máy chủ hàng đợi", "Queue hub"), "kiosk": ("Ki-ốt {x}
 
 def part_name(name: str, lang: str) -> str:
     """``keypad-5`` -> "Bàn phím quầy 5": what the part is, in words a supervisor uses."""
+    if name in PARTS and "{x}" not in PARTS[name][0]:
+        return PARTS[name][0 if lang == "vi" else 1]
     kind, _, x = name.partition("-")
     if kind not in PARTS or (x == "") != ("{x}" not in PARTS[kind][0]):
         return name

@@ -43,7 +43,7 @@ def test_a_hall_bridged_to_the_province_sends_state_and_events_only(tmp_path):
                        capture_output=True, text=True, cwd=ROOT, env=env(), timeout=30)
     assert r.returncode == 0, r.stderr
     section = r.stdout
-    assert "cleansession false" in section and "notifications false" in section
+    assert "cleansession false" in section and "notification_topic motcua/quang-ngai/status/province-link" in section
     assert "topic motcua/quang-ngai/ticket" not in section and "reply" not in section.split("do not edit")[1]
     hall = Broker(tmp_path / "hall", extra="allow_anonymous true\n" + section).start()
     watcher = client(tls_port, "province", "province-pw", str(ca))

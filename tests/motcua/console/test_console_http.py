@@ -213,7 +213,7 @@ def test_the_console_over_tls(tmp_path, broker):
                                                               "Cookie": pre.split(";")[0],
                                                               "Origin": f"https://127.0.0.1:{port}"})
         assert status == 303 and "Secure" in dict(headers)["Set-Cookie"]
-        with pytest.raises(Exception):
+        with pytest.raises((http.client.HTTPException, OSError)):
             get(f"http://127.0.0.1:{port}", "/login")     # no plain http on the TLS port
     finally:
         console.stop()
@@ -242,7 +242,7 @@ def test_the_dossier_report_page_shows_the_numbers_its_downloads_hold(hall):
         dossiers.upsert(db, rows, datetime.now(hall.cfg.site.tz))
     boss = logged_in(hall, "giamsat")
     status, _, page = boss.get("/dossiers?from=2026-10-01&to=2026-12-31")
-    assert status == 200 and "60,0 %".encode() in page, "the share resolved early, as a person writes it"
+    assert status == 200 and b"60,0 %" in page, "the share resolved early, as a person writes it"
 
     class Cells(HTMLParser):
         rows: list = []
