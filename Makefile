@@ -45,8 +45,8 @@ test: setup lint
 	elif [ -n "$$CI" ]; then echo "conformance kit $(SHARED)/conformance missing" >&2; exit 1; \
 	else echo "note: $(SHARED)/conformance not found; conformance skipped"; fi
 
-demo: setup
-	$(PY) -m motcua.demo
+demo: setup                  # PROVINCE=1: two halls bridged to a province, and its console
+	$(PY) -m motcua.demo $(if $(PROVINCE),--province)
 
 bench: setup
 	$(PY) bench/hub_bench.py

@@ -187,12 +187,11 @@ def kiosk_tour(site: Path, kiosk_id: str) -> None:
         f"   The kiosk, touched: {len(s['screens'])} screens saved in {OUT / 'kiosk'}")
 
 
-def wait_if_someone_is_here(say, cfg) -> None:
+def wait_if_someone_is_here(say, address: str) -> None:
     """At a terminal the hall stays up for the person to try the console; a scripted run ends."""
     if not sys.stdin.isatty() or os.environ.get("CI"):
         return
-    say(f"▶  Hội trường vẫn chạy: mở {cfg.console.public_url} — nhấn Ctrl-C để dừng.",
-        "   The hall keeps running: open the console — press Ctrl-C to stop.")
+    say(f"▶  Vẫn chạy: mở {address} — nhấn Ctrl-C để dừng.", "   Still running: open it — press Ctrl-C to stop.")
     try:
         while True:
             time.sleep(1)
@@ -202,6 +201,10 @@ def wait_if_someone_is_here(say, cfg) -> None:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
+    if "--province" in sys.argv[1:]:
+        from . import demo_province
+        demo_province.run(OUT, say, lambda: wait_if_someone_is_here(say, "/province"))
+        return 0
     for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("followup*.sqlite3*"), *OUT.glob("printer/*.png"),
                 *OUT.glob("voice/*.wav"), *OUT.glob("letters/*"), *OUT.glob("gammu/*/*")]:
         if old.is_file():
@@ -248,7 +251,7 @@ def main() -> int:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         say(f"🖥  Bảng gọi số / the wall screen: {OUT / 'board.png'}; "
             f"giọng đọc / voice calls: {OUT / 'voice'}", "")
-        wait_if_someone_is_here(say, cfg)
+        wait_if_someone_is_here(say, cfg.console.public_url)
         bus.close()
         time.sleep(0.5)
         c.stop()

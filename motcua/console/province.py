@@ -84,7 +84,7 @@ def province_view(snap: dict) -> dict:
         halls.append({"site": site, "link": link, "parts": [p for p in h["parts"] if p.name != LINK],
                       "serving": serving, "services": services, "figures": h["figures"],
                       "last_call": h["calls"][0] if h["calls"] else None,
-                      "counters": len(h["counters"]), "waiting": sum(s.get("waiting", 0) for s in services)})
+                      **{k: sum(s.get(k) or 0 for s in services) for k in ("waiting", "issued", "served", "no_show")}})
     return {"halls": halls, "broker_up": snap["broker_up"], "now": time.time()}
 
 
