@@ -57,6 +57,7 @@ bench: setup
 	$(PY) bench/kiosk_bench.py
 	$(PY) bench/followup_bench.py
 	$(PY) bench/console_bench.py
+	$(PY) bench/province_bench.py
 
 install:                     # on a board, as root: make install ROLE=hub | ROLE=followup | ROLE=display ID=hall ...
 	@[ -n "$(ROLE)" ] || { echo "usage: make install ROLE=hub|followup|kiosk|display|bridge [ID=...]"; exit 2; }
