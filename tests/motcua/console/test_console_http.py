@@ -262,3 +262,25 @@ def test_the_dossier_report_page_shows_the_numbers_its_downloads_hold(hall):
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[2:]
     assert [[c.replace(",", ".") for c in r] for r in shown] == [[c or "—" for c in r] for r in table]
     assert table[0][1:] == ["10", "0", "10", "10", "0", "0", "10", "6", "3", "1", "0", "0", "0", "0", "60.0"]
+
+
+def test_a_rating_entered_on_the_panel_counts_once_for_the_ticket_served(hall):
+    import sqlite3
+    t = hall.client.issue("LAND")["ticket"]
+    hall.client.command("1", "next")
+    web = logged_in(hall, "quay1")
+    form = {"csrf": web.csrf("/counter/1"), "score": "3", "command_id": "rating-press-01"}
+    for _ in range(2):                   # the same press repeated
+        status, _, body = web.post("/counter/1/rating", form, headers={"X-Motcua": "fetch"})
+        assert status == 200 and b'"ok": true' in body
+    assert web.post("/counter/1/rating", {**form, "score": "7"}, headers={"X-Motcua": "fetch"})[0] == 400
+
+    def ratings():
+        db = sqlite3.connect(f"file:{hall.cfg.hub.database}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT counter, ticket_id, score FROM ratings").fetchall()
+        finally:
+            db.close()
+    wait_for(lambda: ratings(), 5, "the rating recorded")
+    time.sleep(0.3)
+    assert ratings() == [("1", t["id"], 3)]
