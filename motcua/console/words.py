@@ -96,6 +96,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "apology_due": ("Cần thư xin lỗi", "Apology due"),
     "language": ("English", "Tiếng Việt"),
     "ticket_label": ("Số thứ tự", "Ticket number"),
+    "no_ticket": ("Chưa gọi số", "No ticket"),
     "choose_service": ("Chuyển sang dịch vụ…", "Transfer to…"),
     "rating": ("Đánh giá của công dân", "The citizen's rating"),
     "priority": ("Ưu tiên", "Priority"),

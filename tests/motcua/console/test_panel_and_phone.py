@@ -28,7 +28,7 @@ def test_a_clerk_calls_the_next_citizen_from_the_panel(hall, browser):
     wait_text(browser, "#ticket", lambda s: s == a["label"], what="the ticket called")
     assert "Đang phục vụ" in browser.find_element(By.CSS_SELECTOR, ".now").text
     browser.find_element(By.CSS_SELECTOR, "button.a-done").click()
-    wait_text(browser, "#ticket", lambda s: s == "—", what="done, idle")
+    wait_text(browser, "#ticket", lambda s: s == "Chưa gọi số", what="done, idle")
     browser.find_element(By.CSS_SELECTOR, "button.a-recall").click()
     wait_text(browser, "#said", lambda s: "Quầy chưa gọi số nào để gọi lại" in s, what="the refusal, in Vietnamese")
     b = hall.client.issue("LAND")["ticket"]
