@@ -79,7 +79,7 @@ class Sessions:
         if not cookie or len(cookie) > 512 or "." not in cookie:
             return None
         payload, _, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        if not cookie.isascii() or not hmac.compare_digest(signature, self._sign(payload)):
             return None
         try:
             body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
@@ -102,8 +102,8 @@ class Sessions:
 
     def _read_ended(self) -> dict[str, float]:
         try:
-            lines = self.ended_file.read_text().split("\n") if self.ended_file else []
-        except OSError:
+            lines = self.ended_file.read_text(encoding="ascii").split("\n") if self.ended_file else []
+        except (OSError, ValueError):     # missing, or not ours: forget it rather than fail to start
             return {}
         pairs = (line.split(" ") for line in lines if line.count(" ") == 1)
         return {n: float(e) for n, e in pairs if e.isdigit()}
@@ -112,7 +112,7 @@ class Sessions:
         return self._sign("csrf:" + nonce)
 
     def csrf_ok(self, nonce: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf(nonce))
+        return bool(token) and str(token).isascii() and hmac.compare_digest(str(token), self.csrf(nonce))
 
     def _sign(self, text: str) -> str:
         return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
