@@ -6,26 +6,19 @@ goes on (the screen does not depend on it).
 """
 from __future__ import annotations
 
-import io
 import logging
-import math
 import queue
-import shutil
-import struct
 import subprocess
-import tempfile
 import threading
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from motcua.config import VOICE
-
-from .words import phrase
+from motcua.speech import chime, play_with_aplay, silence, speak, wav
+from motcua.words import phrase
 
 log = logging.getLogger("motcua.display.voice")
-RATE = 22050
 
 
 @dataclass(frozen=True)
@@ -45,64 +38,12 @@ class VoiceConfig:
         return phrase(ticket, counter, self.phrase, self.label_mode, dict(self.spoken_counters))
 
 
-def chime(rate: int = RATE) -> bytes:
-    """Ding-dong: two bell-like tones (E6, C6) with a decay; 16-bit mono PCM."""
-    out = bytearray()
-    for freq, length in ((1318.5, 0.45), (1046.5, 0.7)):
-        n = int(rate * length)
-        for i in range(n):
-            t = i / rate
-            v = 0.5 * math.exp(-4 * t) * (math.sin(2 * math.pi * freq * t) + 0.3 * math.sin(4 * math.pi * freq * t))
-            out += struct.pack("<h", int(max(-1, min(1, v)) * 32767))
-    return bytes(out)
-
-
-def silence(seconds: float, rate: int = RATE) -> bytes:
-    return bytes(2 * int(rate * seconds))
-
-
-def speak(text: str, cfg: VoiceConfig) -> bytes:
-    """espeak-ng's PCM for the text at RATE (raises RuntimeError when espeak-ng is missing or fails)."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise RuntimeError("espeak-ng chưa được cài / espeak-ng is not installed")
-    r = subprocess.run([exe, "-v", cfg.voice, "-s", str(cfg.speed), "--stdout", text], capture_output=True,
-                       timeout=30)
-    if r.returncode != 0 or not r.stdout:
-        raise RuntimeError(f"espeak-ng failed: {r.stderr.decode(errors='replace')[:200]}")
-    with wave.open(io.BytesIO(r.stdout)) as w:
-        if (w.getframerate(), w.getsampwidth(), w.getnchannels()) != (RATE, 2, 1):
-            raise RuntimeError(f"espeak-ng gave {w.getframerate()} Hz, {w.getsampwidth() * 8} bit, "
-                               f"{w.getnchannels()} channel(s)")
-        return w.readframes(w.getnframes())
-
-
 def announcement(ticket: str, counter: str, cfg: VoiceConfig) -> tuple[str, bytes]:
     """(the phrase as spoken, a WAV file: chime, pause, the phrase ``repeat`` times)."""
     text = cfg.words(ticket, counter)
-    speech = speak(text, cfg)
+    speech = speak(text, cfg.voice, cfg.speed)
     pcm = (chime() + silence(0.3) if cfg.chime else b"") + (speech + silence(0.7)) * cfg.repeat
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm)
-    return text, buf.getvalue()
-
-
-def play_with_aplay(wav: bytes, device: str | None) -> None:
-    """Play through ALSA; raises RuntimeError with the reason (no aplay, no sound card...)."""
-    exe = shutil.which("aplay")
-    if exe is None:
-        raise RuntimeError("không có aplay (cài alsa-utils) / aplay missing (install alsa-utils)")
-    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-        f.write(wav)
-        f.flush()
-        r = subprocess.run([exe, "-q", *(["-D", device] if device else []), f.name], capture_output=True,
-                           timeout=120)
-    if r.returncode != 0:
-        raise RuntimeError(f"không phát được âm thanh / cannot play sound: {r.stderr.decode(errors='replace')[:200]}")
+    return text, wav(pcm)
 
 
 class Announcer:

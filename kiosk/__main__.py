@@ -49,7 +49,22 @@ def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
     """The kiosk wired with its window: (app, client, desk). ``python -m kiosk`` and the tour use it."""
     from .ui.app import KioskApp
     model, lookup, client, desk = wire(cfg, kiosk, component, publish_printer)
-    return KioskApp(model, lookup, kiosk, cfg.site.tz), client, desk
+    app = KioskApp(model, lookup, kiosk, cfg.site.tz, speaker=speaker(kiosk, client, component))
+    if app.speaker is not None:
+        app.speaker.on_speaking = app.set_speaking
+    return app, client, desk
+
+
+def speaker(kiosk: dict, client: HubClient, component: str):
+    """The kiosk's voice, or None where its site file turns it off; a sound problem is said on
+    ``status/<component>-sound`` (offline with the reason in the log, online once it plays)."""
+    from .speaker import Speaker
+    s = kiosk["speech"]
+    if not s["enabled"]:
+        return None
+    topic = client.t.status(f"{component}-sound")
+    return Speaker({"vi": s["voice_vi"], "en": s["voice_en"]}, s["speed"], s["device"], s["save_dir"],
+                   on_problem=lambda p: client.link.publish(topic, "offline" if p else "online", retain=True))
 
 
 def main(argv: list[str] | None = None) -> int:

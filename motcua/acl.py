@@ -25,7 +25,7 @@ def acl(cfg: SiteConfig) -> str:
                             f"topic read {r}/service/+/state", f"topic read {r}/counter/+/state",
                             f"topic read {r}/status/hub", f"topic read {r}/reply/{me}/#",
                             f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot",
-                            f"topic write {r}/kiosk/{k['id']}/printer"]))
+                            f"topic write {r}/status/{me}-sound", f"topic write {r}/kiosk/{k['id']}/printer"]))
     for d in cfg.displays:
         me = f"display-{d['id']}"
         blocks.append((me, [f"topic read {r}/counter/+/state", f"topic read {r}/service/+/state",

@@ -232,6 +232,10 @@ PRINTER = Map({
     "status_query": Bool(default=True),
 })
 
+# "Nghe hướng dẫn" / "Listen" on the kiosk: its voice, offline (issue 19)
+KIOSK_SPEECH = {"enabled": Bool(default=True), "voice_vi": Str(pattern=r"[a-z0-9-]{1,40}", default="vi"),
+                "voice_en": Str(pattern=r"[a-z0-9-]{1,40}", default="en"), "speed": Int(min=80, max=300, default=135),
+                "device": Str(max_len=100, optional=True), "save_dir": Str(max_len=300, optional=True)}
 # the kiosk's screen: sizes on it are kept in millimetres, 21.5-inch 1080p being the reference
 SCREEN = {"orientation": Str(choices=("landscape", "portrait"), default="landscape"),
           "diagonal_in": Num(min=7, max=100, default=21.5)}
@@ -291,6 +295,7 @@ SCHEMA = Map({
         "id": Str(pattern=ID_COUNTER), "printer": PRINTER,
         "ticket_qr": Str(min_len=1, max_len=200, optional=True, check=_qr_check),
         "screen": Map(SCREEN, default=Map(SCREEN).validate({}, (), Ctx())),
+        "speech": Map(KIOSK_SPEECH, default=Map(KIOSK_SPEECH).validate({}, (), Ctx())),
         "idle_reset_s": Int(min=5, max=3600, default=60),
         "dossier_lookup": Bool(default=True),
         "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),

@@ -20,6 +20,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from motcua.contract import normalise_dossier_code
 
+from .. import guidance
 from ..code_entry import CodeEntry
 from ..dossier_lookup import Answer, DossierLookup, dossier_rows, problem_text, status_line
 from ..printing.flow import Taken
@@ -103,11 +104,15 @@ class KioskApp(App):
     guide = StringProperty("")        # the rest of the code's format
     looking = BooleanProperty(False)  # a lookup is under way
     lookup_enabled = BooleanProperty(True)
+    speaking = BooleanProperty(False)     # "Listen" is reading the screen aloud
+    speech_enabled = BooleanProperty(True)
     use_kivy_settings = False
 
-    def __init__(self, model: KioskModel, lookup: DossierLookup, kiosk: dict, tz, **kw):
+    def __init__(self, model: KioskModel, lookup: DossierLookup, kiosk: dict, tz, speaker=None, **kw):
         super().__init__(**kw)
-        self.model, self.lookup, self.kiosk, self.tz = model, lookup, kiosk, tz
+        self.model, self.lookup, self.kiosk, self.tz, self.speaker = model, lookup, kiosk, tz, speaker
+        self.speech_enabled = speaker is not None
+        self.last_ticket: dict | None = None
         self.centre = model.cfg.site.name
         self.lookup_enabled = kiosk["dossier_lookup"]
         self.title = "motcua — lấy số thứ tự, tra cứu hồ sơ"
@@ -169,6 +174,8 @@ class KioskApp(App):
             self._back_home = None
         if name == "home":
             self.root.get_screen("services").ids.priority.state = "normal"
+        if self.speaker is not None and name != self.root.current:
+            self.speaker.stop()               # what was read was another screen's
         self.root.current = name
 
     def needs_reset(self) -> bool:
@@ -196,6 +203,7 @@ class KioskApp(App):
     def taken(self, t: Taken) -> None:
         r = self.root.get_screen("result")
         vi = self.lang == "vi"
+        self.last_ticket = t.ticket if t.ok else None
         if t.ok:
             tk = t.ticket
             r.ok, r.label = True, tk["label"]
@@ -209,6 +217,15 @@ class KioskApp(App):
         self.go("result")
         self._back_home = Clock.schedule_once(lambda dt: self.go("home"), RESULT_SHOWN_S)
         self.refresh()
+
+    # --- reading the screen aloud ------------------------------------------------------------
+    def listen(self) -> None:
+        if self.speaker is not None:
+            self.speaker.toggle(guidance.for_screen(self, self.root.current), self.lang, self.root.current)
+
+    @mainthread
+    def set_speaking(self, on: bool) -> None:
+        self.speaking = on
 
     # --- looking up a dossier ---------------------------------------------------------------
     def open_lookup(self, keep: bool = False) -> None:

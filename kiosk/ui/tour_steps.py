@@ -4,6 +4,8 @@ The lookup part expects the sample dossiers (config/sample-dossiers.csv) in the 
 """
 from __future__ import annotations
 
+from .. import guidance
+
 FOUND = "000.00.53.H48-250915-0012"          # in config/sample-dossiers.csv
 UNKNOWN = "000.00.53.H48-250101-0001"        # a well-formed code no dossier has
 SCANNED = "https://dichvucong.quangngai.gov.vn/tra-cuu?ma=000.00.53.H48-251112-0003"
@@ -45,6 +47,8 @@ def take(t) -> None:
         (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
         (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
         (0.0, result_shows(""), record_result("label", "result")),
+        (0.0, lambda: True, lambda: listen(t)),
+        (0.2, lambda: app.speaker.saved >= 1 or app.speaker.problem is not None, lambda: listened(t)),
         (0.0, lambda: True, lambda: app.go("services")),
         (0.0, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
         (0.3, lambda: t.popup() is not None, lambda: t.shot("priority")),
@@ -153,3 +157,15 @@ def unattended(t) -> None:
         (0.0, lambda: True, lambda: pin(str(app.kiosk["maintenance_pin"]))),
         (10.0, lambda: False, lambda: None),        # the app has stopped by now; if not, the tour says stuck
     )
+
+
+def listen(t) -> None:
+    """Press "Nghe hướng dẫn" as a citizen would; the speech is kept beside the screenshots."""
+    t.app.speaker.save_dir = str(t.out / "speech")
+    t.tap(t.button("Nghe hướng dẫn"))
+
+
+def listened(t) -> None:
+    app = t.app
+    t.summary["listened"] = {"text": guidance.for_screen(app, "result"), "problem": app.speaker.problem,
+                             "wavs": sorted(p.name for p in (t.out / "speech").glob("*.wav"))}

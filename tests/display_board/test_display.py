@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from display_board.model import BLINK_S, BoardModel
-from display_board.voice import RATE, Announcer, VoiceConfig, announcement
-from display_board.words import counter_words, label_words, number_words, phrase
+from display_board.voice import Announcer, VoiceConfig, announcement
 from motcua import config
 from motcua.hubclient import HubClient
 from motcua.link import Link
+from motcua.speech import RATE
 from motcua.testbed import ROOT, Broker, HubProcess, counter, env, service, site_data, wait_for, write_site
+from motcua.words import counter_words, label_words, number_words, phrase
 
 
 @pytest.mark.parametrize("n,words", [

@@ -1,10 +1,12 @@
 """The kiosk, part 2 (issue 8): the dossier lookup through a real hub and mosquitto, and the real
 app in both orientations — every screen drawn, measured and saved, the scanner, the idle reset, the
 keys that would close a window, and the technician's way out."""
+import array
 import json
 import signal
 import subprocess
 import sys
+import wave
 
 import pytest
 from PIL import Image
@@ -112,6 +114,11 @@ def test_every_screen_with_touches(hall, orientation):
     assert "stuck_at_step" not in s, s
     assert s["size_problems"] == {}, json.dumps(s["size_problems"], ensure_ascii=False, indent=1)
     assert s["taps_accepted"] == 2 and s["label"] == "A001"
+    heard = s["listened"]                    # "Nghe hướng dẫn" pressed on the number's screen
+    assert heard["text"].startswith("Số của ông bà là a, không, không, một. Không có ai chờ trước.")
+    assert heard["wavs"] == ["0001-result.wav"], "the speech written, as the wall screen does"
+    with wave.open(str(out / "speech" / "0001-result.wav")) as w:
+        assert w.getnframes() / w.getframerate() > 3 and max(array.array("h", w.readframes(w.getnframes()))) > 3000
 
     assert s["typed"] == FOUND, "the dots and dashes came by themselves"
     found = s["lookups"]["found"]
