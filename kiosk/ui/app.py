@@ -183,6 +183,8 @@ class KioskApp(App):
         return self.root.current != "home" or bool(self.entry.text) or self.lang != "vi"
 
     def reset(self) -> None:
+        if self.speaker is not None:
+            self.speaker.stop()
         self._asked += 1
         self.looking = False
         self.key("CLEAR")
