@@ -12,10 +12,9 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from motcua.config import VOICE
-from motcua.speech import chime, play_with_aplay, silence, speak, wav
+from motcua.speech import SoundState, chime, play_with_aplay, silence, speak, wav
 from motcua.words import phrase
 
 log = logging.getLogger("motcua.display.voice")
@@ -51,11 +50,10 @@ class Announcer:
 
     def __init__(self, cfg: VoiceConfig, player: Callable[[bytes, str | None], None] = play_with_aplay,
                  on_problem: Callable[[str | None], None] = lambda problem: None):
-        self.cfg, self.player, self.on_problem = cfg, player, on_problem
+        self.cfg, self.player = cfg, player
         self.queue: queue.Queue = queue.Queue()
         self.spoken: list[str] = []          # what was said, in order (for the tests and the log)
-        self.problem: str | None = None
-        self.saved = 0
+        self.sound = SoundState(cfg.save_dir, on_problem, log)
         self.thread = threading.Thread(target=self._run, name="announcer", daemon=True)
         self.thread.start()
 
@@ -78,25 +76,9 @@ class Announcer:
             ticket, counter = item
             try:
                 text, wav = announcement(ticket, counter, self.cfg)
-                self._save(ticket, counter, wav)
+                self.sound.keep(f"{ticket}-quay-{counter}", wav)
                 self.player(wav, self.cfg.device)
                 self.spoken.append(text)
-                self._report(None)
+                self.sound.report(None)
             except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as e:
-                self._report(str(e))
-
-    def _save(self, ticket: str, counter: str, wav: bytes) -> None:
-        if self.cfg.save_dir:
-            d = Path(self.cfg.save_dir)
-            d.mkdir(parents=True, exist_ok=True)
-            self.saved += 1
-            (d / f"{self.saved:04d}-{ticket}-quay-{counter}.wav").write_bytes(wav)
-
-    def _report(self, problem: str | None) -> None:
-        if problem != self.problem:
-            self.problem = problem
-            if problem:
-                log.error("loa / sound: %s", problem)
-            else:
-                log.info("âm thanh hoạt động / sound works")
-            self.on_problem(problem)
+                self.sound.report(str(e))

@@ -8,9 +8,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
-from motcua.speech import Playback, speak, wav
+from motcua.speech import Playback, SoundState, speak, wav
 
 log = logging.getLogger("motcua.kiosk.speech")
 
@@ -19,15 +18,14 @@ class Speaker:
     def __init__(self, voices: dict[str, str], speed: int = 135, device: str | None = None,
                  save_dir: str | None = None, on_problem: Callable[[str | None], None] = lambda p: None,
                  on_speaking: Callable[[bool], None] = lambda on: None, player=Playback):
-        self.voices, self.speed, self.device, self.save_dir = voices, speed, device, save_dir
-        self.on_problem, self.on_speaking, self.player = on_problem, on_speaking, player
+        self.voices, self.speed, self.device = voices, speed, device
+        self.on_speaking, self.player = on_speaking, player
         self.lock = threading.Lock()
         self.current: Playback | None = None
         self.turn = 0                      # which press the worker speaks for; a later one wins
         self._starting = False             # a press's speech is being made, not yet playing
         self.spoken: list[str] = []
-        self.problem: str | None = None
-        self.saved = 0
+        self.sound = SoundState(save_dir, on_problem, log)
 
     def toggle(self, text: str, lang: str, name: str = "screen") -> bool:
         """Start reading ``text``, or stop if it is reading: True when it starts."""
@@ -57,7 +55,7 @@ class Speaker:
     def _say(self, text: str, lang: str, name: str, turn: int) -> None:
         try:
             sound = wav(speak(text, self.voices.get(lang, "vi"), self.speed))
-            self._save(name, sound)
+            self.sound.keep(re.sub(r'[^a-z0-9-]', '', name), sound)
             with self.lock:
                 if turn != self.turn:
                     return                 # stopped while it was being made
@@ -67,25 +65,12 @@ class Speaker:
             self.on_speaking(True)
             playing.wait()
             self.spoken.append(text)
-            self._report(None)
+            self.sound.report(None)
         except (RuntimeError, OSError, ValueError) as e:
-            self._report(str(e))
+            self.sound.report(str(e))
         finally:
             with self.lock:
                 if turn == self.turn:
                     self._starting = False
                     self.current = None
                     self.on_speaking(False)
-
-    def _save(self, name: str, sound: bytes) -> None:
-        if self.save_dir:
-            d = Path(self.save_dir)
-            d.mkdir(parents=True, exist_ok=True)
-            self.saved += 1
-            (d / f"{self.saved:04d}-{re.sub(r'[^a-z0-9-]', '', name)}.wav").write_bytes(sound)
-
-    def _report(self, problem: str | None) -> None:
-        if problem != self.problem:
-            self.problem = problem
-            (log.error if problem else log.info)("loa / sound: %s", problem or "hoạt động / works")
-            self.on_problem(problem)

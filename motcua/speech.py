@@ -9,6 +9,7 @@ import struct
 import subprocess
 import tempfile
 import wave
+from pathlib import Path
 
 RATE = 22050
 
@@ -97,3 +98,30 @@ class Playback:
         self.stopped = True
         if self.proc.poll() is None:
             self.proc.terminate()
+
+
+class SoundState:
+    """What every speaking part does around its sound: keep each WAV, numbered, in a folder when
+    one is configured (demos, support, machines without sound), and say a sound problem once when
+    it starts and once when it ends."""
+
+    def __init__(self, save_dir: str | None, on_problem, log):
+        self.save_dir, self.on_problem, self.log = save_dir, on_problem, log
+        self.problem: str | None = None
+        self.saved = 0
+
+    def keep(self, name: str, sound: bytes) -> None:
+        if self.save_dir:
+            folder = Path(self.save_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            self.saved += 1
+            (folder / f"{self.saved:04d}-{name}.wav").write_bytes(sound)
+
+    def report(self, problem: str | None) -> None:
+        if problem != self.problem:
+            self.problem = problem
+            if problem:
+                self.log.error("loa / sound: %s", problem)
+            else:
+                self.log.info("âm thanh hoạt động / sound works")
+            self.on_problem(problem)

@@ -48,7 +48,7 @@ def take(t) -> None:
         (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
         (0.0, result_shows(""), record_result("label", "result")),
         (0.0, lambda: True, lambda: listen(t)),
-        (0.2, lambda: app.speaker.saved >= 1 or app.speaker.problem is not None, lambda: listened(t)),
+        (0.2, lambda: app.speaker.sound.saved >= 1 or app.speaker.sound.problem is not None, lambda: listened(t)),
         (0.0, lambda: True, lambda: app.go("services")),
         (0.0, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
         (0.3, lambda: t.popup() is not None, lambda: t.shot("priority")),
@@ -161,11 +161,11 @@ def unattended(t) -> None:
 
 def listen(t) -> None:
     """Press "Nghe hướng dẫn" as a citizen would; the speech is kept beside the screenshots."""
-    t.app.speaker.save_dir = str(t.out / "speech")
+    t.app.speaker.sound.save_dir = str(t.out / "speech")
     t.tap(t.button("Nghe hướng dẫn"))
 
 
 def listened(t) -> None:
     app = t.app
-    t.summary["listened"] = {"text": guidance.for_screen(app, "result"), "problem": app.speaker.problem,
+    t.summary["listened"] = {"text": guidance.for_screen(app, "result"), "problem": app.speaker.sound.problem,
                              "wavs": sorted(p.name for p in (t.out / "speech").glob("*.wav"))}
