@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import memory
-from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig, load
 from ..config_console import USERS, User
 from ..config_console import cross_check as users_checks
 from ..hubclient import HubClient
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="read a password on standard input, print its hash for the users list, exit")
     args, cfg, _ = begin(p, argv)
     if isinstance(cfg, int):
-        return cfg
+        return users_file_check(args.config) if args.check_config and cfg == 0 else cfg
     if args.hash_password:
         return print_hash()
     if cfg.console is None:
@@ -58,6 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     if not users:
         log.warning("chưa có người dùng nào / no users: nobody can log in (make hashes with --hash-password)")
     return serve(cfg, users, secret)
+
+
+def users_file_check(path: str) -> int:
+    """``--check-config`` looks at ``console.users_file`` too: it is the console's part of the site."""
+    cfg = load(path)
+    if cfg.console is None or not cfg.console.users_file:
+        return 0
+    try:
+        n = len(load_users(cfg))
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return EX_USAGE_CONFIG
+    print(f"{cfg.console.users_file}: {n} người dùng / users OK")
+    return 0
 
 
 def print_hash() -> int:
@@ -79,10 +93,11 @@ def load_users(cfg: SiteConfig) -> dict[str, User]:
         except Exception as e:          # unreadable, or not YAML: said with the file's name
             raise ValueError(f"{path}:1: cannot read the users file: {e}") from None
         ctx = Ctx()
-        listed = USERS.validate(data.get("users") if isinstance(data, dict) else data, (), ctx) or []
-        users_checks(users + listed, set(cfg.by_counter), ctx, where=())
+        root = ("users",) if isinstance(data, dict) else ()      # `users: [...]`, or the list alone
+        listed = USERS.validate(data.get("users") if root else data, root, ctx) or []
+        users_checks(users + listed, set(cfg.by_counter), ctx, where=root)
         if ctx.problems:
-            raise ValueError("\n".join(f"{path}:{line_of(p.path, lines)}: users.{p.dotted}: {p.message}"
+            raise ValueError("\n".join(f"{path}:{line_of(p.path, lines)}: {p.dotted}: {p.message}"
                                        for p in ctx.problems))
         users += listed
     return {u.name: u for u in users}

@@ -102,3 +102,28 @@ def test_a_clerk_may_use_only_their_counters():
     clerk, boss = _user("quay1", "clerk", ["1"]), _user()
     assert clerk.may_use("1") and not clerk.may_use("2") and boss.may_use("2")
     assert "password" not in repr(clerk) or "***" in repr(clerk)
+
+
+def test_check_config_reads_the_users_file_too(tmp_path):
+    import subprocess
+    import sys
+
+    from motcua.testbed import ROOT, env
+    users_file = tmp_path / "users.yaml"
+    data = site_data(tmp_path, console={"secret_file": str(tmp_path / "k"), "users_file": str(users_file)})
+    path = write_site(tmp_path, data)
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "motcua.console", "--config", str(path), "--check-config"],
+                              capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    good = hash_password("x")
+    users_file.write_text(f"users:\n  - {{name: quay1, role: clerk, counters: ['1'], password_hash: '{good}'}}\n")
+    r = check()
+    assert r.returncode == 0 and "1 người dùng / users OK" in r.stdout
+    users_file.write_text("users:\n  - {name: quay1, role: clerk, counters: ['1'], password_hash: 'secret-pw'}\n")
+    r = check()
+    assert r.returncode == 2 and f"{users_file}:2: users[0].password_hash: not a password hash" in r.stderr
+    assert "secret-pw" not in r.stderr
+    users_file.write_text(f"users:\n  - {{name: quay1, role: clerk, counters: ['9'], password_hash: '{good}'}}\n")
+    r = check()
+    assert r.returncode == 2 and "users[0].counters[0]: unknown counter '9'" in r.stderr
