@@ -22,6 +22,10 @@ ACTIONS = ("next", "recall", "skip", "done", "transfer", "call", "pause", "resum
 ACTION_ARGUMENT = {"transfer": "service", "call": "ticket"}     # the field those two cannot do without
 
 # code -> (Vietnamese, English): the start of an error's text (SPEC section 4: error.text {vi, en}).
+# score -> (Vietnamese, English): a citizen's rating (SPEC section 4, counter/<C>/rating)
+RATINGS: dict[int, tuple[str, str]] = {1: ("Không hài lòng", "Dissatisfied"), 2: ("Hài lòng", "Satisfied"),
+                                       3: ("Rất hài lòng", "Very satisfied")}
+
 ERRORS: dict[str, tuple[str, str]] = {
     "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
     "unknown_service": ("Không có dịch vụ này", "Unknown service"),

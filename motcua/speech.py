@@ -57,18 +57,9 @@ def wav(pcm: bytes) -> bytes:
     return buf.getvalue()
 
 
-def play_with_aplay(wav: bytes, device: str | None) -> None:
-    """Play through ALSA; raises RuntimeError with the reason (no aplay, no sound card...)."""
-    exe = shutil.which("aplay")
-    if exe is None:
-        raise RuntimeError("không có aplay (cài alsa-utils) / aplay missing (install alsa-utils)")
-    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-        f.write(wav)
-        f.flush()
-        r = subprocess.run([exe, "-q", *(["-D", device] if device else []), f.name], capture_output=True,
-                           timeout=120)
-    if r.returncode != 0:
-        raise RuntimeError(f"không phát được âm thanh / cannot play sound: {r.stderr.decode(errors='replace')[:200]}")
+def play_with_aplay(wav_bytes: bytes, device: str | None) -> None:
+    """Play through ALSA to the end; raises RuntimeError with the reason (no aplay, no sound card...)."""
+    Playback(wav_bytes, device).wait()
 
 
 class Playback:

@@ -4,6 +4,7 @@ real processes, and a spy that records what the broker carries. Nothing here is 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,9 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port to listen on later, below the kernel's ephemeral range: a port the kernel hands out
+    (bind to 0) can be taken meanwhile as the source port of any outgoing connection — the hub's,
+    a client's — and the server started a moment later finds it in use."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free port in 20000-32000")
 
 
 def wait_for(pred, timeout: float = 5.0, what: str = "condition"):

@@ -36,13 +36,12 @@ class ProvinceRig:
         self.halls: dict[str, RealHall] = {}
         self.tmp.mkdir(parents=True, exist_ok=True)
 
-    def start(self, halls: bool = True) -> ProvinceRig:
+    def start(self) -> ProvinceRig:
         self.ca, cert, key = tls_certificates(self.tmp)
         self.tls_port = free_port()
         self.broker = Broker(self.tmp / "province", extra=self._province_conf(cert, key)).start()
-        if halls:
-            for site in self.sites:
-                self.halls[site] = self._hall(site)
+        for site in self.sites:
+            self.halls[site] = self._hall(site)
         self.console = self._console()
         return self
 

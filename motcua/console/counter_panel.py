@@ -16,7 +16,7 @@ import uuid
 
 from aiohttp import web
 
-from ..contract import ACTIONS, ERRORS
+from ..contract import ACTIONS, ERRORS, RATINGS
 from ..hubclient import HubUnavailable
 from . import words
 from .live import epoch, shared, stream
@@ -28,7 +28,6 @@ KEYS = {"next": "N", "recall": "R", "skip": "S", "done": "D", "transfer": "T", "
 ACTION_WORDS = {"next": ("Gọi số tiếp", "Next"), "recall": ("Gọi lại", "Recall"), "skip": ("Vắng mặt", "Skip"),
                 "done": ("Xong", "Done"), "transfer": ("Chuyển", "Transfer"), "call": ("Gọi số", "Call"),
                 "pause": ("Tạm nghỉ", "Pause"), "resume": ("Làm tiếp", "Resume")}
-RATINGS = {1: ("Không hài lòng", "Dissatisfied"), 2: ("Hài lòng", "Satisfied"), 3: ("Rất hài lòng", "Very satisfied")}
 
 
 def _allowed(request: web.Request) -> tuple[Console, object]:

@@ -37,15 +37,20 @@ def readonly(path: str):
         yield db
 
 
+def today(cfg: SiteConfig, now: datetime | None = None) -> date:
+    """The service day it is now in the site's zone (SPEC section 3)."""
+    return service_day(now or datetime.now(cfg.site.tz), cfg.site.tz, cfg.site.day_start)
+
+
 class RangeError(ValueError):
     pass
 
 
 def day_range(cfg: SiteConfig, first: str | None, last: str | None, now: datetime) -> tuple[date, date]:
     """``?from=&to=`` (ISO dates) -> a checked range; today when absent."""
-    today = service_day(now, cfg.site.tz, cfg.site.day_start)
+    day = today(cfg, now)
     try:
-        a = date.fromisoformat(first) if first else today
+        a = date.fromisoformat(first) if first else day
         b = date.fromisoformat(last) if last else a
     except ValueError:
         raise RangeError("dd là ngày dạng 2026-12-04 / days look like 2026-12-04") from None
@@ -92,8 +97,7 @@ def followup(cfg: SiteConfig, today: date, limit: int = 200) -> dict | None:
             out["optouts"] = [{"phone": mask_phone(p), "at": at, "how": how}
                               for p, at, how in db.execute("SELECT phone, at, how FROM optouts ORDER BY at DESC")]
             out["letters"] = [dict(r) for r in db.execute(
-                "SELECT key, code, kind, path, made FROM letters ORDER BY made DESC LIMIT ?", (limit,))
-                if Path(r["path"]).name]
+                "SELECT key, code, kind, path, made FROM letters ORDER BY made DESC LIMIT ?", (limit,))]
             letters = {r["key"] for r in out["letters"]}
     with readonly(dossiers.store_path(cfg)) as store:
         if store is not None:
@@ -130,7 +134,7 @@ class LedgerReader:
         return None if self.db is None else Views(self.db, self.cfg)
 
     def today(self) -> str:
-        return service_day(datetime.now(self.cfg.site.tz), self.cfg.site.tz, self.cfg.site.day_start).isoformat()
+        return today(self.cfg).isoformat()
 
     def waiting(self, services: tuple[str, ...], limit: int = 60) -> list[dict]:
         """The tickets waiting for these services, oldest first (labels and times only: nothing a

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from aiohttp import web
 
 from ..child import in_a_child
-from ..hub.calendar import service_day
 from ..hubclient import HubUnavailable
 from . import charts, data, words
 from .dossier_report import report_table
@@ -30,8 +29,7 @@ def _now(console: Console) -> datetime:
 
 
 def _today(console: Console) -> date:
-    cfg = console.cfg
-    return service_day(_now(console), cfg.site.tz, cfg.site.day_start)
+    return data.today(console.cfg)
 
 
 # --- live hall -------------------------------------------------------------------------------

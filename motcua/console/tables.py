@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 
 from ..config import SiteConfig
+from ..contract import RATINGS as RATING_NAMES
 from ..hub.figures import satisfied_share
 
 
@@ -46,8 +47,7 @@ MEASURES = [
     Column("service_p90_s", "Phục vụ — P90 (phút)", "Service — p90 (min)", "min"),
     Column("service_max_s", "Phục vụ — tối đa (phút)", "Service — max (min)", "min"),
 ]
-RATINGS = [Column("r1", "Không hài lòng", "Dissatisfied"), Column("r2", "Hài lòng", "Satisfied"),
-           Column("r3", "Rất hài lòng", "Very satisfied"),
+RATINGS = [*(Column(f"r{score}", vi, en) for score, (vi, en) in RATING_NAMES.items()),
            Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
 COUNTER_MEASURES = [
     Column("served", "Đã phục vụ", "Served"),
