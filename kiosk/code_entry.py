@@ -78,3 +78,22 @@ class ScanBuffer:
 
     def clear(self) -> None:
         self.text = ""
+
+
+def shown(typed: str, guide: str, per_line: int, guide_colour: str) -> str:
+    """The field's markup: what is typed, then the guide in ``guide_colour``, broken after a '.' or
+    '-' so that no line holds more than ``per_line`` characters (large text on an upright screen).
+    The code holds only letters, digits, '.' and '-', so nothing in it reads as markup."""
+    full, breaks, start = typed + guide, set(), 0
+    while len(full) - start > per_line:
+        cut = max((i + 1 for i in range(start, start + per_line) if full[i] in SEPARATORS), default=0)
+        start = cut if cut > start else start + max(1, per_line)
+        breaks.add(start)
+    out = []
+    for i, ch in enumerate(full):
+        if i in breaks:
+            out.append("\n")
+        if i == len(typed):
+            out.append(f"[color={guide_colour}]")
+        out.append(ch)
+    return "".join(out) + ("[/color]" if guide else "")

@@ -14,12 +14,14 @@ from .taking import ServiceButton
 
 TEXTS = {
     "home": ("Xin chào. Đây là máy lấy số thứ tự của {centre}. Nút lớn ở giữa, Lấy số thứ tự: chọn dịch vụ "
-             "rồi nhận phiếu in.{lookup}",
+             "rồi nhận phiếu in.{lookup}{large}",
              "Welcome. This machine gives queue numbers at {centre}. The big button in the middle, Take a "
-             "number: choose a service, then take your printed ticket.{lookup}"),
+             "number: choose a service, then take your printed ticket.{lookup}{large}"),
     "home_lookup": (" Nút bên dưới, Tra cứu hồ sơ: nhập hoặc quét mã hồ sơ trên giấy hẹn để biết hồ sơ đến đâu.",
                     " The button below, Look up a dossier: type or scan the code on your receipt to see how "
                     "it stands."),
+    "home_large": (" Nút cuối màn hình, Chữ to: chữ to hơn, vàng trên nền đen, dễ nhìn hơn.",
+                   " The button at the bottom, Large text: bigger letters, yellow on black, easier to see."),
     "services": ("Chạm vào dịch vụ ông bà cần. {services} Người cao tuổi, người khuyết tật, phụ nữ mang thai "
                  "bấm nút Ưu tiên trước.",
                  "Touch the service you need. {services} Elderly, disabled or pregnant people: press Priority "
@@ -46,8 +48,10 @@ def _t(key: str, lang: str, **values) -> str:
     return (vi if lang == "vi" else en).format(**values)
 
 
-def home(cfg: SiteConfig, lang: str, lookup: bool) -> str:
-    return _t("home", lang, centre=cfg.site.name, lookup=_t("home_lookup", lang) if lookup else "")
+def home(cfg: SiteConfig, lang: str, lookup: bool, large: bool = False) -> str:
+    """``large``: the large mode's button is there (and not yet pressed)."""
+    return _t("home", lang, centre=cfg.site.name, lookup=_t("home_lookup", lang) if lookup else "",
+              large=_t("home_large", lang) if large else "")
 
 
 def services(buttons: list[ServiceButton], waiting: dict[str, int], lang: str) -> str:
@@ -105,4 +109,4 @@ def for_screen(app, name: str) -> str:
     if name == "problem":
         screen = app.root.get_screen("problem")
         return problem(screen.title, screen.body)
-    return home(cfg, lang, app.lookup_enabled)
+    return home(cfg, lang, app.lookup_enabled, app.large_enabled and not app.large)

@@ -298,6 +298,7 @@ SCHEMA = Map({
         "speech": Map(KIOSK_SPEECH, default=Map(KIOSK_SPEECH).validate({}, (), Ctx())),
         "idle_reset_s": Int(min=5, max=3600, default=60),
         "dossier_lookup": Bool(default=True),
+        "large_mode": Bool(default=True),        # the home screen's "Chữ to" button
         "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),
     }), optional=True),
     "displays": List(Map({

@@ -184,7 +184,8 @@ def kiosk_tour(site: Path, kiosk_id: str) -> None:
     found = s.get("lookups", {}).get("found", {})
     say(f"🖐  Kiosk: phiếu {s.get('label')} và {s.get('priority_label')} (ưu tiên); tra cứu {s.get('typed')}: "
         f"{found.get('status')} — {found.get('timeliness')}",
-        f"   The kiosk, touched: {len(s['screens'])} screens saved in {OUT / 'kiosk'}")
+        f"   The kiosk, touched: {len(s['screens'])} screens, large text too, saved in {OUT / 'kiosk'}; "
+        f"the faintest text {min(c['lowest'] or 21 for c in s['contrast'].values())}:1 (7:1 needed)")
 
 
 def wait_if_someone_is_here(say, address: str) -> None:

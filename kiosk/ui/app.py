@@ -1,6 +1,7 @@
 """The kiosk's Kivy App: thin on purpose. The logic is plain Python: taking a number in
 ``kiosk.taking``, the dossier lookup in ``kiosk.dossier_lookup``, typing in ``kiosk.code_entry``,
-the unattended rules in ``kiosk.unattended`` (wired to the window by ``guard.py``)."""
+the unattended rules in ``kiosk.unattended`` (wired to the window by ``guard.py``), the two looks
+(normal, and large with high contrast) in ``kiosk.theme``."""
 from __future__ import annotations
 
 import logging
@@ -12,11 +13,8 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.popup import Popup
-from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from motcua.contract import normalise_dossier_code
 
@@ -25,72 +23,25 @@ from ..code_entry import CodeEntry
 from ..dossier_lookup import Answer, DossierLookup, dossier_rows, problem_text, status_line
 from ..printing.flow import Taken
 from ..taking import KioskModel
+from ..theme import LARGE_TEXT, palette
 from ..unattended import ui_scale
 from .guard import Guard
+from .widgets import (
+    DossierRow,
+    DossierScreen,
+    HomeScreen,
+    LookupScreen,
+    PriorityPopup,
+    ProblemScreen,
+    ResultScreen,
+    ServicesScreen,
+)
 
 HERE = Path(__file__).parent
 for kv in ("common", "home", "services", "result", "lookup", "dossier", "problem", "pin"):   # one per screen
     Builder.load_file(str(HERE / f"{kv}.kv"))
 RESULT_SHOWN_S = 8.0
 log = logging.getLogger("motcua.kiosk")
-
-
-class HomeScreen(Screen):
-    pass
-
-
-class ServicesScreen(Screen):
-    pass
-
-
-class ResultScreen(Screen):
-    ok = BooleanProperty(True)
-    headline = StringProperty("")
-    label = StringProperty("")
-    details = StringProperty("")
-
-
-class LookupScreen(Screen):
-    pass
-
-
-class DossierScreen(Screen):
-    pass
-
-
-class ProblemScreen(Screen):
-    pass
-
-
-class DossierRow(BoxLayout):
-    name = StringProperty("")
-    value = StringProperty("")
-
-
-class Keypad(GridLayout):
-    """A grid of ``KeyButton``s, one per character of ``keys``; a press dispatches ``on_key``."""
-    keys = StringProperty("")
-    __events__ = ("on_key",)
-
-    def on_keys(self, instance, keys: str) -> None:
-        self.clear_widgets()
-        for k in keys:
-            button = Factory.KeyButton(text=k)
-            button.bind(on_release=lambda b: self.dispatch("on_key", b.text))
-            self.add_widget(button)
-
-    def on_key(self, key: str) -> None:
-        pass
-
-
-class PriorityPopup(Popup):
-    def __init__(self, on_answer, **kw):
-        super().__init__(**kw)
-        self.on_answer = on_answer
-
-    def answer(self, yes: bool) -> None:
-        self.dismiss()
-        self.on_answer(yes)
 
 
 class KioskApp(App):
@@ -100,6 +51,10 @@ class KioskApp(App):
     banner = StringProperty("")      # why no number can be taken
     lookup_banner = StringProperty("")   # why no dossier can be looked up (the printer does not matter)
     u = NumericProperty(1.0)          # 1 on the reference 21.5-inch 1080p screen, either way up
+    f = NumericProperty(1.0)          # the text's unit: u, times 1.5 in the large mode
+    large = BooleanProperty(False)    # the large, high-contrast mode
+    large_enabled = BooleanProperty(True)
+    c = DictProperty(palette(False))  # the colours of the mode (kiosk.theme)
     typed = StringProperty("")        # the dossier code typed so far
     guide = StringProperty("")        # the rest of the code's format
     looking = BooleanProperty(False)  # a lookup is under way
@@ -115,6 +70,7 @@ class KioskApp(App):
         self.last_ticket: dict | None = None
         self.centre = model.cfg.site.name
         self.lookup_enabled = kiosk["dossier_lookup"]
+        self.large_enabled = kiosk["large_mode"]
         self.title = "motcua — lấy số thứ tự, tra cứu hồ sơ"
         self.entry = CodeEntry()
         self.guide = self.entry.guide()
@@ -138,6 +94,14 @@ class KioskApp(App):
 
     def _scale(self, window, size) -> None:
         self.u = ui_scale(*size, self.kiosk["screen"]["diagonal_in"])
+        self.f = self.u * (LARGE_TEXT if self.large else 1)
+
+    def set_large(self, on: bool) -> None:
+        """The large, high-contrast mode: every screen at once, kept until the idle reset."""
+        self.large = on and self.large_enabled
+        self.f = self.u * (LARGE_TEXT if self.large else 1)
+        self.c = palette(self.large)
+        self.refresh()
 
     def open_settings(self, *args) -> bool:
         return False                  # F1 must not open Kivy's settings panel in a public hall
@@ -161,7 +125,7 @@ class KioskApp(App):
                 grid.add_widget(tile)
         for tile, b in zip(reversed(grid.children), buttons, strict=True):
             tile.service_id = b.id
-            tile.text = f"{b.title}\n[size={int(self.u * 30)}]{b.detail}[/size]"
+            tile.text = f"{b.title}\n[size={int(self.f * 30)}]{b.detail}[/size]"
             tile.disabled = not b.enabled
 
     def set_lang(self, lang: str) -> None:
@@ -179,8 +143,8 @@ class KioskApp(App):
         self.root.current = name
 
     def needs_reset(self) -> bool:
-        """Anything the last citizen left behind: another screen, typed text, English."""
-        return self.root.current != "home" or bool(self.entry.text) or self.lang != "vi"
+        """Anything the last citizen left behind: another screen, typed text, English, large text."""
+        return self.root.current != "home" or bool(self.entry.text) or self.lang != "vi" or self.large
 
     def reset(self) -> None:
         if self.speaker is not None:
@@ -189,6 +153,7 @@ class KioskApp(App):
         self.looking = False
         self.key("CLEAR")
         self.set_lang("vi")
+        self.set_large(False)
         self.go("home")
 
     # --- taking a number ------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """A scripted tour of the real kiosk app with touches: ``make demo`` on a machine without a screen,
 tests/test_kiosk.py, and the README's screenshots.
 
-    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [--portrait] [--parts take,lookup,unattended]
+    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [--portrait] [--parts take,lookup,large,limit,unattended]
 
 Each part (``tour_steps.py``) is a list of steps that wait on the screen, not on the clock. Every
 screen is saved as OUT_DIR/<name>.png and measured: touch targets of at least 60 px and text of at
-least 28 px (scaled to the configured screen), and no text that spills out of its box. A JSON summary
-goes to stdout.
+least 28 px (scaled to the configured screen), no text that spills out of its box, and the contrast
+of every text read off the saved frame (at least 7:1). In the large mode every text is at least 1.5
+times what the same text was in the normal mode. A JSON summary goes to stdout.
 """
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import json
 import os
 import sys
 import time
+import weakref
 from pathlib import Path
+
+from .contrast import text_contrast
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -26,8 +30,10 @@ STEP_TIMEOUT_S = 20.0
 class Tour:
     def __init__(self, app, client, desk, out: Path):
         self.app, self.client, self.desk, self.out = app, client, desk, out
-        self.summary: dict = {"screens": [], "taps_accepted": 0, "size_problems": {}}
+        self.summary: dict = {"screens": [], "taps_accepted": 0, "size_problems": {}, "contrast": {},
+                              "contrast_problems": {}, "large_compared": 0}
         self.steps: list = []
+        self.normal_size = weakref.WeakKeyDictionary()      # a text's size in the normal mode, by widget
 
     # --- hands and eyes -------------------------------------------------------------------
     def tap(self, widget) -> None:
@@ -51,6 +57,19 @@ class Tour:
         where = where or self.popup() or self.screen()
         return next(w for w in where.walk() if getattr(w, "text", None) == text and hasattr(w, "trigger_action"))
 
+    def showing(self, name: str):
+        """A step's condition: the screen ``name`` is on, and no lookup is under way."""
+        return lambda: self.app.root.current == name and not self.app.looking
+
+    def tiles(self) -> list:
+        """The services a citizen can tap now, as shown."""
+        return [w for w in reversed(self.screen("services").ids.grid.children) if not w.disabled]
+
+    def buttons_shown(self) -> list[str]:
+        """What a citizen can press on the current screen, from the top."""
+        shown = [w for w in self.screen().walk() if hasattr(w, "trigger_action") and _shown(w) and not w.disabled]
+        return [w.text for w in sorted(shown, key=lambda w: -w.to_window(*w.pos)[1])]
+
     def type_keys(self, keys: str) -> None:
         pads = [self.screen("lookup").ids.letters, self.screen("lookup").ids.digits]
         for k in keys:
@@ -58,18 +77,21 @@ class Tour:
 
     def shot(self, name: str) -> None:
         from kivy.core.window import Window
-        self.measure(name)
+        from PIL import Image
         made = Window.screenshot(name=str(self.out / f"{name}-.png"))
         os.replace(made, self.out / f"{name}.png")
+        with Image.open(self.out / f"{name}.png") as frame:
+            self.measure(name, frame.convert("RGB"))
         self.summary["screens"].append(name)
 
-    def measure(self, name: str) -> None:
-        """What a person would check with a ruler, on every widget that shows."""
+    def measure(self, name: str, frame) -> None:
+        """What a person would check with a ruler and their eyes, on every widget that shows."""
         from kivy.uix.behaviors import ButtonBehavior
         from kivy.uix.label import Label
 
+        from ..theme import AAA, LARGE_TEXT
         from ..unattended import MIN_TARGET_PX, MIN_TEXT_PX
-        u, problems = self.app.u, []
+        u, large, problems, ratios, dim = self.app.u, self.app.large, [], [], []
         root = self.popup() or self.screen()
         for w in root.walk():
             if not _shown(w):
@@ -77,21 +99,40 @@ class Tour:
             what = f"{type(w).__name__} {getattr(w, 'text', '')[:30]!r}"
             if isinstance(w, ButtonBehavior) and min(w.size) < MIN_TARGET_PX * u - 0.5:
                 problems.append(f"{what}: touch target {w.width:.0f}x{w.height:.0f}")
-            if isinstance(w, Label) and w.text.strip():
-                if w.font_size < MIN_TEXT_PX * u - 0.5:
-                    problems.append(f"{what}: text {w.font_size:.0f} px")
-                tw, th = w.texture_size
-                if not w.shorten and (tw > w.width + 2 or th > w.height + 2):
-                    problems.append(f"{what}: text {tw}x{th} spills out of {w.width:.0f}x{w.height:.0f}")
+            if not (isinstance(w, Label) and w.text.strip()):
+                continue
+            if w.font_size < MIN_TEXT_PX * u * (LARGE_TEXT if large else 1) - 0.5:
+                problems.append(f"{what}: text {w.font_size:.0f} px")
+            if large and w in self.normal_size:
+                self.summary["large_compared"] += 1
+                if w.font_size < self.normal_size[w] * LARGE_TEXT - 0.5:
+                    problems.append(f"{what}: text {w.font_size:.0f} px, {self.normal_size[w]:.0f} px normally")
+            elif not large:
+                self.normal_size[w] = w.font_size
+            tw, th = w.texture_size
+            if w.text_size[0] is not None and w.text_size[0] < w.font_size * 3:
+                problems.append(f"{what}: squeezed to {w.text_size[0]:.0f} px, a letter or two a line")
+            if not w.shorten and (tw > w.width + 2 or th > w.height + 2):
+                problems.append(f"{what}: text {tw}x{th} spills out of {w.width:.0f}x{w.height:.0f}")
+            seen = text_contrast(frame, _texture_box(w, frame.size))
+            if seen is not None:
+                ratios.append(seen.ratio)
+                if seen.ratio < AAA:
+                    dim.append(f"{what}: {seen.ratio}:1, {seen.ink} on {seen.background}")
         if problems:
             self.summary["size_problems"][name] = problems
+        if dim:
+            self.summary["contrast_problems"][name] = dim
+        self.summary["contrast"][name] = {"texts": len(ratios), "lowest": min(ratios, default=None)}
 
     # --- the script -------------------------------------------------------------------------
     def add(self, *steps) -> None:
         """Each step: (least wait in s, what must be true first, what to do)."""
         self.steps.extend(steps)
 
-    def run_steps(self, i: int = 0, since: float | None = None) -> None:
+    def run_steps(self, i: int = 0, since: float | None = None, seen: bool = False) -> None:
+        """A step acts once it has been ready on two looks 50 ms apart: by then the screen has been
+        drawn as it now is, so a screenshot shows what was measured."""
         from kivy.clock import Clock
         if i == len(self.steps):
             self.app.stop()
@@ -100,6 +141,9 @@ class Tour:
         now = time.monotonic()
         since = now if since is None else since
         if now - since >= wait and ready():
+            if not seen:
+                Clock.schedule_once(lambda dt: self.run_steps(i, since, seen=True), 0.05)
+                return
             action()
             Clock.schedule_once(lambda dt: self.run_steps(i + 1), 0)
         elif now - since > STEP_TIMEOUT_S:
@@ -107,6 +151,26 @@ class Tour:
             self.app.stop()
         else:
             Clock.schedule_once(lambda dt: self.run_steps(i, since), 0.05)
+
+
+def _texture_box(w, frame_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where a label's text is drawn (Kivy centres its texture), in the frame's pixels, cut to what
+    the window and any scrolling box around it let show."""
+    from kivy.uix.stencilview import StencilView
+    tw, th = w.texture_size
+    x0, y0 = w.to_window(int(w.center_x - tw / 2), int(w.center_y - th / 2))
+    left, bottom, right, top = x0, y0, x0 + tw, y0 + th
+    node = w.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, StencilView):
+            sx, sy = node.to_window(*node.pos)
+            left, bottom = max(left, sx), max(bottom, sy)
+            right, top = min(right, sx + node.width), min(top, sy + node.height)
+        node = node.parent
+    width, height = frame_size
+    left, right = max(0, left), min(width, right)
+    bottom, top = max(0, bottom), min(height, top)
+    return int(left), int(height - top), int(right), int(height - bottom)
 
 
 def _shown(w) -> bool:
@@ -123,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m kiosk.ui.tour")
     p.add_argument("site"), p.add_argument("kiosk_id"), p.add_argument("out", type=Path)
     p.add_argument("--portrait", action="store_true")
-    p.add_argument("--parts", default="take,lookup", help="take, lookup, unattended (comma-separated)")
+    p.add_argument("--parts", default="take,lookup,large,limit",
+                   help="take, lookup, large, limit, unattended (comma-separated, in this order)")
     args = p.parse_args(argv)
     from kivy.config import Config
     Config.set("graphics", "width", "1080" if args.portrait else "1920")

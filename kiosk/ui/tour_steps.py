@@ -21,9 +21,6 @@ def take(t) -> None:
     "Đúng" -> a priority ticket."""
     app = t.app
 
-    def enabled_tiles():
-        return [w for w in reversed(t.screen("services").ids.grid.children) if not w.disabled]
-
     def result_shows(label_before: str):
         return lambda: app.root.current == "result" and t.screen("result").label not in ("", label_before)
 
@@ -38,14 +35,15 @@ def take(t) -> None:
             "taps_accepted", t.summary["taps_accepted"] + (1 if original(*a, **k) else 0)) or True
 
     t.add(
-        (0.5, lambda: app.model.hub_ok and enabled_tiles(), lambda: (count_taps(), t.desk.check_printer(),
+        (0.5, lambda: app.model.hub_ok and t.tiles(), lambda: (count_taps(), t.desk.check_printer(),
                                                                       app.go("home"), t.shot("home"))),
+        (0.0, lambda: True, lambda: t.summary.update(home_buttons=t.buttons_shown())),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),
         (0.3, lambda: app.root.current == "services",
-         lambda: (t.shot("services"), t.summary.update(enabled=len(enabled_tiles())))),
-        (0.0, lambda: True, lambda: t.tap(enabled_tiles()[0])),      # a triple tap, 80 ms apart, as a hand does
-        (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
-        (0.08, lambda: True, lambda: t.tap(enabled_tiles()[0])),
+         lambda: (t.shot("services"), t.summary.update(enabled=len(t.tiles())))),
+        (0.0, lambda: True, lambda: t.tap(t.tiles()[0])),      # a triple tap, 80 ms apart, as a hand does
+        (0.08, lambda: True, lambda: t.tap(t.tiles()[0])),
+        (0.08, lambda: True, lambda: t.tap(t.tiles()[0])),
         (0.0, result_shows(""), record_result("label", "result")),
         (0.0, lambda: True, lambda: listen(t)),
         (0.2, lambda: app.speaker.sound.saved >= 1 or app.speaker.sound.problem is not None, lambda: listened(t)),
@@ -55,7 +53,7 @@ def take(t) -> None:
         (0.0, lambda: True, lambda: t.tap(t.button("Đúng"))),
         (0.0, lambda: t.popup() is None,
          lambda: t.summary.update(priority=t.screen("services").ids.priority.state)),
-        (1.6, lambda: True, lambda: t.tap(enabled_tiles()[1])),      # past the one-tap guard
+        (1.6, lambda: True, lambda: t.tap(t.tiles()[1])),      # past the one-tap guard
         (0.0, lambda: result_shows(t.summary.get("label", ""))(), lambda: (
             record_result("priority_label", "result-priority")(),
             t.summary.update(priority_details=t.screen("result").details))),
@@ -66,9 +64,6 @@ def lookup(t) -> None:
     """Every outcome of a dossier lookup, typed on the on-screen keyboard and scanned."""
     app, s = t.app, t.summary
     s["lookups"] = {}
-
-    def on(screen: str):
-        return lambda: app.root.current == screen and not app.looking
 
     def record(kind: str, shot: str):
         def do() -> None:
@@ -86,35 +81,89 @@ def lookup(t) -> None:
             app.root_window.dispatch("on_textinput", ch)
         app.root_window.dispatch("on_keyboard", 13, 40, None, [])
 
-    def spend_allowance() -> None:                       # ask until the hub says "too many"
-        if not (app.root.current == "problem" and t.screen("problem").title == "Tra cứu quá nhiều lần"):
-            app.look_up(UNKNOWN)
-
     t.add(
         (0.3, lambda: app.model.hub_ok, lambda: app.go("home")),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
-        (0.2, on("lookup"), lambda: t.shot("lookup")),
+        (0.2, t.showing("lookup"), lambda: t.shot("lookup")),
         (0.0, lambda: True, lambda: t.type_keys(keys_of(FOUND))),
         (0.1, lambda: True, lambda: (s.update(typed=app.typed), t.shot("lookup-typed"))),
         (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
-        (0.2, on("dossier"), record("found", "dossier")),
+        (0.2, t.showing("dossier"), record("found", "dossier")),
         (0.0, lambda: True, lambda: (app.set_lang("en"), app.show_dossier(app.last_dossier))),
-        (0.2, on("dossier"), lambda: (s.update(english=t.screen("dossier").status), t.shot("dossier-en"),
+        (0.2, t.showing("dossier"), lambda: (s.update(english=t.screen("dossier").status), t.shot("dossier-en"),
                                       app.set_lang("vi"))),
         (0.0, lambda: True, lambda: t.tap(t.button("Tra cứu hồ sơ khác"))),
-        (0.1, on("lookup"), lambda: t.type_keys(keys_of(UNKNOWN))),
+        (0.1, t.showing("lookup"), lambda: t.type_keys(keys_of(UNKNOWN))),
         (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
-        (0.2, on("problem"), record("not_found", "not-found")),
+        (0.2, t.showing("problem"), record("not_found", "not-found")),
         (0.0, lambda: True, lambda: t.tap(t.button("Nhập lại"))),
-        (0.1, on("lookup"), lambda: (s.update(kept=app.typed), t.tap(t.screen("lookup").ids.erase),
+        (0.1, t.showing("lookup"), lambda: (s.update(kept=app.typed), t.tap(t.screen("lookup").ids.erase),
                                      t.type_keys("12345"), t.tap(t.screen("lookup").ids.search))),
-        (0.2, on("problem"), record("invalid_code", "invalid")),
+        (0.2, t.showing("problem"), record("invalid_code", "invalid")),
         (0.0, lambda: True, lambda: (app.go("home"), scan(SCANNED))),     # a scan from the home screen
-        (0.2, on("dossier"), lambda: (s.update(scanned_code=app.typed), record("scanned", "dossier-scanned")())),
+        (0.2, t.showing("dossier"), lambda: (s.update(scanned_code=app.typed), record("scanned", "dossier-scanned")())),
         (0.0, lambda: True, lambda: (app.model.set_link(False), app.look_up(FOUND))),   # the hub out of reach
-        (0.2, on("problem"), lambda: (record("unavailable", "unavailable")(), app.model.set_link(True))),
-        *[(0.0, on("problem"), spend_allowance) for _ in range(12)],
-        (0.2, on("problem"), record("rate_limited", "rate-limited")),
+        (0.2, t.showing("problem"), lambda: (record("unavailable", "unavailable")(), app.go("services"))),
+        (0.0, lambda: bool(app.banner) and not t.buttons_shown()[3:],            # Back, Listen, Priority
+         lambda: (t.shot("services-busy"), app.model.set_link(True))),
+    )
+
+
+def limit(t) -> None:
+    """Lookups until the hub says "too many" (10 a minute a kiosk): after the lookup part, whose
+    record of each outcome it extends."""
+    app = t.app
+
+    def spend_allowance() -> None:
+        if not (app.root.current == "problem" and t.screen("problem").title == "Tra cứu quá nhiều lần"):
+            app.look_up(UNKNOWN)
+
+    def record() -> None:
+        t.summary["lookups"]["rate_limited"] = {"title": t.screen("problem").title}
+        t.shot("rate-limited")
+
+    t.add(
+        (0.3, lambda: app.model.hub_ok and not app.looking, lambda: app.look_up(UNKNOWN)),
+        *[(0.0, lambda: app.root.current == "problem" and not app.looking, spend_allowance) for _ in range(12)],
+        (0.2, lambda: app.root.current == "problem" and not app.looking, record),
+    )
+
+
+def large(t) -> None:
+    """The large, high-contrast mode, turned on from home: the same flows, every screen measured
+    against what it was in the normal mode (run it after ``take`` and ``lookup``); then off."""
+    app, s = t.app, t.summary
+
+    t.add(
+        (0.3, lambda: app.model.hub_ok, lambda: app.go("home")),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.large)),
+        (0.2, lambda: app.large, lambda: (s.update(large={"text_scale": round(app.f / app.u, 2)}),
+                                          t.shot("large-home"))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),
+        (0.3, t.showing("services"), lambda: (t.shot("large-services"), app.model.set_link(False))),
+        (0.0, lambda: bool(app.banner) and not t.tiles(), lambda: (t.shot("large-services-busy"),
+                                                                 app.model.set_link(True))),
+        (0.0, lambda: not app.banner and t.tiles(), lambda: t.tap(t.tiles()[0])),
+        (0.0, t.showing("result"), lambda: (s["large"].update(label=t.screen("result").label), t.shot("large-result"))),
+        (0.0, lambda: True, lambda: app.go("services")),
+        (0.0, t.showing("services"), lambda: t.tap(t.screen("services").ids.priority)),
+        (0.3, lambda: t.popup() is not None, lambda: t.shot("large-priority")),
+        (0.0, lambda: True, lambda: t.tap(t.button("Không"))),
+        (0.0, lambda: t.popup() is None, lambda: app.go("home")),
+        (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
+        (0.2, t.showing("lookup"), lambda: t.type_keys(keys_of(FOUND))),
+        (0.1, lambda: True, lambda: (s["large"].update(typed=app.typed), t.shot("large-lookup-typed"))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
+        (0.2, t.showing("dossier"), lambda: (s["large"].update(status=t.screen("dossier").status),
+                                             t.shot("large-dossier"))),
+        (0.0, lambda: True, lambda: t.tap(t.button("Tra cứu hồ sơ khác"))),
+        (0.1, t.showing("lookup"), lambda: (t.shot("large-lookup"), t.type_keys(keys_of(UNKNOWN)))),
+        (0.0, lambda: True, lambda: t.tap(t.screen("lookup").ids.search)),
+        (0.2, t.showing("problem"), lambda: t.shot("large-not-found")),
+        (0.0, lambda: True, lambda: app.go("home")),
+        (0.1, t.showing("home"), lambda: t.tap(t.screen("home").ids.large)),          # and off again
+        (0.1, lambda: True, lambda: s["large"].update(switched_off=not app.large,
+                                                      text_scale_after=round(app.f / app.u, 2))),
     )
 
 
@@ -142,10 +191,13 @@ def unattended(t) -> None:
         (0.3, lambda: True, lambda: s.update(after_keys={"screen": app.root.current,
                                                          "window_children": len(app.root_window.children)})),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
-        (0.1, lambda: app.root.current == "lookup", lambda: (t.type_keys("000"), app.set_lang("en"))),
-        (0.0, lambda: True, lambda: s.update(before_idle={"screen": app.root.current, "typed": app.typed})),
+        (0.1, lambda: app.root.current == "lookup",
+         lambda: (t.type_keys("000"), app.set_lang("en"), app.set_large(True))),
+        (0.0, lambda: True, lambda: s.update(before_idle={"screen": app.root.current, "typed": app.typed,
+                                                          "lang": app.lang, "large": app.large})),
         (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home",
-         lambda: s.update(after_idle={"screen": app.root.current, "typed": app.typed, "lang": app.lang})),
+         lambda: s.update(after_idle={"screen": app.root.current, "typed": app.typed, "lang": app.lang,
+                                      "large": app.large, "text_scale": round(app.f / app.u, 2)})),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),           # a popup left open
         (0.1, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
         (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home" and t.popup() is None,

@@ -36,6 +36,8 @@ def test_each_screen_says_what_it_offers(tmp_path):
     home = guidance.home(c, "vi", lookup=True)
     assert "Lấy số thứ tự" in home and "Tra cứu hồ sơ" in home and c.site.name in home
     assert "Tra cứu" not in guidance.home(c, "vi", lookup=False)
+    assert "Chữ to" in guidance.home(c, "vi", lookup=True, large=True) and "Chữ to" not in home
+    assert "Large text" in guidance.home(c, "en", lookup=True, large=True)
     buttons = [ServiceButton("LAND", "Đất đai", "", True), ServiceButton("JUST", "Tư pháp", "Mở lại lúc 13:30", False)]
     services = guidance.services(buttons, {"LAND": 4}, "vi")
     assert "Đất đai: 4 người đang chờ." in services and "Tư pháp: Mở lại lúc 13:30." in services

@@ -19,7 +19,8 @@ from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, 
 @pytest.fixture
 def hall(tmp_path, broker):
     emu = PrinterEmulator()
-    kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port, "timeout_s": 2}}
+    kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port, "timeout_s": 2},
+             "large_mode": False}
     services = [service("LAND", "A"), service("JUST", "B", hours=["00:00-00:01"]), service("TAX", "", 1001, 1001)]
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, services=services, kiosks=[kiosk])))
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
@@ -90,6 +91,8 @@ def test_real_frames_and_touches(hall):
     assert s["taps_accepted"] == 2, "three quick taps gave one ticket; the priority tap another"
     assert (s["label"], s["priority"], s["priority_label"]) == ("A001", "down", "1001")   # JUST is closed
     assert s["headline"] == "Mời nhận phiếu. Số thứ tự của bạn:"
+    assert set(s["home_buttons"]) == {"Tiếng Việt", "English", "Nghe hướng dẫn", "LẤY SỐ THỨ TỰ", "TRA CỨU HỒ SƠ"}, \
+        "large_mode: false, no large text button"
     assert s["priority_details"].startswith("ƯU TIÊN · "), "the citizen sees the priority was taken"
     wait_for(lambda: len(emu.tickets) == 2, 5, "two printed tickets")
     for name in ("home", "services", "result", "priority", "result-priority"):

@@ -22,6 +22,11 @@ from motcua.hubclient import HubClient
 from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
 PIN = "2468"
+LONG_NAMES = [   # a real centre's longest names, so that large text must wrap them and the tiles scroll
+    ("LABOUR", "G", "Lao động - Thương binh và Xã hội", "Labour, invalids and social affairs"),
+    ("TRANSPORT", "E", "Giao thông vận tải", "Transport and driving licences"),
+    ("NATURE", "H", "Tài nguyên và Môi trường", "Natural resources and environment"),
+    ("FARM", "K", "Nông nghiệp và Phát triển nông thôn", "Agriculture and rural development")]
 
 
 @pytest.fixture
@@ -30,7 +35,8 @@ def hall(tmp_path, broker):
     emu = PrinterEmulator()
     kiosk = {"id": "k1", "printer": {"connection": "network", "host": "127.0.0.1", "port": emu.port, "timeout_s": 2},
              "idle_reset_s": 5, "maintenance_pin": PIN}
-    services = [service("LAND", "A"), service("JUST", "B"), service("TAX", "", 1001, 1999)]
+    services = [service("LAND", "A"), service("JUST", "B"), service("TAX", "", 1001, 1999),
+                *[{**service(sid, prefix), "name": {"vi": vi, "en": en}} for sid, prefix, vi, en in LONG_NAMES]]
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port, services=services, kiosks=[kiosk])))
     subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
                     str(ROOT / "config" / "sample-dossiers.csv")], check=True, cwd=ROOT, env=env(),
@@ -100,20 +106,24 @@ def run_tour(cfg, out, *extra):
                        capture_output=True, text=True, timeout=240, cwd=ROOT,
                        env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(out.parent / "kivy")})
     assert r.returncode == 0, r.stderr[-3000:]
+    (out / "summary.json").write_text(r.stdout.strip().splitlines()[-1])      # to read when a test fails
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
 def test_every_screen_with_touches(hall, orientation):
-    """The real app: taking a number, every lookup outcome, the scanner, the idle reset, the keys,
-    the PIN. Every screen is measured (targets >= 60 px, text >= 28 px, nothing spilling) and saved."""
+    """The real app: taking a number, every lookup outcome, the scanner, the large mode, the idle
+    reset, the keys, the PIN. Every screen is measured (targets >= 60 px, text >= 28 px, nothing
+    spilling, every text's contrast on the saved frame >= 7:1) and saved."""
     cfg, _, tmp = hall
     out = tmp / f"shots-{orientation}"
-    s = run_tour(cfg, out, "--parts", "take,lookup,unattended",
+    s = run_tour(cfg, out, "--parts", "take,lookup,large,limit,unattended",
                  *(["--portrait"] if orientation == "portrait" else []))
     assert "stuck_at_step" not in s, s
     assert s["size_problems"] == {}, json.dumps(s["size_problems"], ensure_ascii=False, indent=1)
-    assert s["taps_accepted"] == 2 and s["label"] == "A001"
+    assert s["contrast_problems"] == {}, json.dumps(s["contrast_problems"], ensure_ascii=False, indent=1)
+    assert all(c["texts"] >= 3 and c["lowest"] >= 7 for c in s["contrast"].values()), s["contrast"]
+    assert s["taps_accepted"] == 3 and s["label"] == "A001", "a triple tap, the priority and the large mode's"
     heard = s["listened"]                    # "Nghe hướng dẫn" pressed on the number's screen
     assert heard["text"].startswith("Số của ông bà là a, không, không, một. Không có ai chờ trước.")
     assert heard["wavs"] == ["0001-result.wav"], "the speech written, as the wall screen does"
@@ -136,17 +146,26 @@ def test_every_screen_with_touches(hall, orientation):
     assert s["lookups"]["unavailable"]["title"] == "Hệ thống tra cứu đang bận"
     assert s["lookups"]["rate_limited"]["title"] == "Tra cứu quá nhiều lần"
 
+    assert s["home_buttons"][-1] == "Aa  CHỮ TO, DỄ NHÌN", "the large mode's button, last on home"
+    large = s["large"]                       # the same flows in large text, then the idle reset
+    assert large["text_scale"] == 1.5 and large["label"] == "A002" and large["typed"] == FOUND
+    assert large["status"] == "Đã trả kết quả"
+    assert large["switched_off"] and large["text_scale_after"] == 1.0
+    assert s["large_compared"] > 100, "each text of the large screens compared with its normal size"
+
     assert s["keys_handled"] == [True, True] and s["close_refused"]
     assert s["after_keys"] == {"screen": "home", "window_children": 1}, "Esc, F1 and a close request did nothing"
-    assert s["before_idle"] == {"screen": "lookup", "typed": "000"}
-    assert s["after_idle"] == {"screen": "home", "typed": "", "lang": "vi"}
+    assert s["before_idle"] == {"screen": "lookup", "typed": "000", "lang": "en", "large": True}
+    assert s["after_idle"] == {"screen": "home", "typed": "", "lang": "vi", "large": False, "text_scale": 1.0}
     assert s["popup_closed_by_idle"], "the priority question left open is closed too"
     assert s["wrong_pin"].startswith("Sai mã PIN — còn 2 lần thử")
     assert s["exit_code"] == EX_MAINTENANCE, "the right PIN leaves with the status systemd leaves alone"
 
     size = (1920, 1080) if orientation == "landscape" else (1080, 1920)
     names = ["home", "services", "result", "priority", "result-priority", "lookup", "lookup-typed", "dossier",
-             "dossier-en", "not-found", "invalid", "dossier-scanned", "unavailable", "rate-limited", "pin"]
+             "dossier-en", "not-found", "invalid", "dossier-scanned", "unavailable", "services-busy",
+             "large-home", "large-services", "large-services-busy", "large-result", "large-priority",
+             "large-lookup-typed", "large-dossier", "large-lookup", "large-not-found", "rate-limited", "pin"]
     assert s["screens"] == names
     for name in names:
         img = Image.open(out / f"{name}.png")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer
+from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer, shown
 from kiosk.dossier_lookup import Answer, dossier_rows, problem_text, status_line
 from kiosk.unattended import CORNER_TAPS, PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate, ui_scale
 from motcua import config
@@ -59,6 +59,20 @@ def test_the_guide_shows_what_is_left():
     assert e.text == "000.00.5"
     e.clear()
     assert e.text == "" and TEMPLATE == "ddd.dd.dd.Ldd-dddddd-dddd"
+
+
+def test_the_field_breaks_a_long_code_after_a_dash_for_large_text():
+    assert shown("000.00.53.H48-250915-0012", "", 16, "#777") == "000.00.53.H48-\n250915-0012"
+    assert shown("000.00.5", ".__.___-______-____", 30, "#777") == "000.00.5[color=#777].__.___-______-____[/color]"
+    assert shown("", "___.__.__.___-______-____", 16, "#777") == "[color=#777]___.__.__.___-\n______-____[/color]"
+
+
+@given(st.text(string.digits + string.ascii_uppercase + ".-", max_size=MAX_TYPED), st.integers(1, 40))
+def test_the_field_never_holds_a_line_too_long_nor_loses_a_character(keys, per_line):
+    e = press(CodeEntry(), keys)
+    lines = shown(e.text, e.guide(), per_line, "#777").replace("[color=#777]", "").replace("[/color]", "")
+    assert lines.replace("\n", "") == e.text + e.guide()
+    assert all(0 < len(line) <= per_line for line in lines.split("\n"))
 
 
 @given(st.text(max_size=80))
