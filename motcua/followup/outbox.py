@@ -7,12 +7,10 @@ transport is touched, so a follow-up killed in the middle knows to look before i
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..hub.store import transaction
+from ..hub.store import durable, transaction
 from .events import Seen
 
 SCHEMA = """
@@ -71,10 +69,7 @@ class Message:
 
 class Outbox:
     def __init__(self, path: str):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db = durable(path)
         self.db.executescript(SCHEMA)
 
     def transaction(self):

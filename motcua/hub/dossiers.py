@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..contract import DOSSIER_STATUSES
-from .store import transaction
+from .store import durable, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dossiers (
@@ -86,10 +86,7 @@ def store_path(cfg) -> str:
 
 
 def connect(path: str) -> sqlite3.Connection:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
+    db = durable(path)
     db.executescript(SCHEMA)
     if not LATER_COLUMNS.keys() <= _columns(db):
         with transaction(db):      # under the write lock, looked at again: the hub and an import may both be here

@@ -71,14 +71,23 @@ CREATE INDEX IF NOT EXISTS pauses_day ON pauses (day, counter);
 """
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database, durable and with the schema in place."""
+def durable(path: str | Path) -> sqlite3.Connection:
+    """A connection to a database file (made if needed) in WAL mode, each commit on the disk; for
+    the hub's stores and the follow-up's outbox. Another process may have it open already (an
+    import beside the running hub): switching to WAL takes the whole file, so it is done once."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) the hub's database, with the schema in place."""
+    db = durable(path)
+    db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(SCHEMA)
     return db
