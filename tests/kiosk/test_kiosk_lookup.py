@@ -151,6 +151,9 @@ def test_every_screen_with_touches(hall, orientation):
     assert large["text_scale"] == 1.5 and large["label"] == "A002" and large["typed"] == FOUND
     assert large["status"] == "Đã trả kết quả"
     assert large["switched_off"] and large["text_scale_after"] == 1.0
+    assert s["more"] == "", "seven services fit in the normal look"
+    if orientation == "landscape":          # in large text the last row of tiles is below the edge
+        assert large["more"] == "Còn dịch vụ bên dưới — vuốt lên để xem"
     assert s["large_compared"] > 100, "each text of the large screens compared with its normal size"
 
     assert s["keys_handled"] == [True, True] and s["close_refused"]
