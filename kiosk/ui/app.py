@@ -13,7 +13,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from motcua.contract import normalise_dossier_code
@@ -51,10 +51,11 @@ class KioskApp(App):
     banner = StringProperty("")      # why no number can be taken
     lookup_banner = StringProperty("")   # why no dossier can be looked up (the printer does not matter)
     u = NumericProperty(1.0)          # 1 on the reference 21.5-inch 1080p screen, either way up
-    f = NumericProperty(1.0)          # the text's unit: u, times 1.5 in the large mode
     large = BooleanProperty(False)    # the large, high-contrast mode
     large_enabled = BooleanProperty(True)
-    c = DictProperty(palette(False))  # the colours of the mode (kiosk.theme)
+    # the text's unit (u, times 1.5 in the large mode) and the mode's colours (kiosk.theme)
+    f = AliasProperty(lambda self: self.u * (LARGE_TEXT if self.large else 1), bind=("u", "large"), cache=True)
+    c = AliasProperty(lambda self: palette(self.large), bind=("large",), cache=True)
     typed = StringProperty("")        # the dossier code typed so far
     guide = StringProperty("")        # the rest of the code's format
     looking = BooleanProperty(False)  # a lookup is under way
@@ -94,13 +95,10 @@ class KioskApp(App):
 
     def _scale(self, window, size) -> None:
         self.u = ui_scale(*size, self.kiosk["screen"]["diagonal_in"])
-        self.f = self.u * (LARGE_TEXT if self.large else 1)
 
     def set_large(self, on: bool) -> None:
         """The large, high-contrast mode: every screen at once, kept until the idle reset."""
         self.large = on and self.large_enabled
-        self.f = self.u * (LARGE_TEXT if self.large else 1)
-        self.c = palette(self.large)
         self.refresh()
 
     def open_settings(self, *args) -> bool:

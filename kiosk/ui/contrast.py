@@ -32,7 +32,7 @@ def text_contrast(frame: Image.Image, box: tuple[int, int, int, int]) -> Measure
     left, top, right, bottom = box
     if right - left < 4 or bottom - top < 4:
         return None
-    crop = frame.convert("RGB").crop(box)
+    crop = frame.crop(box).convert("RGB")
     w, h = crop.size
     px = crop.load()
     rim = Counter(px[x, y] for x in range(w) for y in (0, h - 1))
@@ -43,9 +43,9 @@ def text_contrast(frame: Image.Image, box: tuple[int, int, int, int]) -> Measure
     if not common:
         return Measured(1.0, background, background)
     inks = [c for n, c in common if n >= max(INK_LEAST, common[0][0] * INK_SHARE)] or [common[0][1]]
-    bg = [v / 255 for v in background]
-    worst = min(inks, key=lambda c: contrast([v / 255 for v in c], bg))
-    return Measured(round(contrast([v / 255 for v in worst], bg), 2), worst, background)
+    ratios = {ink: contrast([v / 255 for v in ink], [v / 255 for v in background]) for ink in inks}
+    worst = min(ratios, key=ratios.get)
+    return Measured(round(ratios[worst], 2), worst, background)
 
 
 def _solid(crop: Image.Image, background: tuple[int, int, int]) -> Image.Image:

@@ -81,7 +81,7 @@ class Tour:
         made = Window.screenshot(name=str(self.out / f"{name}-.png"))
         os.replace(made, self.out / f"{name}.png")
         with Image.open(self.out / f"{name}.png") as frame:
-            self.measure(name, frame.convert("RGB"))
+            self.measure(name, frame.convert("RGB"))          # once per screen; each text crops it
         self.summary["screens"].append(name)
 
     def measure(self, name: str, frame) -> None:
