@@ -25,6 +25,7 @@ from .contract import OFFLINE, ONLINE, Topics
 
 log = logging.getLogger("motcua.mqtt")
 REFUSED_CREDENTIALS = {134, 135, 140}   # bad user name or password, not authorised, bad auth method
+DOWN_LIMIT_S = 60.0    # SPEC 10.1: a process whose link stays down this long stops feeding its watchdog
 
 
 class Link:
@@ -39,6 +40,7 @@ class Link:
         self.session_expiry = session_expiry
         self.announce = announce            # False: a short-lived tool, no status/<component> of its own
         self.connected = threading.Event()
+        self._down_since = time.monotonic()  # when the link last went down (or the process started)
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
         self.retained: dict[str, bytes] = {}   # topic -> what this process last published retained
@@ -88,6 +90,11 @@ class Link:
         if self._threaded:
             return self._thread is not None and self._thread.is_alive()
         return self.connected.is_set()
+
+    def down_for(self) -> float:
+        """Seconds since the link was last up; 0 while connected. A watchdog stops vouching for a
+        process whose link has been down a minute (SPEC 10.1), so systemd restarts it."""
+        return 0.0 if self.connected.is_set() else time.monotonic() - self._down_since
 
     def serve(self, stopping: Callable[[], bool], after_io: Callable[[], None], on_tick: Callable[[], None],
               tick_s: float = 1.0) -> bool:
@@ -180,6 +187,8 @@ class Link:
     def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
         if self.connected.is_set() and not self._stopping:
             log.warning("mất kết nối MQTT / disconnected: %s; reconnecting", reason_code)
+        if self.connected.is_set():
+            self._down_since = time.monotonic()
         self.connected.clear()
         if self._on_disconnect_cb is not None:
             self._on_disconnect_cb()
