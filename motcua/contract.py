@@ -97,6 +97,11 @@ class Topics:
         return f"{self.root}/call"
 
     @property
+    def calls_recent(self) -> str:
+        """Retained: the day's last 20 calls, newest first (SPEC 4), for screens that (re)start."""
+        return f"{self.root}/calls/recent"
+
+    @property
     def issue(self) -> str:
         return f"{self.root}/ticket/issue"
 
