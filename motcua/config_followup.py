@@ -26,6 +26,8 @@ DEFAULT_TEMPLATES = {
     "lookup": "Hồ sơ {code}: {status}, hẹn trả {due:dd/mm/yyyy}.",
     "lookup_unknown": "Không tìm thấy hồ sơ {code}. Liên hệ {centre_phone}.",
     "stop": "Đã ngừng gửi tin nhắn về hồ sơ đến số này. Liên hệ {centre_phone} để nhận lại.",
+    # anything else a citizen texts: once a day per phone, never repeating what was sent
+    "help": "{centre}: nhắn HS <mã hồ sơ> để tra cứu hồ sơ, STOP để ngừng nhận tin. Hỗ trợ: {centre_phone}.",
 }
 SAMPLE = {"centre": "TT PVHCC", "centre_phone": "0255 3822 000", "code": "000.00.53.H48-220921-0099",
           "procedure": "Cấp giấy phép xây dựng", "note": "bản vẽ", "due": date(2026, 12, 3),
@@ -63,6 +65,7 @@ class Sms:
     per_phone_daily: int
     templates: dict
     answer_lookups: bool
+    answers_daily: int
 
     def template(self, event: str) -> str:
         return self.templates.get(event) or DEFAULT_TEMPLATES[event]
@@ -128,6 +131,7 @@ SMS = Map({
     "templates": Map({k: Str(min_len=1, max_len=600, optional=True) for k in DEFAULT_TEMPLATES},
                      build=lambda **t: {k: v for k, v in t.items() if v}, check=_template_check, optional=True),
     "answer_lookups": Bool(default=True),
+    "answers_daily": Int(min=1, max=50, default=5),      # answers to one phone a day (SPEC 11.1)
 }, build=_sms)
 
 FOLLOWUP = Map({

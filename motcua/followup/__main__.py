@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         path = fu.daily(force=True)
         print(path if path else "chưa có kho hồ sơ / no dossier store yet")
         return 0 if path else 1
-    fu.recover()
     if args.once:
-        fu.run_once()
-        log.info("một lượt xong / one pass done: %s", fu.outbox.counts())
+        failed = fu.run_once()
+        log.info("một lượt xong / one pass done: %s%s", fu.outbox.counts(),
+                 f"; bước lỗi / failed steps: {', '.join(failed)}" if failed else "")
         return 0
     return serve(cfg, fu)
 
@@ -67,37 +67,47 @@ def letter(fu: FollowUp, text: str) -> int:
 
 
 def serve(cfg: SiteConfig, fu: FollowUp) -> int:
+    """Passes every ``interval_s``. systemd's watchdog is fed only after a completed pass (a failing
+    step, logged, counts as run; a pass that hangs feeds nothing) and while the broker link is up or
+    has been down for less than ``DOWN_LIMIT_S`` (SPEC 10.1): a follow-up stuck or cut off is restarted."""
     link = Link(cfg, "followup")
     notifier, stop = Notifier(), {"now": False}
     on_stop(lambda: stop.update(now=True))
     link.start()
     notifier.ready("follow-up running")
-    smsd = None
+    smsd = SmsdStatus(fu, link)
     try:
         while not stop["now"]:
             if link.fatal_event.is_set():
                 log.error("%s", link.fatal)
                 return EX_CONFIG
-            try:
-                fu.run_once()
-            except Exception:          # a bad row or a full disk must not end the follow-up
-                log.exception("lỗi trong một lượt / error in a pass; trying again")
-            alive = fu.transport.alive()        # gammu-smsd-monitor: ~10 ms, once a pass
-            if alive is not None and alive != smsd:
-                smsd = alive
-                link.publish(link.topics.status("smsd"), ONLINE if alive else OFFLINE, retain=True)
-                log.log(logging.INFO if alive else logging.WARNING, "gammu-smsd: %s", "online" if alive else
-                        "không chạy / not running")
-            if link.alive():
-                notifier.watchdog()
+            fu.run_once(("smsd", smsd.check))
             for _ in range(int(cfg.followup.interval_s * 10)):
                 if stop["now"]:
                     break
+                if link.vouches():        # up, or down for less than DOWN_LIMIT_S
+                    notifier.watchdog()
                 time.sleep(0.1)
     finally:
         notifier.stopping()
         link.stop()
     return 0
+
+
+class SmsdStatus:
+    """``status/smsd``: gammu-smsd-monitor's answer (~10 ms), once a pass, published when it changes."""
+
+    def __init__(self, fu: FollowUp, link: Link):
+        self.fu, self.link, self.last = fu, link, None
+
+    def check(self) -> None:
+        alive = self.fu.transport.alive()
+        if alive is None or alive == self.last:
+            return
+        self.last = alive
+        self.link.publish(self.link.topics.status("smsd"), ONLINE if alive else OFFLINE, retain=True)
+        log.log(logging.INFO if alive else logging.WARNING, "gammu-smsd: %s", "online" if alive else
+                "không chạy / not running")
 
 
 if __name__ == "__main__":

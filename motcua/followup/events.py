@@ -21,6 +21,7 @@ class Seen:
     due_at: str | None           # the due date in force (a date entered at the centre included)
     note: str
     first_seen: str              # the local date the follow-up first saw it (ISO)
+    first_due: str | None = None  # the first due date it saw: the one the citizen was given
 
 
 @dataclass(frozen=True)

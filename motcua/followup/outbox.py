@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS seen (
     status INTEGER NOT NULL,
     due_at TEXT,
     note TEXT NOT NULL,
-    first_seen TEXT NOT NULL
+    first_seen TEXT NOT NULL,
+    first_due TEXT                   -- the first due date seen: the one the citizen was given
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS messages (
     created REAL NOT NULL,
     handed REAL,
     finished REAL,
+    held TEXT,                       -- why not_before was moved: quiet | daily (judged again each pass)
     UNIQUE (event, key)
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages (state, not_before, id);
@@ -48,6 +50,9 @@ CREATE TABLE IF NOT EXISTS letters (
 CREATE TABLE IF NOT EXISTS inbound (name TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
+# added later; an older database gets them on open (ALTER TABLE ... ADD COLUMN)
+LATER_COLUMNS = {("seen", "first_due"): "UPDATE seen SET first_due=due_at", ("messages", "held"): None}
+SEEN = "status, due_at, note, first_seen, first_due"
 RETRY_S = (60, 300, 900, 1800, 3600, 3600)     # after each failed try; then given up (6 retries)
 
 
@@ -71,6 +76,16 @@ class Outbox:
     def __init__(self, path: str):
         self.db = durable(path)
         self.db.executescript(SCHEMA)
+        for (table, column), fill in LATER_COLUMNS.items():
+            if column not in self._columns(table):
+                with self.transaction():       # looked at again under the write lock
+                    if column not in self._columns(table):
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                        if fill:
+                            self.db.execute(fill)
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
 
     def transaction(self):
         """BEGIN IMMEDIATE … COMMIT, or inside one a savepoint (one dossier's decisions in its
@@ -79,15 +94,15 @@ class Outbox:
 
     # --- what it saw -----------------------------------------------------------------------
     def seen(self, code: str) -> Seen | None:
-        row = self.db.execute("SELECT status, due_at, note, first_seen FROM seen WHERE code=?", (code,)).fetchone()
+        row = self.db.execute(f"SELECT {SEEN} FROM seen WHERE code=?", (code,)).fetchone()
         return Seen(*row) if row else None
 
     def see(self, code: str, s: Seen) -> None:
-        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?,?,?,?,?)",
-                        (code, s.status, s.due_at, s.note, s.first_seen))
+        self.db.execute(f"INSERT OR REPLACE INTO seen (code, {SEEN}) VALUES (?,?,?,?,?,?)",
+                        (code, s.status, s.due_at, s.note, s.first_seen, s.first_due))
 
     def all_seen(self) -> Iterator[tuple[str, Seen]]:
-        for code, *rest in self.db.execute("SELECT code, status, due_at, note, first_seen FROM seen"):
+        for code, *rest in self.db.execute(f"SELECT code, {SEEN} FROM seen"):
             yield code, Seen(*rest)
 
     def meta(self, key: str, default: str = "") -> str:
@@ -121,7 +136,8 @@ class Outbox:
         return [Message(*r) for r in self.db.execute(f"SELECT {cols} FROM messages WHERE {where}", args)]
 
     def handing(self, m: Message, ref: str | None, now: float) -> None:
-        self.db.execute("UPDATE messages SET state='handing', ref=?, handed=?, attempts=attempts+1 WHERE id=?",
+        self.db.execute("UPDATE messages SET state='handing', ref=?, handed=?, attempts=attempts+1, held=NULL "
+                        "WHERE id=?",
                         (ref, now, m.id))
 
     def handed(self, m: Message, ref: str | None, now: float) -> None:
@@ -147,8 +163,20 @@ class Outbox:
     def give_up(self, m: Message, why: str, now: float) -> None:
         self.db.execute("UPDATE messages SET state='failed', last_error=?, finished=? WHERE id=?", (why, now, m.id))
 
-    def defer(self, m: Message, until: float) -> None:
-        self.db.execute("UPDATE messages SET not_before=? WHERE id=?", (until, m.id))
+    def defer(self, m: Message, until: float, why: str) -> None:
+        """Held until ``until`` by a rule (``quiet``, ``daily``), which each pass judges again."""
+        self.db.execute("UPDATE messages SET not_before=?, held=? WHERE id=?", (until, why, m.id))
+
+    def rehold(self, why: str, until: float, only_later: bool = False) -> int:
+        """The messages held for ``why`` now held until ``until`` (``only_later``: those held past it)."""
+        later = "not_before>?" if only_later else "not_before<>?"
+        return self.db.execute(f"UPDATE messages SET not_before=? WHERE state='queued' AND held=? AND {later}",
+                               (until, why, until)).rowcount
+
+    def answers_since(self, phone: str, since: float) -> int:
+        """Answers made for a phone since then, whatever became of them: what the centre said."""
+        return self.db.execute("SELECT COUNT(*) FROM messages WHERE event='answer' AND phone=? AND created>=?",
+                               (phone, since)).fetchone()[0]
 
     def handed_to_phone_since(self, phone: str, since: float) -> int:
         return self.db.execute("SELECT COUNT(*) FROM messages WHERE phone=? AND handed>=? AND state IN "

@@ -15,15 +15,17 @@ from pathlib import Path
 
 from ..child import in_a_child
 from ..config import SiteConfig
-from ..contract import DOSSIER_OPEN, DOSSIER_STATUSES, normalise_dossier_code
+from ..config_followup import DEFAULT_TEMPLATES
+from ..contract import DOSSIER_OPEN, DOSSIER_STATUSES
 from ..hub import dossiers
 from ..hub.lookup import RateLimiter
 from .events import Seen, local_date, on_change, overdue
 from .hours import day_start, next_working, quiet_until, working
+from .inbound import OwnVoice, read
 from .outbox import Message, Outbox
 from .papers import Apology, WatchRow
-from .texts import compose, fold, normalise_phone
-from .transports import TransportError
+from .texts import compose, normalise_phone
+from .transports import Incoming, TransportError
 
 log = logging.getLogger("motcua.followup")
 NO_PHONE = "không có số di động hợp lệ / no valid mobile number"
@@ -38,6 +40,7 @@ class FollowUp:
         self.outbox = Outbox(self.f.database)
         self.letters_dir = Path(self.f.letters_dir)
         self.lookups = RateLimiter()
+        self.own_voice = OwnVoice((self.sms.template(t) for t in DEFAULT_TEMPLATES), self._fields())
         self._store: sqlite3.Connection | None = None
 
     # --- the hub's store, read-only ----------------------------------------------------------
@@ -49,12 +52,20 @@ class FollowUp:
                                           check_same_thread=False)
         return self._store
 
-    def run_once(self) -> None:
-        self.scan()
-        self.daily()
-        self.inbound()
-        self.hand()
-        self.collect()
+    def run_once(self, *more: tuple[str, Callable[[], object]]) -> list[str]:
+        """One pass: each step under its own error handling, so one that fails (a store another
+        writer broke, a full disk, a text that cannot be handled) never stops the others. The
+        names of the steps that failed (each logged); a pass whose steps all ran is complete."""
+        failed = []
+        for name, step in (("recover", self.recover), ("scan", self.scan), ("daily", self.daily),
+                           ("inbound", self.inbound), ("holds", self.rejudge), ("hand", self.hand),
+                           ("collect", self.collect), *more):
+            try:
+                step()
+            except Exception:
+                log.exception("bước %s của lượt bị lỗi / step %s of the pass failed", name, name)
+                failed.append(name)
+        return failed
 
     # --- dossier changes -> messages -----------------------------------------------------------
     def scan(self, batch: int = 1000) -> int:
@@ -86,12 +97,13 @@ class FollowUp:
     def _saw(self, d: dossiers.Dossier, now: datetime) -> None:
         before = self.outbox.seen(d.code)
         first = before.first_seen if before else now.astimezone(self.tz).date().isoformat()
-        seen = Seen(d.status, d.due_at, d.note, first)
+        first_due = (before.first_due if before else None) or d.due_at     # the date the citizen was given
+        seen = Seen(d.status, d.due_at, d.note, first, first_due)
         for ev in on_change(before, seen, d.received_at, d.finished_at, d.code, now, self.tz):
             self.queue(ev.name, ev.key, d, now)
             if ev.name == "extended":
                 try:
-                    self.letter(d, now, first_due=before.due_at if before else None)
+                    self.letter(d, now, first_due=first_due)
                 except Exception:            # the SMS still goes; the letter can be made with --letter
                     log.exception("không viết được thư xin lỗi / could not write the letter for %s", d.code)
         self.outbox.see(d.code, seen)
@@ -119,17 +131,21 @@ class FollowUp:
 
     # --- letters -------------------------------------------------------------------------------
     def letter(self, d: dossiers.Dossier, now: datetime, first_due: str | None = None, force: bool = False) -> Path:
-        """The letter of apology for a dossier's new due date; written once per new date."""
+        """The letter of apology for a dossier's new due date; written once per new date. The first
+        due date is the one the citizen was given: the first the follow-up saw (a dossier it never
+        saw has only the date in force)."""
         key = f"extended|{d.code}|{d.due_at}"
         made = self.outbox.letter(key)
         if made and not force:
             return Path(made)
+        seen = self.outbox.seen(d.code)
+        first_due = first_due or (seen.first_due if seen else None)
         today = now.astimezone(self.tz).date()
         n = self.outbox.next_letter_number(today.year)
-        path = self.letters_dir / f"xin-loi-{d.code}-{today:%Y%m%d}.pdf"
+        due = local_date(d.due_at, self.tz) or today
+        path = self.letters_dir / f"xin-loi-{d.code}-{today:%Y%m%d}-{due:%Y%m%d}.pdf"    # one per new date
         a = Apology(d.code, d.applicant, d.procedure, d.agency, local_date(d.received_at, self.tz),
-                    local_date(first_due, self.tz), local_date(d.due_at, self.tz) or today,
-                    d.reason or "chưa nêu lý do")
+                    local_date(first_due, self.tz), due, d.reason or "chưa nêu lý do")
         number = self.f.letter.number.format(n=n, year=today.year)
         in_a_child(LETTERS, "apology_letter", self.f.letter, a, number, today, path)
         self.outbox.add_letter(key, d.code, "extended", str(path), now.timestamp())
@@ -170,33 +186,58 @@ class FollowUp:
 
     # --- texts from citizens -------------------------------------------------------------------
     def inbound(self) -> None:
+        """Each text from a citizen once; one that cannot be handled costs only itself."""
         for msg in self.transport.incoming():
             if self.outbox.inbound_done(msg.name):
                 continue
-            phone, now = normalise_phone(msg.phone), self.clock()
-            words = fold(msg.text).strip().upper().split()
-            with self.outbox.transaction():
-                self.outbox.mark_inbound(msg.name, now.timestamp())
-                if phone is None:
-                    continue
-                if words[:1] == ["STOP"]:
-                    self.outbox.opt_out(phone, "sms", now.timestamp())
-                    self._answer(phone, "stop", msg.name, {}, now)
-                elif self.sms.answer_lookups and self.lookups.allow(phone):
-                    self._lookup(phone, " ".join(words[1:] if words[:1] == ["HS"] else words), msg.name, now)
+            try:
+                with self.outbox.transaction():
+                    self.outbox.mark_inbound(msg.name, self.clock().timestamp())
+                    self._heard(msg)
+            except Exception:
+                log.exception("không xử lý được tin nhắn đến / could not handle the incoming SMS %s", msg.name)
+                with self.outbox.transaction():
+                    self.outbox.mark_inbound(msg.name, self.clock().timestamp())
 
-    def _lookup(self, phone: str, text: str, name: str, now: datetime) -> None:
-        code, db = normalise_dossier_code(text), self.store()
-        d = dossiers.find(db, code) if code and db is not None else None
+    def _heard(self, msg: Incoming) -> None:
+        """SPEC 11.1: a command gets its answer, anything else one help text a day; never an answer
+        to a text that reads like the centre's own, never more than ``answers_daily`` to a phone."""
+        phone, now = normalise_phone(msg.phone), self.clock()
+        if phone is None:                 # an operator's notice, a short code: no one to answer
+            return
+        if self.own_voice.heard(msg.text):
+            log.info("không trả lời tin giống tin của trung tâm / no answer to a text that reads like the centre's "
+                     "own, from %s", phone)
+            return
+        ask = read(msg.text)
+        if ask.kind == "stop":
+            self.outbox.opt_out(phone, "sms", now.timestamp())
+        elif ask.kind == "lookup" and not (self.sms.answer_lookups and self.lookups.allow(phone)):
+            return
+        today = day_start(now, self.tz)
+        if self.outbox.answers_since(phone, today.timestamp()) >= self.sms.answers_daily:
+            log.info("đã đủ %d tin trả lời hôm nay cho %s / answers for today used up", self.sms.answers_daily, phone)
+            return
+        if ask.kind == "stop":
+            self._answer(phone, "stop", msg.name, {}, now)
+        elif ask.kind == "lookup":
+            self._lookup(phone, ask.code, msg.name, now)
+        else:                             # one a day: the key is the phone and the day
+            self._answer(phone, "help", f"help|{phone}|{today.date()}", {}, now)
+
+    def _lookup(self, phone: str, code: str, name: str, now: datetime) -> None:
+        """The status and due date; an unknown code is named back only because it is well formed."""
+        db = self.store()
+        d = dossiers.find(db, code) if db is not None else None
         if d is None:
-            self._answer(phone, "lookup_unknown", name, {"code": code or text[:30]}, now)
+            self._answer(phone, "lookup_unknown", name, {"code": code}, now)
         else:
             self._answer(phone, "lookup", name, {"code": d.code, "status": DOSSIER_STATUSES[d.status][0],
                                                  "due": local_date(d.due_at, self.tz) or now.date()}, now)
 
-    def _answer(self, phone: str, template: str, name: str, fields: dict, now: datetime) -> None:
+    def _answer(self, phone: str, template: str, key: str, fields: dict, now: datetime) -> None:
         written, text = compose(self.sms.template(template), self._fields(**fields), self.sms.unicode)
-        self.outbox.add("answer", name, fields.get("code"), phone, written, text, now.timestamp(), now.timestamp())
+        self.outbox.add("answer", key, fields.get("code"), phone, written, text, now.timestamp(), now.timestamp())
 
     # --- handing over ----------------------------------------------------------------------------
     def recover(self) -> None:
@@ -225,9 +266,9 @@ class FollowUp:
             ready = []
             with self.outbox.transaction():
                 for m in batch:
-                    later = self._hold(m, now)
+                    later, why = self._hold(m, now)
                     if later is not None:
-                        self.outbox.defer(m, later.timestamp())
+                        self.outbox.defer(m, later.timestamp(), why)
                     else:
                         ready.append((m, f"m{m.id}a{m.attempts + 1}"))
                         self.outbox.handing(m, ready[-1][1], now.timestamp())
@@ -246,23 +287,43 @@ class FollowUp:
                     handed += 1
 
     def _try(self, m: Message, ref: str) -> str | None:
+        """None when handed, else why not: one message the transport chokes on costs that try only."""
         try:
             self.transport.hand(m, ref)
         except TransportError as e:
             return str(e)
+        except Exception as e:
+            log.exception("đường gửi tin lỗi với tin %d / the transport failed on SMS %d", m.id, m.id)
+            return f"{type(e).__name__}: {e}"[:300]
         return None
 
-    def _hold(self, m: Message, now: datetime) -> datetime | None:
-        """When a due message must wait instead: quiet hours, or the phone's daily allowance used."""
+    def _hold(self, m: Message, now: datetime) -> tuple[datetime | None, str | None]:
+        """When a due message must wait instead, and why: quiet hours, or the phone's daily allowance used."""
         local = now.astimezone(self.tz)
         quiet = quiet_until(local, *self.sms.quiet)
         if quiet is not None:
-            return quiet
+            return quiet, "quiet"
         today = day_start(local, self.tz)
         if m.event != "answer" and self.outbox.handed_to_phone_since(m.phone, today.timestamp()) >= \
                 self.sms.per_phone_daily:
-            return today + timedelta(days=1)
-        return None
+            return today + timedelta(days=1), "daily"
+        return None, None
+
+    def rejudge(self) -> None:
+        """Held messages judged again under this pass's rules and clock: quiet hours changed in the
+        config, or over, release theirs now (or move them to the new end); a changed daily allowance
+        releases its own; a clock set back never leaves a message held past tomorrow."""
+        now = self.clock().astimezone(self.tz)
+        quiet = quiet_until(now, *self.sms.quiet)
+        tomorrow = day_start(now, self.tz) + timedelta(days=1)
+        allowance = str(self.sms.per_phone_daily)
+        with self.outbox.transaction():
+            self.outbox.rehold("quiet", (quiet or now).timestamp())
+            if self.outbox.meta("per_phone_daily", allowance) != allowance:
+                self.outbox.rehold("daily", now.timestamp())
+            else:
+                self.outbox.rehold("daily", tomorrow.timestamp(), only_later=True)
+            self.outbox.set_meta("per_phone_daily", allowance)
 
     def collect(self) -> None:
         """What the daemon did with the messages handed to it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import logging
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 from .outbox import Message
 from .texts import parts
 
+log = logging.getLogger("motcua.followup")
 
 class TransportError(Exception):
     """A try that failed, with what a technician needs to know."""
@@ -92,6 +94,7 @@ class Gammu(Transport):
         smsd["outboxpath"] = f"{self.staging}/"
         smsd["logfile"] = str(Path(state_dir) / "gammu-inject.log")
         self.staging_config = Path(state_dir) / "gammu-inject.rc"
+        self.unmovable: set[str] = set()        # undecodable texts that could not be moved aside (logged once)
         with open(self.staging_config, "w", encoding="utf-8") as f:
             rc.write(f)
 
@@ -166,15 +169,46 @@ class Gammu(Transport):
         return r.returncode == 0
 
     def incoming(self) -> list[Incoming]:
+        """The texts in the daemon's inbox. One that cannot be decoded (a lone surrogate, an odd
+        byte count in UTF-16) is moved aside into ``inbox-bad/`` beside the inbox, logged, never
+        lost, and never again in the way of the others."""
         out = []
         for p in sorted(self.inbox.glob("IN*.txt")):
-            parts = p.stem.split("_")
-            if len(parts) < 4:
+            fields = p.stem.split("_")
+            if len(fields) < 4 or p.name in self.unmovable:
                 continue
-            raw = p.read_bytes()
-            text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8", "replace")
-            out.append(Incoming(p.name, parts[3], text))
+            try:
+                out.append(Incoming(p.name, fields[3], decode(p.read_bytes())))
+            except UnicodeDecodeError as e:
+                self._set_aside(p, e)
+            except OSError as e:          # taken away meanwhile, or not readable by us
+                log.warning("không đọc được tin nhắn đến / cannot read the incoming SMS %s: %s", p.name, e)
         return out
+
+    def _set_aside(self, p: Path, why: Exception) -> None:
+        bad = self.inbox.parent / "inbox-bad"
+        try:
+            bad.mkdir(exist_ok=True)
+            target, n = bad / p.name, 0
+            while target.exists():        # Gammu reuses a name once its file has left the inbox
+                n += 1
+                target = bad / f"{p.stem}-{n}{p.suffix}"
+            os.rename(p, target)
+        except OSError as e:
+            self.unmovable.add(p.name)
+            log.error("tin nhắn đến không đọc được và không chuyển được / an incoming SMS that cannot be decoded "
+                      "could not be moved aside, left in place (%s): %s: %s", why, p, e)
+            return
+        log.warning("tin nhắn đến không đọc được, đã chuyển sang / an incoming SMS that cannot be decoded was moved "
+                    "to %s: %s", target, why)
+
+
+def decode(raw: bytes) -> str:
+    """An inbox file: UTF-16 with its byte order mark (``InboxFormat = unicode``) or the daemon's
+    8-bit text; raises UnicodeDecodeError on UTF-16 that is not valid."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8", "replace")
 
 
 def smsbackup(phone: str, text: str, unicode: bool) -> str:

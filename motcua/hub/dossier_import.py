@@ -21,7 +21,8 @@ from .store import transaction
 
 FIELDS = DOSSIER_FIELDS
 REQUIRED = ("code", "procedure", "received_at", "status")
-MAX_TEXT = 1000          # longer fields are reported by row; csv's own limit (128 KiB) guards memory
+MAX_TEXT = 1000          # longer free text is shortened, a longer key refused; csv's own limit (128 KiB) guards memory
+KEYS = ("code", "phone")  # what a dossier is found or reached by: never shortened (SPEC 10.1)
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _convert(name: str, value, tz: ZoneInfo):
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise ValueError(f"expected text, got {type(value).__name__}")
     text = str(value)
-    if len(text) > MAX_TEXT:
+    if len(text) > MAX_TEXT and (name in KEYS or name.endswith("_at")):
         raise ValueError(f"longer than {MAX_TEXT} characters")
     if name == "code":
         code = normalise_dossier_code(text)
@@ -78,7 +79,13 @@ def _convert(name: str, value, tz: ZoneInfo):
         return code
     if name.endswith("_at"):
         return dossiers.parse_time(text, tz)
-    return text
+    return shorten(text)
+
+
+def shorten(text: str, limit: int = MAX_TEXT) -> str:
+    """Free text (a note, a procedure, a name, a reason) at most ``limit`` characters, ending with
+    "…" when it was longer: one long note never drops a dossier from the kiosk's lookup."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def read_rows(path: Path) -> Iterator[tuple[str, Mapping]]:

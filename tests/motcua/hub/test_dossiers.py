@@ -304,5 +304,50 @@ def test_importing_leaves_the_csv_module_as_it_was(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
     assert out.returncode == 0, out.stderr
     same, problems = out.stdout.split(" ", 1)
-    assert same == "True"
-    assert "line 2: note: longer than 1000 characters" in problems, "a long field is reported by its row"
+    assert same == "True" and problems.strip() == "[]"
+
+
+LONG = {"note": "Bổ sung bản vẽ " * 400, "procedure": "Cấp phép " * 300, "agency": "Sở " * 600,
+        "applicant": "Nguyễn " * 300, "reason": "Chờ " * 500, "field": "Xây dựng " * 200}
+
+
+def shortened(d: dossiers.Dossier) -> None:
+    for name, text in LONG.items():
+        got = getattr(d, name)
+        assert len(got) <= 1000 and got.endswith("…") and text.startswith(got[:-1]), name
+
+
+def test_long_free_text_is_shortened_and_only_a_long_key_refuses_the_row(tmp_path, hub):
+    """The real --import-dossiers beside a running hub, then the kiosk's lookup finds the dossier."""
+    _, client, cfg = hub
+    code = "000.00.53.H48-220921-0099"
+    long_phone = tmp_path / "phone.json"
+    long_phone.write_text(json.dumps([row(phone="0905123456" * 200)], ensure_ascii=False), "utf-8")
+    r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
+                        str(long_phone)], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert r.returncode == 2 and "item 1: phone: longer than 1000 characters" in r.stderr, r.stderr
+    for suffix in (".json", ".csv"):
+        path = tmp_path / f"long{suffix}"
+        if suffix == ".json":
+            path.write_text(json.dumps([row(**LONG)], ensure_ascii=False), "utf-8")
+        else:
+            write_csv(path, [row(**LONG)])
+        r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--import-dossiers",
+                            str(path)], capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+        assert r.returncode == 0 and "imported 1 dossiers" in r.stdout, r.stderr
+        shortened(dossiers.find(dossiers.connect(dossiers.store_path(cfg)), code))
+    found = client.request(client.t.lookup, {"code": code, "source": "kiosk-k1"})["dossier"]
+    assert found["note"].endswith("…") and found["procedure"].startswith("Cấp phép Cấp phép")
+
+
+def test_a_pull_shortens_long_free_text_and_keeps_the_dossier(tmp_path):
+    remote = Remote()
+    data = site_data(tmp_path)
+    data["hub"]["dossier_pull"] = {"url": remote.url, "interval_s": 10, "timeout_s": 5, "items_key": "data"}
+    cfg = config.load(write_site(tmp_path, data))
+    db = dossiers.connect(str(tmp_path / "d.sqlite3"))
+    remote.items = [row(**LONG), row(code="000.00.53.H48-220921-0100", phone="0" * 1001)]
+    r = DossierPuller(cfg, str(tmp_path / "d.sqlite3"), clock=FakeClock()).pull_once(db)
+    assert (r.written, r.skipped) == (1, 1), "only the row with a phone too long to be a phone is left out"
+    shortened(dossiers.find(db, "000.00.53.H48-220921-0099"))
+    remote.server.shutdown()
