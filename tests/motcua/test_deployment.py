@@ -1,5 +1,6 @@
-"""Issue 10: systemd units, the broker's ACL from the site file, the watchdog."""
+"""The systemd units, the staged install, the broker's ACL from the site file, the watchdog."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,13 +36,35 @@ def test_units_keep_the_rules():
     for unit in UNITS:
         text = unit.read_text()
         for line in ("Restart=always", "RestartPreventExitStatus=78", "Type=notify", "NoNewPrivileges=true",
-                     "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true", "User=motcua",
+                     "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true",
                      "MOTCUA_MQTT_PASSWORD_FILE=/etc/motcua/secrets/", "--config /etc/motcua/motcua.yaml",
                      "After=network-online.target mosquitto.service"):
             assert line in text, f"{unit.name} lacks {line}"
         assert "WatchdogSec=" in text
     kiosk = (ROOT / "systemd" / "motcua-kiosk@.service").read_text()
     assert f"RestartPreventExitStatus=78 {EX_MAINTENANCE}\n" in kiosk, "the technician's exit is not restarted"
+
+
+def test_each_unit_runs_as_its_own_user_in_the_shared_group():
+    """One system user per process, named after its broker user, so one process taken over reads no other's
+    password; the shared /var/lib/motcua is no unit's StateDirectory (systemd would chown it to each unit's
+    user in turn), and nothing may write in /etc/motcua."""
+    states = []
+    for unit in UNITS:
+        text = unit.read_text()
+        broker_user = re.search(r"MOTCUA_MQTT_USERNAME=(\S+)", text).group(1)
+        for line in (f"User=motcua-{broker_user}", "Group=motcua", "UMask=0007"):
+            assert re.search(f"^{re.escape(line)}$", text, re.M), f"{unit.name} lacks {line}"
+        assert not [p for p in re.findall(r"^ReadWritePaths=(.*)$", text, re.M) if "/etc/" in p], unit.name
+        states += re.findall(r"^StateDirectory=(.+)$", text, re.M)
+    assert "motcua" not in states and len(states) == len(set(states)), states
+    shared = {u.name for u in UNITS if re.search(r"^ReadWritePaths=/var/lib/motcua\b", u.read_text(), re.M)}
+    assert shared == {"motcua-hub.service", "motcua-followup.service", "motcua-console.service"}
+    groups = {u.name: set(re.search(r"^SupplementaryGroups=(.*)$", u.read_text(), re.M).group(1).split())
+              for u in UNITS if "SupplementaryGroups=" in u.read_text()}
+    assert groups["motcua-followup.service"] == {"gammu"} and groups["motcua-bridge@.service"] == {"dialout"}
+    for screen in ("motcua-kiosk@.service", "motcua-display@.service"):
+        assert groups[screen] >= {"video", "render", "input", "audio"}, screen
 
 
 @pytest.fixture
