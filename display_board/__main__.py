@@ -79,7 +79,7 @@ def run(cfg: SiteConfig, entry: dict, args) -> int:
         link = Link(cfg, component, on_message=on_message, on_connect=lambda: model.set_link(True),
                     on_disconnect=lambda: model.set_link(False),
                     subscriptions=(f"{root}/counter/+/state", f"{root}/service/+/state", f"{root}/call",
-                                   f"{root}/status/hub"))
+                                   f"{root}/calls/recent", f"{root}/status/hub"))
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG

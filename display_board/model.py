@@ -69,6 +69,8 @@ class BoardModel:
         with self.lock:
             if parts == ["call"]:
                 return self._call(data)
+            if parts == ["calls", "recent"]:
+                self._recent(data.get("calls"))
             if len(parts) == 3 and parts[0] == "counter" and parts[2] == "state" and parts[1] in self.tiles:
                 tile = self.tiles[parts[1]]
                 tile.ticket = data.get("ticket") if data.get("status") == "serving" else None
@@ -80,13 +82,22 @@ class BoardModel:
 
     def _call(self, e: dict) -> tuple[str, str] | None:
         counter, ticket = e.get("counter"), e.get("ticket")
-        if counter not in self.tiles or not isinstance(ticket, str):
+        if _text(counter) not in self.tiles or not isinstance(ticket, str):
             return None                     # another zone's counter: its own board announces it
         self.tiles[counter].ticket = ticket
         self.tiles[counter].paused = False
         self.calls.appendleft((ticket, self.tiles[counter].name_vi))
         self.newest, self.newest_at = counter, self.clock()
         return ticket, counter
+
+    def _recent(self, events) -> None:
+        """The hub's retained list of the day's last calls (SPEC 4): what this board's panel shows
+        when it (re)starts, and an empty panel when a new day begins. Not announced."""
+        if not isinstance(events, list):
+            return
+        mine = [(e["ticket"], self.tiles[e["counter"]].name_vi) for e in events
+                if isinstance(e, dict) and _text(e.get("counter")) in self.tiles and isinstance(e.get("ticket"), str)]
+        self.calls = deque(mine[:self.calls.maxlen], maxlen=self.calls.maxlen)
 
     def set_link(self, up: bool) -> None:
         with self.lock:
@@ -102,3 +113,8 @@ class BoardModel:
                 blink_on=blink_on, last_calls=tuple(self.calls),
                 waiting=tuple((s.name.vi, s.name.en, self.waiting[s.id]) for s in self.services),
                 connected=self.link_up and self.hub_online)
+
+
+def _text(value) -> str | None:
+    """A field that must be text, or None: a list where a counter id belongs must not raise."""
+    return value if isinstance(value, str) else None

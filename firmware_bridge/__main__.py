@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
                 log.error("%s", client.link.fatal)
                 return EX_CONFIG
             bridge.step()
-            notifier.watchdog()
+            if client.link.vouches():   # a pass completed, the link up or down for less than a minute
+                notifier.watchdog()
             if time.monotonic() - last_stats >= STATS_EVERY_S and dict(bridge.stats) != reported:
                 reported, last_stats = dict(bridge.stats), time.monotonic()
                 log.info("thống kê khung bị bỏ / dropped-frame counts: %s", reported)

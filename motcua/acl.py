@@ -17,7 +17,10 @@ def users(cfg: SiteConfig) -> list[str]:
 
 def acl(cfg: SiteConfig) -> str:
     r = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    blocks = [("hub", [f"topic readwrite {r}/#"])]
+    # the hub's own health request and its answer (SPEC 10.1) lie within its r/#; named, so that
+    # narrowing what the hub may touch can never starve its watchdog
+    blocks = [("hub", [f"topic readwrite {r}/#", f"topic readwrite {r}/hub/health",
+                       f"topic readwrite {r}/reply/hub/health"])]
     for k in cfg.kiosks:
         me = f"kiosk-{k['id']}"
         blocks.append((me, [f"topic write {r}/ticket/issue", f"topic write {r}/ticket/confirm",
@@ -29,8 +32,8 @@ def acl(cfg: SiteConfig) -> str:
     for d in cfg.displays:
         me = f"display-{d['id']}"
         blocks.append((me, [f"topic read {r}/counter/+/state", f"topic read {r}/service/+/state",
-                            f"topic read {r}/call", f"topic read {r}/status/hub", f"topic write {r}/status/{me}",
-                            f"topic write {r}/status/{me}-screenshot"]))
+                            f"topic read {r}/call", f"topic read {r}/calls/recent", f"topic read {r}/status/hub",
+                            f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot"]))
     for b in cfg.bridges:
         me = f"bridge-{b['id']}"
         lines = [f"topic read {r}/reply/{me}/#", f"topic read {r}/status/hub", f"topic write {r}/status/{me}"]

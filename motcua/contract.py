@@ -102,6 +102,16 @@ class Topics:
         return f"{self.root}/calls/recent"
 
     @property
+    def hub_health(self) -> str:
+        """The request the hub sends itself through the broker: its answer is what feeds the hub's
+        watchdog (SPEC 4.1, 10.1). Only the hub's broker user may publish or read it."""
+        return f"{self.root}/hub/health"
+
+    @property
+    def hub_health_reply(self) -> str:
+        return f"{self.root}/reply/hub/health"
+
+    @property
     def issue(self) -> str:
         return f"{self.root}/ticket/issue"
 

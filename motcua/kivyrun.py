@@ -1,6 +1,6 @@
 """What both Kivy processes (the kiosk and the wall screen) do around their App: the window, the
-heartbeat (the watchdog fed only while the MQTT link lives, exit 78 on refused credentials),
-``--screenshot``, READY, a clean stop.
+watchdog (fed by frames actually drawn while the MQTT link is up or down for less than a minute),
+exit 78 on refused credentials, ``--screenshot``, READY, a clean stop.
 
 Kivy is imported inside the functions: importing this module loads nothing.
 """
@@ -41,12 +41,25 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
     app.exit_code = 0
 
     def heartbeat(dt: float) -> None:
+        """Once a second: stop on refused credentials, and ask for a frame even on a still screen
+        (Kivy draws only when something changed), so that a turning UI always feeds the watchdog."""
+        from kivy.core.window import Window
         if link.fatal_event.is_set():
             log.error("%s", link.fatal)
             app.exit_code = EX_CONFIG
             app.stop()
-        if link.alive():        # a window drawn while the link is dead is no healthy screen: let systemd act
+        Window.canvas.ask_update()
+
+    def drawn(window) -> None:
+        """SPEC 10.1: a frame on the screen is the proof, while the link is up or down for less than
+        a minute (the screen says MẤT KẾT NỐI meanwhile); cut off longer, systemd restarts us."""
+        if link.vouches():
             notifier.watchdog()
+
+    def watch_frames(dt: float) -> None:
+        """Once the App has made the window (made before it, a kiosk's first frames stay black)."""
+        from kivy.core.window import Window
+        Window.bind(on_flip=drawn)
 
     def take_screenshot(dt: float) -> None:
         from kivy.core.window import Window
@@ -54,6 +67,7 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
         os.replace(made, screenshot)
         app.stop()
 
+    Clock.schedule_once(watch_frames, 0)
     Clock.schedule_interval(heartbeat, 1.0)
     if screenshot:
         Clock.schedule_once(take_screenshot, SCREENSHOT_AFTER_S)

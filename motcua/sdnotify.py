@@ -1,7 +1,9 @@
 """sd_notify without a dependency: READY, WATCHDOG and STOPPING over ``$NOTIFY_SOCKET``.
 
-A process calls ``Notifier.watchdog()`` from its main loop, so a loop that stops turning stops
-feeding systemd's watchdog and gets restarted.
+A process calls ``Notifier.watchdog()`` only on proof of health (SPEC 10.1): the hub when its own
+request came back answered through the broker, the bridge after a completed pass of its loop, the
+screens when a frame was drawn; each only while its broker link is up or not down for a minute. A
+process that stops working stops feeding systemd's watchdog and gets restarted.
 """
 from __future__ import annotations
 

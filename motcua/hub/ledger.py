@@ -125,6 +125,11 @@ class Ledger:
     def figures(self, day: str | None = None) -> dict:
         return day_figures(self.db, day or self.day, [s.id for s in self.cfg.services], self.tz)
 
+    def recent_calls(self) -> dict:
+        """``<R>/calls/recent``: the service day's last calls, newest first, from the database, so a
+        restarted hub says the same as before."""
+        return {"day": self.day, "calls": self.views.recent_calls(self.day)}
+
     def counter_state(self, counter: str) -> dict:
         return self.views.counter(counter)
 
@@ -235,8 +240,10 @@ class Ledger:
             "first_called_at=COALESCE(first_called_at, ?) WHERE id=?", (counter, now, calls, now, t["id"]))
         self.db.execute("UPDATE counters SET status='serving', ticket_id=? WHERE id=?", (t["id"], counter))
         ch.services.add(t["service"])
-        ch.calls.append({"counter": counter, "ticket": t["label"], "ticket_id": t["id"], "service": t["service"],
-                         "recall": recall, "calls": calls, "at": iso(now, self.tz)})
+        event = {"counter": counter, "ticket": t["label"], "ticket_id": t["id"], "service": t["service"],
+                 "recall": recall, "calls": calls, "at": iso(now, self.tz)}
+        self.db.execute("INSERT INTO calls (day, event) VALUES (?,?)", (self.day, json.dumps(event)))
+        ch.calls.append(event)
 
     def _select(self, counter: str):
         """The next ticket for a counter: oldest first, priority by the site's mode."""

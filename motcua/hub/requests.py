@@ -6,6 +6,7 @@ technician can act on; nothing here raises anything else.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,13 +53,43 @@ def client_of(route: Route, reply_prefix: str) -> str:
     return route.topic[len(reply_prefix):].split("/", 1)[0][:128]
 
 
-def route(props, body: dict | None) -> Route:
+REPLY_TAIL = re.compile(r"[A-Za-z0-9_./-]{1,200}")
+MAX_CORRELATION_ID = 200
+INT64 = 2 ** 63
+
+
+def valid_reply_topic(topic: object, reply_prefix: str) -> bool:
+    """SPEC 4.1: ``<R>/reply/`` then 1-200 of ``[A-Za-z0-9_./-]``. Nothing else is ever published
+    as a reply: a control character, a wildcard or 70,000 characters would make the broker drop the
+    hub, or paho raise, and paho would send the same reply again on every reconnect."""
+    return (isinstance(topic, str) and topic.startswith(reply_prefix)
+            and REPLY_TAIL.fullmatch(topic, len(reply_prefix)) is not None)
+
+
+def valid_correlation_id(value: object) -> bool:
+    """A 3.1.1 ``correlation_id`` is echoed into the reply: text of at most 200 characters or a
+    whole number of 64 bits (or none), so that it cannot make the reply unpublishable or huge."""
+    if value is None or isinstance(value, bool):
+        return value is None
+    if isinstance(value, int):
+        return -INT64 <= value < INT64
+    return isinstance(value, str) and len(value) <= MAX_CORRELATION_ID
+
+
+def route(props, body: dict | None, reply_prefix: str) -> Route | None:
+    """Where to answer: ``Route(None)`` when the request names no reply topic (it is applied, not
+    answered); None when it names one that SPEC 4.1 forbids (then it gets no reply at all and is
+    not applied)."""
     topic = getattr(props, "ResponseTopic", None) if props is not None else None
     if topic:
-        return Route(topic, getattr(props, "CorrelationData", None))
-    if isinstance(body, dict) and isinstance(body.get("reply_to"), str):
-        return Route(body["reply_to"], None, body.get("correlation_id"))
-    return Route(None)
+        return Route(topic, getattr(props, "CorrelationData", None)) if valid_reply_topic(topic, reply_prefix) \
+            else None
+    if not isinstance(body, dict) or body.get("reply_to") is None:
+        return Route(None)
+    topic, cid = body["reply_to"], body.get("correlation_id")
+    if not valid_reply_topic(topic, reply_prefix) or not valid_correlation_id(cid):
+        return None
+    return Route(topic, None, cid)
 
 
 def expired(props, body: dict | None, received: float) -> bool:

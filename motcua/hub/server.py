@@ -7,16 +7,18 @@ ticket that is not on disk.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ..config import EX_CONFIG, SiteConfig
-from ..contract import ContractError
-from ..link import Link
+from ..contract import REQUEST_EXPIRY_S, ContractError
+from ..link import DOWN_LIMIT_S, Link
 from ..sdnotify import Notifier
 from . import requests as rq
 from .ledger import Changes, Ledger, Outcome
@@ -25,6 +27,8 @@ from .lookup import LookupDesk
 log = logging.getLogger("motcua.hub")
 MAX_BATCH = 256
 FIGURES_EVERY_S = 300.0      # SPEC section 13: at least every 5 minutes, and when the day ends
+HEALTH_EVERY_S = 2.0         # the hub asks itself this often whether it still answers (SPEC 10.1)
+HUSH_S = 60.0                # a bad request is logged once a minute at most (SPEC 4.1)
 
 
 @dataclass
@@ -33,6 +37,79 @@ class Inbound:
     payload: bytes
     props: object
     received: float
+
+
+@dataclass
+class Request:
+    """A message read off the wire, before the ledger sees it: a request that must get no reply
+    never becomes one (SPEC 4.1)."""
+    suffix: str
+    body: dict | None
+    error: ContractError | None
+    route: rq.Route
+
+
+class Hushed:
+    """A warning said once a minute at most, with how many were hushed since: a client that floods
+    bad requests must not flood the log (and the disk) too."""
+
+    def __init__(self, every_s: float = HUSH_S):
+        self.every_s, self.said_at, self.hushed = every_s, -every_s, 0
+
+    def warn(self, msg: str, *args, **kw) -> None:
+        now = time.monotonic()
+        if now - self.said_at < self.every_s:
+            self.hushed += 1
+            return
+        more = f" (+{self.hushed} trong một phút qua / in the last minute)" if self.hushed else ""
+        log.warning(msg + more, *args, **kw)
+        self.said_at, self.hushed = now, 0
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Text from a client as a log may hold it: printable, and short."""
+    return ascii(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+class SelfCheck:
+    """The hub's proof of health (SPEC 4.1, 10.1): every few seconds it sends itself a request
+    through the broker, answered on the path of every other request (inbox, batch, commit, reply);
+    each answer that comes back feeds the watchdog. No timer feeds it: a hub that is alive but deaf
+    (cut off, dropped by the broker again and again, stuck) is restarted by systemd. While the link
+    is down the watchdog is fed for ``DOWN_LIMIT_S`` after the last answer, so a broker restart
+    restarts nobody."""
+
+    def __init__(self, link: Link, notifier: Notifier):
+        self.link, self.notifier, self.t = link, notifier, link.topics
+        self.token = uuid.uuid4().hex      # answers to another process's (or an old) request do not count
+        # systemd wants a ping every half period: a watchdog shorter than 4 s is asked more often
+        self.period = min(HEALTH_EVERY_S, notifier.watchdog_interval or HEALTH_EVERY_S)
+        self.sent_at = -self.period
+        self.proof_at = time.monotonic()   # the start counts as one: the first minute's grace
+
+    def tick(self, now: float) -> None:
+        if not self.link.connected.is_set():
+            if now - self.proof_at < DOWN_LIMIT_S:
+                self.notifier.watchdog()
+        elif now - self.sent_at >= self.period:
+            self.sent_at = now
+            props = Properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = self.t.hub_health_reply
+            props.CorrelationData = f"{self.token} {now!r}".encode()
+            props.MessageExpiryInterval = REQUEST_EXPIRY_S
+            self.link.publish(self.t.hub_health, {}, properties=props)
+
+    def answered(self, payload: bytes, props) -> None:
+        """An answer on ``reply/hub/health``: proof, if it is ours, recent and ok."""
+        token, _, sent = bytes(getattr(props, "CorrelationData", None) or b"").decode("ascii", "replace").partition(" ")
+        try:
+            fresh = token == self.token and time.monotonic() - float(sent) < REQUEST_EXPIRY_S
+            ok = fresh and json.loads(payload).get("ok") is True
+        except (ValueError, AttributeError):
+            return
+        if ok:
+            self.proof_at = time.monotonic()
+            self.notifier.watchdog()
 
 
 class HubServer:
@@ -44,11 +121,13 @@ class HubServer:
         self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
                          subscriptions=(f"{root}/ticket/+", f"{root}/counter/+/command",
                                         f"{root}/counter/+/rating", f"{root}/dossier/lookup",
-                                        f"{root}/dossier/extend"))
+                                        f"{root}/dossier/extend", f"{root}/hub/health", f"{root}/reply/hub/health"))
         self.t = self.link.topics
+        self.selfcheck = SelfCheck(self.link, self.notifier)
+        self.dropped, self.unsent = Hushed(), Hushed()
         self.inbox: list[Inbound] = []
         self.handlers = {"ticket/issue": self._issue, "ticket/confirm": self._confirm,
-                         "ticket/void": self._void}
+                         "ticket/void": self._void, "hub/health": self._health}
         if lookup is not None:
             self.handlers["dossier/lookup"] = lambda body, client: Outcome(lookup.lookup(body, client), Changes())
             self.handlers["dossier/extend"] = lambda body, client: Outcome(lookup.extend(body), Changes())
@@ -60,7 +139,8 @@ class HubServer:
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
         try:
-            served = self.link.serve(lambda: self.stopping, self.flush, self.tick)
+            served = self.link.serve(lambda: self.stopping, self.flush, self.tick,
+                                     tick_s=min(1.0, self.selfcheck.period))
         finally:
             self.notifier.stopping()
             self.link.stop()
@@ -70,9 +150,10 @@ class HubServer:
         return 0
 
     def tick(self) -> None:
-        """Every second: the day change and stale pending tickets; on each new minute, services
-        opening or closing (ticket windows are HH:MM). A failing tick (the disk full) is logged and
-        tried again next second; the watchdog is fed only while ticks succeed."""
+        """Every second: the hub's request to itself (its watchdog's food), the day change and stale
+        pending tickets; on each new minute, services opening or closing (ticket windows are HH:MM).
+        A failing tick (the disk full) is logged and tried again next second."""
+        self.selfcheck.tick(time.monotonic())
         minute = int(time.time() // 60)
         try:
             changes = self.ledger.tick()
@@ -82,7 +163,6 @@ class HubServer:
         self.publish_changes(changes, services_too=minute != self._minute)
         self._minute = minute
         self.publish_figures()
-        self.notifier.watchdog()
 
     def publish_figures(self, force: bool = False) -> None:
         """The day's figures, retained; when the day has changed, the last figures of the old day first."""
@@ -94,34 +174,37 @@ class HubServer:
             self._figures_at, self._figures_day = time.monotonic(), day
 
     def _received(self, msg) -> None:
+        if msg.topic == self.t.hub_health_reply:
+            self.selfcheck.answered(bytes(msg.payload), getattr(msg, "properties", None))
+            return
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
                                   time.monotonic()))
 
     def flush(self) -> None:
-        """Apply what arrived, commit once, then answer and publish."""
+        """Read what arrived, apply it in one transaction, commit once, then answer and publish."""
         while self.inbox:
             batch, self.inbox = self.inbox[:MAX_BATCH], self.inbox[MAX_BATCH:]
+            requests = [r for r in map(self.parse, batch) if r is not None]
             try:
                 with self.ledger.batch():
-                    answers = [self.handle_one(m) for m in batch]
+                    answers = [self.handle_one(r) for r in requests]
             except Exception:   # only BEGIN or COMMIT get here (disk full, I/O error): nothing was applied
                 log.exception("không ghi được sổ / cannot commit the ledger: %d request(s) answered unavailable",
-                              len(batch))
-                answers = [(rq.route(m.props, None), ContractError("unavailable").reply(), Changes())
-                           for m in batch]
+                              len(requests))
+                answers = [(r.route, ContractError("unavailable").reply(), Changes()) for r in requests]
             merged = Changes()
-            for route, reply, changes in filter(None, answers):
+            for route, reply, changes in answers:
                 self.reply(route, reply)
                 merged.absorb(changes)
             self.publish_changes(merged)
 
-    def handle_one(self, m: Inbound) -> tuple[rq.Route, dict, Changes] | None:
+    def handle_one(self, r: Request) -> tuple[rq.Route, dict, Changes]:
         """One request on its own: whatever goes wrong with it is its answer alone, never its batch's."""
         try:
-            return self.handle(m)
+            return self.handle(r)
         except Exception:   # a bug must not take the batch down: the request's savepoint is rolled back
-            log.exception("lỗi khi xử lý yêu cầu / error handling a request on %s", m.topic)
-            return rq.route(m.props, None), ContractError("unavailable").reply(), Changes()
+            log.exception("lỗi khi xử lý yêu cầu / error handling a request on %s", shown(r.suffix))
+            return r.route, ContractError("unavailable").reply(), Changes()
 
     def _connected(self) -> None:
         """The first connection publishes the whole state and says READY. Later ones need nothing:
@@ -130,7 +213,9 @@ class HubServer:
             self.publish_everything()
 
     # --- one message --------------------------------------------------------------------
-    def handle(self, m: Inbound) -> tuple[rq.Route, dict, Changes] | None:
+    def parse(self, m: Inbound) -> Request | None:
+        """The request in a message, or None when it must get no reply at all: a reply topic or a
+        correlation id that SPEC 4.1 forbids (logged once a minute at most), or an expired one."""
         suffix = m.topic[len(self.t.root) + 1:]
         body, error = None, None
         try:
@@ -138,19 +223,23 @@ class HubServer:
         except ContractError as e:
             error = e
         if suffix.startswith("counter/") and suffix.endswith("/rating"):
-            return rq.Route(None), {}, self._rating(suffix.split("/")[1], body, error)
-        route = rq.route(m.props, body)
-        if route.topic is not None and not (route.topic.startswith(self.t.reply_prefix)
-                                            and "+" not in route.topic and "#" not in route.topic):
-            log.warning("bỏ yêu cầu trên %s: chủ đề trả lời %r nằm ngoài %s / dropped: reply topic outside",
-                        m.topic, route.topic, self.t.reply_prefix)
+            return Request(suffix, body, error, rq.Route(None))
+        route = rq.route(m.props, body, self.t.reply_prefix)
+        if route is None:
+            self.dropped.warn("bỏ yêu cầu trên %s: chủ đề trả lời hoặc correlation_id không hợp lệ / dropped a "
+                              "request: its reply topic or correlation_id is not allowed (SPEC 4.1)", shown(m.topic))
             return None
         if rq.expired(m.props, body, m.received):
-            log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", m.topic)
+            log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", shown(m.topic))
             return None
-        client = rq.client_of(route, self.t.reply_prefix)
-        outcome = Outcome(error.reply(), Changes()) if error else self._dispatch(suffix, body, client)
-        return route, outcome.reply, outcome.changes
+        return Request(suffix, body, error, route)
+
+    def handle(self, r: Request) -> tuple[rq.Route, dict, Changes]:
+        if r.suffix.startswith("counter/") and r.suffix.endswith("/rating"):
+            return r.route, {}, self._rating(r.suffix.split("/")[1], r.body, r.error)
+        client = rq.client_of(r.route, self.t.reply_prefix)
+        outcome = Outcome(r.error.reply(), Changes()) if r.error else self._dispatch(r.suffix, r.body, client)
+        return r.route, outcome.reply, outcome.changes
 
     def _dispatch(self, suffix: str, body: dict, client: str) -> Outcome:
         try:
@@ -159,12 +248,13 @@ class HubServer:
                 return self._command(parts[1], body)
             handler = self.handlers.get(suffix)
             if handler is None:
-                raise ContractError("bad_request", f"không có chủ đề {suffix!r}", f"no such request {suffix!r}")
+                what = shown(suffix)
+                raise ContractError("bad_request", f"không có chủ đề {what}", f"no such request {what}")
             return handler(body, client)
         except ContractError as e:
             return Outcome(e.reply(), Changes())
         except Exception:  # a bug must not take the hall down: answer, log, go on
-            log.exception("lỗi khi xử lý / error handling %s", suffix)
+            log.exception("lỗi khi xử lý / error handling %s", shown(suffix))
             return Outcome(ContractError("unavailable").reply(), Changes())
 
     def _issue(self, body: dict, client: str) -> Outcome:
@@ -184,6 +274,10 @@ class HubServer:
         return self.ledger.command(counter, rq.field(body, "action", str, required=True),
                                    service=rq.field(body, "service", str), ticket=rq.field(body, "ticket", str),
                                    command_id=rq.field(body, "command_id", str))
+
+    def _health(self, body: dict, client: str) -> Outcome:
+        """The hub's question to itself: answered from the ledger, inside the batch like any request."""
+        return Outcome({"ok": True, "day": self.ledger.day}, Changes())
 
     def _rating(self, counter: str, body: dict | None, error: ContractError | None) -> Changes:
         score = body.get("score") if body else None
@@ -206,13 +300,19 @@ class HubServer:
             props.CorrelationData = route.correlation
         elif route.correlation_id is not None:
             reply = {**reply, "correlation_id": route.correlation_id}
-        self.link.publish(route.topic, reply, properties=props)
+        try:
+            self.link.publish(route.topic, reply, properties=props)
+        except Exception:   # paho refused it: that reply is lost, not the rest of the batch nor the hub
+            self.unsent.warn("không gửi được câu trả lời tới %s / cannot publish a reply to %s",
+                             shown(route.topic), shown(route.topic), exc_info=True)
 
     def publish_changes(self, ch: Changes, services_too: bool = False) -> None:
-        if ch.everything:
-            return self.publish_everything()
         for call in ch.calls:
             self.link.publish(self.t.call, call)
+        if ch.everything:
+            return self.publish_everything()
+        if ch.calls:
+            self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
         for c in sorted(ch.counters):
             self.link.retain(self.t.counter_state(c), self.ledger.counter_state(c))
         for s in sorted(self.cfg.by_service if services_too else ch.services):
@@ -225,6 +325,7 @@ class HubServer:
             self.link.retain(self.t.counter_state(c), self.ledger.counter_state(c))
         for s in self.cfg.by_service:
             self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
+        self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
         if not self.ready:
             self.ready = True
             self.notifier.ready("hub serving")

@@ -6,6 +6,7 @@ guard against a label issued twice in a service day.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,12 @@ CREATE TABLE IF NOT EXISTS ratings (
     at REAL NOT NULL,
     PRIMARY KEY (day, command_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS calls (         -- every call event as published, for <R>/calls/recent (SPEC 4)
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    day TEXT NOT NULL,
+    event TEXT NOT NULL                    -- JSON
+);
+CREATE INDEX IF NOT EXISTS calls_day ON calls (day, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pauses (        -- a counter's pauses, for its paused time (SPEC section 12)
     counter TEXT NOT NULL,
@@ -77,6 +84,9 @@ def durable(path: str | Path) -> sqlite3.Connection:
     import beside the running hub): switching to WAL takes the whole file, so it is done once."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # made group-writable (less the umask): SQLite gives the -wal and -shm files the database's mode, and
+        # the readers in the group (the follow-up, the console: their own users) write -shm, or make both
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o660))
     db = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.execute("PRAGMA journal_mode=WAL")

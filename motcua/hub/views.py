@@ -2,6 +2,7 @@
 and the estimated wait (SPEC section 3)."""
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from bisect import bisect_left
@@ -12,6 +13,7 @@ from .calendar import in_hours, iso, next_opening
 
 OPEN_STATUSES = ("waiting", "pending")   # people holding a ticket who have not been called yet
 RECENT_DONE = 20
+RECENT_CALLS = 20      # SPEC 4: <R>/calls/recent holds the day's last 20 calls
 
 
 class Views:
@@ -94,6 +96,11 @@ class Views:
                 "priority": bool(row["priority"]) if serving else None,
                 "called_at": iso(row["called_at"], self.tz) if serving else None,
                 "calls": row["calls"] if serving else 0}
+
+    def recent_calls(self, day: str) -> list[dict]:
+        """The day's last call events, newest first, as they were published."""
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT event FROM calls WHERE day=? ORDER BY seq DESC LIMIT ?", (day, RECENT_CALLS))]
 
     # --- services ----------------------------------------------------------------------
     def service(self, service_id: str, day: str, now: datetime) -> dict:

@@ -1,5 +1,6 @@
 """SPEC section 8: the words, the voice queue, the board's model, and real frames of the screen."""
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -138,6 +139,41 @@ def test_model_shows_its_counters_calls_and_waiting(tmp_path):
     assert m.snapshot().blink_on, "after blinking, the newest call stays highlighted"
     m.on_message(r + "status/hub", b"offline")
     assert not m.snapshot().connected, "the hub away: mất kết nối"
+
+
+def test_model_takes_the_days_last_calls_for_its_own_counters(tmp_path):
+    cfg = board(tmp_path)
+    m = BoardModel(cfg, cfg.displays[0])
+    r = f"motcua/{cfg.site.id}/"
+    events = [{"counter": "3", "ticket": "A009"}, {"counter": "2", "ticket": "B002"}, {"counter": ["1"]},
+              "junk", {"counter": "1", "ticket": 5}, {"counter": "1", "ticket": "A001"}]
+    assert m.on_message(r + "calls/recent", json.dumps({"day": "2026-12-01", "calls": events}).encode()) is None, \
+        "nothing is announced again"
+    assert m.snapshot().last_calls == (("B002", "Quầy 2"), ("A001", "Quầy 1")), "the annex's call is not ours"
+    m.on_message(r + "calls/recent", b'{"day": "2026-12-02", "calls": []}')
+    assert m.snapshot().last_calls == (), "a new day, an empty panel"
+
+
+def test_a_board_started_after_calls_shows_them(tmp_path, broker):
+    """The wall screen (re)started mid-day: its last-calls panel shows the day's calls at once, though
+    its counter is idle again (the tile shows ----): the labels read off the frame are the panel's."""
+    data = site_data(tmp_path, broker.port, counters=[counter(1, ["LAND"])],
+                     displays=[{"id": "hall", "counters": ["1"]}])
+    cfg = config.load(write_site(tmp_path, data))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    c = HubClient(cfg, "t").start()
+    c.issue("?", timeout=0.2, tries=100)
+    for _ in range(3):
+        c.issue("LAND")
+    for action in ("next", "next", "next", "done"):
+        c.command("1", action)
+    png = tmp_path / "board.png"
+    r = subprocess.run([sys.executable, "-m", "display_board", "--config", str(cfg.path), "--id", "hall",
+                        "--screenshot", str(png)], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                       env={**env(), "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path / "kivy")})
+    c.stop(), hub.stop()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {("A", 1), ("A", 2), ("A", 3)} <= labels_in(read_text(Image.open(png)))
 
 
 def test_model_follows_the_broker_away_and_back(tmp_path):

@@ -1,9 +1,12 @@
 """The one MQTT link of every process: an exception in a callback is logged and survived (paho 2
-would end its network thread with it), ``alive()`` says what a watchdog may vouch for, and what a
-process holds retained is said again after the broker forgot it."""
+would end its network thread with it), ``alive()`` and ``vouches()`` say what a watchdog may vouch
+for, and what a process holds retained is said again after the broker forgot it."""
 import logging
 
+import pytest
+
 from motcua import config
+from motcua import link as link_module
 from motcua.link import Link
 from motcua.testbed import Broker, Spy, site_data, wait_for, write_site
 
@@ -50,3 +53,24 @@ def test_what_a_process_holds_retained_is_said_again_on_reconnect(tmp_path):
     link.stop()
     spy.close()
     broker.stop()
+
+
+def test_a_link_vouches_while_up_and_for_the_limit_after_it_went_down(tmp_path, monkeypatch):
+    monkeypatch.setattr(link_module, "DOWN_LIMIT_S", 1.0)
+    broker = Broker(tmp_path / "b").start()
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
+    link = Link(cfg, "display-x")
+    link.start()
+    assert link.connected.wait(5) and link.vouches() and link.down_for() == 0
+    broker.stop()
+    wait_for(lambda: not link.connected.is_set(), 5, "the link down")
+    assert link.alive(), "its thread still tries"
+    wait_for(lambda: not link.vouches(), 5, "no longer vouched for once down past the limit")
+    assert link.down_for() >= 1.0
+    link.stop()
+
+
+@pytest.mark.parametrize("value, limit", [("", 60.0), ("3", 3.0), ("0.5", 0.5), ("abc", 60.0), ("-1", 60.0),
+                                          ("0", 60.0), ("inf", 60.0), ("nan", 60.0)])
+def test_the_down_limit_is_shortened_only_by_a_sane_number(value, limit):
+    assert link_module._down_limit({"MOTCUA_DOWN_LIMIT_S": value}) == limit

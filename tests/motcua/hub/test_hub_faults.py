@@ -172,3 +172,14 @@ def test_a_commit_that_fails_and_leaves_the_transaction_open_is_rolled_back(tmp_
     with store.transaction(db):
         db.execute("INSERT INTO parent VALUES (1)")
     assert sqlite3.connect(path).execute("SELECT id FROM parent").fetchall() == [(1,)], "committed, on disk"
+
+
+def test_a_new_day_starts_with_no_recent_calls(ledger):
+    led, clock = ledger
+    led.issue("LAND")
+    led.command("1", "next")
+    led.command("1", "recall")
+    assert [(e["ticket"], e["recall"]) for e in led.recent_calls()["calls"]] == [("A001", True), ("A001", False)]
+    clock.set("2026-12-01 08:00")
+    led.tick()
+    assert led.recent_calls() == {"day": "2026-12-01", "calls": []}

@@ -237,3 +237,31 @@ def test_refused_credentials_exit_78(tmp_path):
     assert hub.proc.wait(15) == 78
     assert "refused" in (tmp_path / "hub.log").read_text()
     b.stop()
+
+
+def test_the_days_last_calls_are_retained_and_a_restarted_hub_says_the_same(tmp_path):
+    b = Broker(tmp_path / "b").start()
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, b.port)))
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    c = HubClient(cfg, "test").start()
+    c.issue("LAND", timeout=0.2, tries=100)
+    spy = Spy(b.port, f"{c.t.root}/#")
+    assert wait_for(lambda: spy.on(c.t.calls_recent), 5, "calls/recent at start")[-1]["calls"] == []
+    for _ in range(22):
+        c.issue("JUST")
+    for _ in range(22):
+        c.command("2", "next")
+    c.command("2", "recall")
+    wait_for(lambda: len(spy.on(c.t.call)) == 23, 5, "23 call events")
+    events = spy.on(c.t.call)
+    wait_for(lambda: spy.on(c.t.calls_recent)[-1]["calls"] == events[::-1][:20], 5, "the last 20, newest first")
+    recent = spy.on(c.t.calls_recent)[-1]
+    assert recent["day"] == events[0]["at"][:10] and recent["calls"][0]["recall"], "the recall is the newest call"
+    hub.kill()
+    b.stop()
+    b.start()                      # no persistence: the retained list is gone with the broker
+    hub.start()
+    later = Spy(b.port, c.t.calls_recent)
+    said = wait_for(lambda: later.on(c.t.calls_recent), 10, "calls/recent after the restart")
+    assert all(x == recent for x in said), "rebuilt from the ledger: the same list"
+    spy.close(), later.close(), c.stop(), hub.stop(), b.stop()
