@@ -34,13 +34,15 @@ def console_section(tmp: Path, port: int | None = None, **more) -> dict:
 class ConsoleProcess(HubProcess):
     """``python -m motcua.console`` as a real process; ``base`` is its address."""
 
-    def __init__(self, config: Path, log: Path, base: str):
+    def __init__(self, config: Path, log: Path, base: str, environ: dict | None = None):
+        """``environ``: more environment for the process (systemd's NOTIFY_SOCKET, STATE_DIRECTORY…)."""
         super().__init__(config, log)
-        self.base = base
+        self.base, self.environ = base, environ or {}
 
     def start(self, wait: bool = True) -> ConsoleProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "motcua.console", "--config", str(self.config)],
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                     env={**env(), **self.environ}, cwd=ROOT)
         if wait:
             wait_for(self.answers, 15, f"the console at {self.base}")
         return self
@@ -115,17 +117,26 @@ def wait_text(driver, css: str, predicate, timeout: float = 5.0, what: str = "th
 
 class WebClient:
     """A browser without a screen, for hostile requests and benchmarks: keeps its cookies, sends a
-    form as a browser does (with the Origin it came from, unless told otherwise)."""
+    form as a browser does (with the Origin it came from, unless told otherwise). ``source`` is
+    the loopback address it comes from (127.0.0.2, …): another machine of the hall, as the console
+    sees it."""
 
-    def __init__(self, base: str):
-        self.base, self.cookies = base, {}
+    def __init__(self, base: str, source: str | None = None):
+        self.base, self.cookies, self.source = base, {}, source
+
+    def connection(self, timeout: float = 15) -> http.client.HTTPConnection:
+        host = self.base.split("://", 1)[1]
+        return http.client.HTTPConnection(host, timeout=timeout,
+                                          source_address=(self.source, 0) if self.source else None)
+
+    def cookie_header(self) -> dict:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
     def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None,
                 origin: str | None = "same") -> tuple[int, dict, bytes]:
         from urllib.parse import urlencode
-        host = self.base.split("://", 1)[1]
-        c = http.client.HTTPConnection(host, timeout=15)
-        h = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        c = self.connection()
+        h = self.cookie_header()
         body = None
         if form is not None:
             body = urlencode(form)
@@ -156,11 +167,14 @@ class WebClient:
 
     def login(self, name: str, password: str | None = None) -> int:
         """The login form, as a person fills it: the form's own token, then the post."""
+        return self.login_answer(name, password)[0]
+
+    def login_answer(self, name: str, password: str | None = None) -> tuple[int, dict, bytes]:
         import re
         status, _, body = self.get("/login")
         token = re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
         return self.post("/login", {"csrf": token, "username": name,
-                                    "password": PASSWORDS.get(name, "") if password is None else password})[0]
+                                    "password": PASSWORDS.get(name, "") if password is None else password})
 
     def csrf(self, path: str = "/") -> str:
         """The forgery token on a page this session may see."""
@@ -168,3 +182,47 @@ class WebClient:
         _, _, body = self.get(path)
         m = re.search(rb'name="csrf" value="([^"]+)"', body)
         return m.group(1).decode() if m else ""
+
+
+class EventStream:
+    """A server-sent event stream held open as a browser's EventSource holds it: ``status`` is the
+    answer's, ``next_event()`` reads one event, ``ended()`` is True once the console closed it."""
+
+    def __init__(self, client: WebClient, path: str, timeout: float = 15):
+        self.conn = client.connection(timeout)
+        self.conn.request("GET", path, headers={**client.cookie_header(), "Accept": "text/event-stream"})
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+
+    def next_event(self, within: float = 20.0) -> tuple[str, str] | None:
+        """(event, data) of the next event, None at the stream's end; comments (keepalives) are
+        skipped, and an event that does not come ``within`` seconds is an AssertionError."""
+        import time
+        event, data, deadline = "message", [], time.monotonic() + within
+        while True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no event in {within} s")
+            try:
+                line = self.response.readline()         # the chunked framing read through
+            except http.client.IncompleteRead:
+                return None
+            if not line:
+                return None
+            text = line.decode("utf-8").rstrip("\r\n")
+            if text == "" and data:
+                return event, "\n".join(data)
+            if text.startswith("event:"):
+                event = text[6:].strip()
+            elif text.startswith("data:"):
+                data.append(text[5:].strip())
+
+    def events_until_end(self, within: float = 20.0) -> list[str]:
+        """The names of the events still to come, up to the stream's end within ``within`` seconds."""
+        import time
+        names, deadline = [], time.monotonic() + within
+        while (got := self.next_event(max(0.0, deadline - time.monotonic()))) is not None:
+            names.append(got[0])
+        return names
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,15 +1,24 @@
-"""python -m motcua.console --config FILE [--check-config | --hash-password]"""
+"""python -m motcua.console --config FILE [--check-config | --hash-password]
+
+systemd's watchdog is fed only by proof of health (SPEC 10.1): every few seconds the console asks
+its own ``/healthz`` over its own listening socket, through the same server and middleware as
+every page, and feeds the watchdog only when the answer came back and its broker link vouches for
+it (up, or down for less than ``DOWN_LIMIT_S``: ``Link.vouches()``).
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import pwd
 import secrets
 import ssl
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from .. import memory
@@ -17,7 +26,7 @@ from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig, load
 from ..config_console import USERS, User
 from ..config_console import cross_check as users_checks
 from ..hubclient import HubClient
-from ..link import Link
+from ..link import DOWN_LIMIT_S, Link
 from ..schema import Ctx, line_of, load_yaml_with_lines
 from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
@@ -34,6 +43,11 @@ from .web import Console, make_app
 
 log = logging.getLogger("motcua.console")
 MIN_SECRET = 32
+PROBE_S = 5.0            # how often the console asks itself, at most
+
+
+class SecretUnavailable(Exception):
+    """The session key can be neither read nor made: said once, exit 78 (systemd does not loop)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return EX_USAGE_CONFIG
+    except SecretUnavailable as e:
+        print(str(e), file=sys.stderr)
+        return EX_CONFIG
     if not users:
         log.warning("chưa có người dùng nào / no users: nobody can log in (make hashes with --hash-password)")
     return serve(cfg, users, secret)
@@ -104,18 +121,40 @@ def load_users(cfg: SiteConfig) -> dict[str, User]:
 
 
 def load_secret(path: str) -> bytes:
-    """The key that signs session cookies; made (readable by its owner only) the first time."""
+    """The key that signs session cookies. install.sh makes it for the console's own user; when it
+    is missing and its folder is writable (development, tests) the console makes it, readable by
+    its owner only. Neither readable nor makeable: ``SecretUnavailable`` says why."""
     p = Path(path)
-    if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-        log.info("đã tạo khóa phiên / made the session key %s", p)
-    secret = p.read_bytes().strip()
+    try:
+        if not p.exists():
+            _make_secret(p)
+        secret = p.read_bytes().strip()
+    except OSError as e:
+        raise SecretUnavailable(
+            f"{path}: không đọc hoặc tạo được khóa phiên với người dùng {_me()} / cannot read or make the "
+            f"session key as user {_me()}: {e.strerror or e}. Chạy lại install.sh, hoặc cho người dùng này "
+            f"quyền đọc tệp / run install.sh again, or let this user read the file") from None
     if len(secret) < MIN_SECRET:
         raise ValueError(f"{path}: the console's secret must be at least {MIN_SECRET} characters")
     return secret
+
+
+def _make_secret(p: Path) -> None:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:          # made meanwhile by another start: read that one
+        return
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    log.info("đã tạo khóa phiên / made the session key %s", p)
+
+
+def _me() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
 
 
 def tls_context(cfg: SiteConfig) -> ssl.SSLContext | None:
@@ -172,7 +211,8 @@ async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
     notifier, stop = Notifier(), asyncio.Event()
     on_stop(lambda: loop.call_soon_threadsafe(stop.set))
     notifier.ready("console running")
-    code, ticks = 0, 0
+    watch = Watch(notifier, link, own_url(cfg))
+    code, ticks, tick_s = 0, 0, min(1.0, watch.every or 1.0)
     try:
         while not stop.is_set():
             ticks += 1
@@ -182,17 +222,65 @@ async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
                 log.error("%s", link.fatal)
                 code = EX_CONFIG
                 break
-            if link.alive():
-                notifier.watchdog()
+            await watch.tick()
             try:
-                await asyncio.wait_for(stop.wait(), 1.0)
+                await asyncio.wait_for(stop.wait(), tick_s)
             except TimeoutError:
                 pass
     finally:
         notifier.stopping()
+        app["console"].hashing.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(link.stop)
         await runner.cleanup()
     return code
+
+
+def own_url(cfg: SiteConfig) -> str:
+    """The console's own ``/healthz`` on the address it listens on (loopback for a wildcard)."""
+    host, port = cfg.console.host_port
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"{'https' if cfg.console.tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+
+
+class Watch:
+    """Feeds systemd's watchdog only on proof of health; says in STATUS when and why it stops."""
+
+    def __init__(self, notifier: Notifier, link: Link, url: str):
+        self.notifier, self.link, self.url = notifier, link, url
+        interval = notifier.watchdog_interval
+        self.every = None if interval is None else min(PROBE_S, interval)
+        self.next_at, self.trouble = 0.0, ""
+
+    async def tick(self) -> None:
+        if self.every is None or time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + self.every
+        trouble = await self.trouble_now()
+        if trouble != self.trouble:
+            self.notifier.send(f"STATUS={trouble or 'console running'}")
+            if trouble:
+                log.warning("%s: không báo sống cho systemd / not feeding the watchdog", trouble)
+            self.trouble = trouble
+        if not trouble:          # each proof feeds once: probes already come at half the watchdog's period
+            self.notifier.send("WATCHDOG=1")
+
+    async def trouble_now(self) -> str:
+        """Empty when healthy, else why not, in both languages."""
+        if not self.link.vouches():
+            return f"mất kết nối MQTT quá {DOWN_LIMIT_S:g} giây / broker link down over {DOWN_LIMIT_S:g} s"
+        if not await answers(self.url):
+            return "không trả lời được trang của chính mình / does not answer its own page"
+        return ""
+
+
+async def answers(url: str) -> bool:
+    """One GET through a new connection to the console's own listening socket."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s, \
+                s.get(url, ssl=False, allow_redirects=False) as r:
+            return r.status == 200
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return False
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from ..config_console import User
 
+log = logging.getLogger("motcua.console")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1     # 16 MiB, ~50 ms on a Raspberry Pi 4
 MAX_PASSWORD = 1024
 
@@ -87,9 +89,17 @@ class Sessions:
         except (ValueError, TypeError):
             return None
         user = self.users.get(name)
-        if user is None or fingerprint != _fingerprint(user) or expires < self.clock() or nonce in self.ended:
+        if user is None or fingerprint != _fingerprint(user):
             return None
-        return Session(user, nonce, expires)
+        session = Session(user, nonce, expires)
+        return session if self.valid(session) else None
+
+    def valid(self, session: Session) -> bool:
+        """Still open: not logged out, not expired, and its user's password unchanged (an open
+        stream asks this on every wake, so a stream ends with its session)."""
+        user = self.users.get(session.user.name)
+        return (user is not None and _fingerprint(user) == _fingerprint(session.user)
+                and session.expires >= self.clock() and session.nonce not in self.ended)
 
     def end(self, session: Session) -> None:
         now = self.clock()
@@ -97,8 +107,11 @@ class Sessions:
         self.ended[session.nonce] = session.expires
         if self.ended_file is not None:
             tmp = self.ended_file.with_suffix(".tmp")
-            tmp.write_text("".join(f"{n} {int(e)}\n" for n, e in self.ended.items()))
-            tmp.replace(self.ended_file)
+            try:
+                tmp.write_text("".join(f"{n} {int(e)}\n" for n, e in self.ended.items()))
+                tmp.replace(self.ended_file)
+            except OSError as e:        # ended all the same, until a restart
+                log.warning("không ghi được danh sách đăng xuất / cannot write the logouts %s: %s", self.ended_file, e)
 
     def _read_ended(self) -> dict[str, float]:
         try:
@@ -119,33 +132,44 @@ class Sessions:
 
 
 class Brake:
-    """Wrong passwords slow down whoever makes them, per user name and per address: after
-    ``free`` failures each further try waits twice as long as the last (1 s, 2 s, … ``cap``);
-    a right password clears the name's count. Kept in memory: a restart forgives, which is fine
+    """Password tries slow down whoever makes them: after ``free`` tries each further one waits
+    twice as long as the last (1 s, 2 s, … ``cap``). The console brakes a name per address (so no
+    one elsewhere can lock a user out) and each address for all its names.
+
+    A try counts the moment it starts, before its hash is checked: forty tries sent at once are
+    braked like forty in a row, and never reach the hash. A right password clears its name's
+    count and gives its address back the try. Kept in memory: a restart forgives, which is fine
     at a hall's scale, and bounded so a flood of made-up names cannot fill it."""
 
     def __init__(self, free: int = 3, cap: float = 300.0, clock: Callable[[], float] = time.monotonic):
         self.free, self.cap, self.clock = free, cap, clock
-        self.failures: dict[str, tuple[int, float]] = {}
+        self.tries: dict[str, tuple[int, float]] = {}
 
-    def wait_s(self, *keys: str) -> float:
-        """Seconds before these keys may try again (0: now)."""
+    def begin(self, *keys: str) -> float:
+        """0 with the try counted against every key, or the seconds to wait (nothing counted)."""
         now = self.clock()
-        return max((max(0.0, self._until(k) - now) for k in keys), default=0.0)
-
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        if len(self.failures) > 10_000:
-            self.failures = {k: v for k, v in self.failures.items() if self._until(k) > now}
+        wait = max((max(0.0, self._until(k) - now) for k in keys), default=0.0)
+        if wait > 0:
+            return wait
+        if len(self.tries) > 10_000:
+            self.tries = {k: v for k, v in self.tries.items() if self._until(k) > now}
         for k in keys:
-            count, _ = self.failures.get(k, (0, now))
-            self.failures[k] = (count + 1, now)
+            count, _ = self.tries.get(k, (0, now))
+            self.tries[k] = (count + 1, now)
+        return 0.0
 
-    def succeeded(self, key: str) -> None:
-        self.failures.pop(key, None)
+    def succeeded(self, clear: str, *refund: str) -> None:
+        """The right password: ``clear`` starts again, each of ``refund`` gets this try back."""
+        self.tries.pop(clear, None)
+        for k in refund:
+            count, at = self.tries.get(k, (0, 0.0))
+            if count <= 1:
+                self.tries.pop(k, None)
+            else:
+                self.tries[k] = (count - 1, at)
 
     def _until(self, key: str) -> float:
-        count, at = self.failures.get(key, (0, 0.0))
+        count, at = self.tries.get(key, (0, 0.0))
         if count < self.free:
             return 0.0
         return at + min(self.cap, 2.0 ** (count - self.free))

@@ -5,6 +5,8 @@ Messages arrive on the MQTT thread; the web server's loop reads snapshots. Each 
 ``version`` and calls ``on_change`` (which the server turns into a push to every open browser),
 so a page shows what the broker says, never a guess. A part's "since" is when the console saw
 it change; one found offline when the console started is marked as offline at least since then.
+The last calls start from the hub's retained ``calls/recent`` (today's only), so a console that
+(re)starts shows them at once.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..config import SiteConfig
 from ..contract import ONLINE
+from ..hub.calendar import service_day
 
 LAST_CALLS = 10
 MAX_PAYLOAD = 64 * 1024
@@ -70,7 +74,7 @@ class Hall:
     def subscriptions(self) -> tuple[str, ...]:
         r = self.root
         return (f"{r}/counter/+/state", f"{r}/service/+/state", f"{r}/status/#", f"{r}/kiosk/+/printer",
-                f"{r}/call")
+                f"{r}/call", f"{r}/calls/recent")
 
     # --- from the MQTT thread -------------------------------------------------------------
     def connected(self, up: bool) -> None:
@@ -102,6 +106,8 @@ class Hall:
                 self._printer(parts[1], body, retained)
             elif parts == ["call"]:
                 self._call(body)
+            elif parts == ["calls", "recent"]:
+                self._recent(body)
             elif parts[0] == "figures" and len(parts) == 2 and parts[1] >= max(self.figures, default=""):
                 self.figures = {parts[1]: body}
             else:
@@ -113,7 +119,8 @@ class Hall:
     def _counter(self, counter: str, body: dict) -> None:
         before = self.counters.get(counter)
         self.counters[counter] = body
-        if before is None and body.get("status") == "serving" and body.get("ticket"):
+        if before is None and body.get("status") == "serving" and body.get("ticket") and not any(
+                c["counter"] == counter and c["ticket"] == body["ticket"] for c in self.calls):
             # seen at start: a call made before the console came, so the last calls are not empty
             self.calls.appendleft({"counter": counter, "ticket": body["ticket"], "service": body.get("service"),
                                    "at": body.get("called_at") or "", "recall": False})
@@ -122,8 +129,18 @@ class Hall:
             self.calls.extend(ordered)
 
     def _call(self, body: dict) -> None:
-        if isinstance(body.get("counter"), str) and isinstance(body.get("ticket"), str):
-            self.calls.appendleft({k: body.get(k) for k in ("counter", "ticket", "service", "at", "recall")})
+        if _is_call(body):
+            self.calls.appendleft(_call_of(body))
+
+    def _recent(self, body: dict) -> None:
+        """The hub's list of the day's last calls, newest first, replaces ours when it is today's."""
+        now = datetime.fromtimestamp(self.clock(), self.cfg.site.tz)
+        calls = body.get("calls")
+        if body.get("day") != service_day(now, self.cfg.site.tz, self.cfg.site.day_start).isoformat() \
+                or not isinstance(calls, list):
+            return
+        self.calls.clear()
+        self.calls.extend(_call_of(c) for c in calls[:LAST_CALLS] if isinstance(c, dict) and _is_call(c))
 
     def _status(self, name: str, online: bool, retained: bool) -> None:
         with self.lock:
@@ -158,3 +175,11 @@ class Hall:
                     "services": {s: dict(v) for s, v in self.services.items()},
                     "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls),
                     "figures": dict(next(iter(self.figures.values()), {}))}
+
+
+def _is_call(body: dict) -> bool:
+    return isinstance(body.get("counter"), str) and isinstance(body.get("ticket"), str)
+
+
+def _call_of(body: dict) -> dict:
+    return {k: body.get(k) for k in ("counter", "ticket", "service", "at", "recall")}

@@ -3,11 +3,15 @@
 The browser's EventSource reconnects by itself (``retry: 1000``) when the console restarts, and
 the first event of every connection is the whole fragment, so a reconnected page shows the state
 again without a reload. One render per change and language is shared by every open page.
+
+A stream ends with its session (logout, expiry, a changed password) and when its page says it is
+over (a phone's ticket finished): the last event is ``end``, after which the page stops listening.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -16,7 +20,9 @@ from aiohttp import web
 
 from ..config import SiteConfig
 from .hall import Part
+from .web import SESSION
 
+log = logging.getLogger("motcua.console")
 KEEPALIVE_S = 15.0
 
 
@@ -61,26 +67,39 @@ def sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-async def stream(request: web.Request, fragments: Callable[[], Awaitable[dict[str, str]]]) -> web.StreamResponse:
-    """Send ``{element id: html}`` now and after every change until the browser goes away."""
+async def stream(request: web.Request, fragments: Callable[[], Awaitable[dict[str, str]]],
+                 over: Callable[[], bool] = lambda: False) -> web.StreamResponse:
+    """Send ``{element id: html}`` now and after every change until the browser goes away, the
+    request's session ends (nothing more is sent to it), or ``over()`` (after its last update)."""
     console = request.app["console"]
+    session = request.get(SESSION)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
     await response.write(b"retry: 1000\n\n")
     last: dict[str, str] = {}
     try:
-        while True:
+        while session is None or console.sessions.valid(session):
             changed = console.changed
             now = await fragments()
             update = {k: v for k, v in now.items() if last.get(k) != v}
             if update:
                 await response.write(sse("update", update))
                 last = now
+            if over():
+                break
             try:
-                await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+                await asyncio.wait_for(changed.wait(), _wait_s(session))
             except TimeoutError:
                 await response.write(b": keepalive\n\n")
+        await response.write(sse("end", {}))
     except ConnectionResetError:      # the browser went away
         pass
+    except Exception:                 # a render that fails costs this stream only; the page reconnects
+        log.exception("luồng sự kiện dừng / event stream stopped: %s", request.path)
     return response
+
+
+def _wait_s(session) -> float:
+    """Until the next keepalive, or just past the session's expiry, whichever comes first."""
+    return KEEPALIVE_S if session is None else max(0.1, min(KEEPALIVE_S, session.expires - time.time() + 0.1))

@@ -5,6 +5,10 @@ No login and nothing personal: the label, its service, how many are ahead and th
 another day's address says so and nothing more, whether or not such a ticket existed. Requests
 are limited per address. One render per ticket, language and change is shared by every phone
 following it, so 300 open pages cost 300 small writes, not 300 queries.
+
+A live stream opens only for a ticket that exists today and is not finished, at most
+``STREAMS_PER_TICKET`` at once for one ticket, and ends when the ticket is finished or the day
+changes: whatever addresses a phone makes up, it holds no connection open.
 """
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ from .web import LANG_KEY, Console, role
 
 LABEL = re.compile(r"[A-Z]{0,2}\d{1,4}")
 DAY = re.compile(r"\d{8}")
+FINISHED = ("done", "no_show", "void", "expired")
+STREAMS_PER_TICKET = 5
+Rendered = tuple[int, str, bool]          # HTTP status, the page's live part, still worth following
 
 
 class PhoneDesk:
@@ -34,12 +41,14 @@ class PhoneDesk:
         self.console = console
         self.limiter = RateLimiter(limit=console.cfg.console.phone_requests_per_minute, window=60.0)
         self.followers: Counter[tuple[str, str, str]] = Counter()
-        self.rendered: dict[tuple, tuple[int, str]] = {}
+        self.streams: Counter[tuple[str, str]] = Counter()        # open streams per (day, label)
+        self.rendered: dict[tuple, Rendered] = {}
         self.version = -1
         self.lock = asyncio.Lock()
 
-    async def get(self, day: str, label: str, lang: str) -> tuple[int, str]:
-        """(HTTP status, the page's live part) for a ticket of ``day`` (ISO date)."""
+    async def get(self, day: str, label: str, lang: str) -> Rendered:
+        """(HTTP status, the page's live part, open) for a ticket of ``day`` (ISO date); open while
+        the ticket exists today and is not finished."""
         key = (day, label, lang)
         async with self.lock:
             version = self.console.hall.version
@@ -49,14 +58,13 @@ class PhoneDesk:
                 self.version = version
         return self.rendered[key]
 
-    def _render(self, keys: set[tuple[str, str, str]]) -> dict[tuple, tuple[int, str]]:
+    def _render(self, keys: set[tuple[str, str, str]]) -> dict[tuple, Rendered]:
         console = self.console
         today = console.ledger.today()
         tickets = console.ledger.tickets(today, sorted({label for day, label, _ in keys if day == today}))
         snap = console.hall.snapshot()
         template = console.env.get_template("phone_live.html")
-        serving = {lang: sorted((s["ticket"], _name(console, c, lang)) for c, s in snap["counters"].items()
-                                if s.get("status") == "serving" and s.get("ticket")) for lang in words.LANGS}
+        serving = {lang: _now_serving(console, snap["calls"], lang) for lang in words.LANGS}
         out = {}
         for day, label, lang in keys:
             ticket = tickets.get(label) if day == today else None
@@ -66,8 +74,22 @@ class PhoneDesk:
                 counter=_name(console, ticket.get("counter"), lang) if ticket else None,
                 service=(service.name.vi if lang == "vi" else service.name.en) if service else "",
                 serving=serving[lang], today=day == today)
-            out[(day, label, lang)] = (200 if ticket else 404), html
+            out[(day, label, lang)] = (200 if ticket else 404), html, bool(ticket) and ticket["status"] not in FINISHED
         return out
+
+    def still_open(self, day: str, label: str, lang: str) -> bool:
+        """What a stream asks after each update: its ticket unfinished, and still today's."""
+        kept = self.rendered.get((day, label, lang))
+        return kept is not None and kept[2] and day == self.console.ledger.today()
+
+
+def _now_serving(console: Console, calls: list[dict], lang: str) -> list[tuple[str, str]]:
+    """Each counter's latest call, newest first: the hall's last calls, which the hub's retained
+    ``calls/recent`` fills when the console starts, so a restarted console shows them at once."""
+    seen: dict[str, str] = {}
+    for c in calls:
+        seen.setdefault(str(c.get("counter")), str(c.get("ticket")))
+    return [(ticket, _name(console, counter, lang)) for counter, ticket in seen.items()]
 
 
 def _name(console: Console, counter: str | None, lang: str) -> str:
@@ -95,9 +117,9 @@ async def page(request: web.Request) -> web.StreamResponse:
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]
-    status, html = await desk.get(day, label, request[LANG_KEY])
+    status, html, live = await desk.get(day, label, request[LANG_KEY])
     return desk.console.render(request, "phone.html", status=status, fragment=html, label=label,
-                               live=request.path.replace("/t/", "/events/t/", 1) if status == 200 else None)
+                               live=request.path.replace("/t/", "/events/t/", 1) if live else None)
 
 
 @role("public")
@@ -105,17 +127,29 @@ async def events(request: web.Request) -> web.StreamResponse:
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]
-    key = (day, label, request[LANG_KEY])
+    key, ticket = (day, label, request[LANG_KEY]), (day, label)
+    status, _, live = await desk.get(*key)
+    if not live:
+        raise web.HTTPNotFound() if status == 404 else web.HTTPNoContent()   # 204: EventSource stops
+    if desk.streams[ticket] >= STREAMS_PER_TICKET:
+        raise web.HTTPTooManyRequests(text="Quá nhiều trang theo dõi số này / Too many pages follow this ticket",
+                                      headers={"Retry-After": "60"})
 
     async def fragments() -> dict[str, str]:
         return {"live": (await desk.get(*key))[1]}
+    desk.streams[ticket] += 1
     desk.followers[key] += 1
     try:
-        return await stream(request, fragments)
+        return await stream(request, fragments, over=lambda: not desk.still_open(*key))
     finally:
-        desk.followers[key] -= 1
-        if desk.followers[key] <= 0:
-            del desk.followers[key]
+        _release(desk.followers, key)
+        _release(desk.streams, ticket)
+
+
+def _release(counts: Counter, key: tuple) -> None:
+    counts[key] -= 1
+    if counts[key] <= 0:
+        del counts[key]
 
 
 ROUTES = [("GET", "/t/{day}/{label}", page), ("GET", "/events/t/{day}/{label}", events)]

@@ -4,14 +4,18 @@ Every handler says who may call it (``@role``); the middleware refuses the rest 
 runs: no session -> a redirect to ``/login``, another role -> 403, a form post without its
 session's token (or from another origin) -> 403. Pages are rendered on the server with
 autoescaping, so a service name or a dossier note full of markup is shown as text; the browser
-gets no script but ours (a strict Content-Security-Policy).
+gets no script but ours (a strict Content-Security-Policy), and every answer carries the security
+headers, redirects and errors included (``app.on_response_prepare`` sees them all).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import secrets
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +32,7 @@ SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "motcua_session", "motcua_pre", "motcu
 HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                       "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
            "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+HSTS = {"Strict-Transport-Security": "max-age=31536000"}       # under TLS only: plain http cannot promise it
 BURST_S = 0.005          # what arrives within it is pushed together
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION, LANG_KEY = "session", "lang"          # keys on the request
@@ -48,8 +53,10 @@ class Console:
     def __init__(self, cfg: SiteConfig, users: dict, secret: bytes, hall, hub, ledger, recent):
         self.cfg, self.users, self.hall, self.hub, self.ledger, self.recent = cfg, users, hall, hub, ledger, recent
         self.sessions = Sessions(secret, users, cfg.console.session_hours,
-                                 ended_file=Path(cfg.console.secret_file).with_name("console-logouts"))
+                                 ended_file=logouts_file(cfg.console.secret_file))
         self.brake = Brake()
+        # scrypt's own small pool (16 MiB a hash): guesses never queue ahead of panel presses and reads
+        self.hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-scrypt")
         self.tls = cfg.console.tls is not None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -73,10 +80,23 @@ class Console:
         if self._waking is None:
             self._waking = asyncio.get_running_loop().call_later(BURST_S, self._wake)
 
+    def end_session(self, session: Session) -> None:
+        """Log out: the cookie opens nothing more, and the session's open streams end at once."""
+        self.sessions.end(session)
+        self.notify()
+
     def _wake(self) -> None:
         self._waking = None
         self.changed.set()
         self.changed = asyncio.Event()
+
+
+def logouts_file(secret_file: str, environ: dict | None = None) -> Path:
+    """Where logouts are kept across restarts: systemd's ``StateDirectory`` (``$STATE_DIRECTORY``,
+    the first if several) when set, since the secrets folder belongs to install.sh and is not the
+    console's to write; else beside the session key (development, tests)."""
+    state = ((os.environ if environ is None else environ).get("STATE_DIRECTORY") or "").split(":")[0]
+    return Path(state) / "console-logouts" if state else Path(secret_file).with_name("console-logouts")
 
 
 def language(request: web.Request) -> str:
@@ -94,6 +114,16 @@ def same_origin(request: web.Request) -> bool:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await _guarded(request, handler)
+    except web.HTTPException:
+        raise
+    except Exception:          # a file or row that cannot be read costs this answer only, and is said
+        log.exception("lỗi khi trả lời / failed to answer %s %s", request.method, request.path)
+        return request.app["console"].render(request, "error.html", status=500, message="failed")
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     console: Console = request.app["console"]
     request[LANG_KEY] = language(request)
     session = console.sessions.read(request.cookies.get(SESSION_COOKIE))
@@ -115,9 +145,13 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = console.render(request, "error.html", status=404, message="not_found")
     except web.HTTPForbidden:
         response = console.render(request, "error.html", status=403, message="forbidden")
-    for k, v in HEADERS.items():
-        response.headers.setdefault(k, v)
     return response
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer before it leaves: pages, streams, files, redirects and errors."""
+    for k, v in {**HEADERS, **(HSTS if request.app["console"].tls else {})}.items():
+        response.headers.setdefault(k, v)
 
 
 async def _post_ok(request: web.Request, console: Console, session: Session) -> bool:
@@ -126,10 +160,17 @@ async def _post_ok(request: web.Request, console: Console, session: Session) -> 
 
 
 def local_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after logging in or switching language: a path of this console only, else ``/``.
+
+    Browsers drop tabs and line breaks from a URL and read ``\\`` as ``/``, so ``/\t/evil.example``
+    or ``/\\evil.example`` would leave the site: those are removed first, then the path must be one
+    ``/`` followed by neither ``/`` nor ``\\``; anything still holding a control character, a
+    backslash or a non-ASCII character (browsers send paths percent-encoded) is refused."""
+    path = re.sub(r"[\t\r\n]", "", target or "")
+    if (not path.startswith("/") or path[1:2] in ("/", "\\") or "\\" in path or len(path) > 2000
+            or not path.isascii() or not path.isprintable()):
         return "/"
-    return target
+    return path
 
 
 @role("public")
@@ -155,17 +196,18 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, "forged", status=403)
     name = str(form.get("username", ""))[:64].strip().lower()
     address = request.remote or "?"
-    wait = console.brake.wait_s(f"user:{name}", f"addr:{address}")
+    name_key, address_key = f"name:{name}|{address}", f"addr:{address}"
+    wait = console.brake.begin(name_key, address_key)
     if wait > 0:
         return _login_page(request, "slow_down", status=429, s=int(wait) + 1)
     user = console.users.get(name)
     password = str(form.get("password", ""))
-    ok = await asyncio.to_thread(check_password, password, user.password_hash if user else _DUMMY)
+    ok = await asyncio.get_running_loop().run_in_executor(console.hashing, check_password, password,
+                                                          user.password_hash if user else _DUMMY)
     if user is None or not ok:
-        console.brake.failed(f"user:{name}", f"addr:{address}")
         log.warning("đăng nhập sai / failed login for %r from %s", name, address)
         return _login_page(request, "wrong_login", status=401)
-    console.brake.succeeded(f"user:{name}")
+    console.brake.succeeded(name_key, address_key)
     target = local_next(str(form.get("next", "")))
     if target == "/" and user.role == "clerk" and not console.cfg.console.province:
         target = f"/counter/{user.counters[0]}"
@@ -182,9 +224,9 @@ _DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAA
 @role("user")
 async def logout(request: web.Request) -> web.StreamResponse:
     console: Console = request.app["console"]
-    console.sessions.end(request[SESSION])
+    console.end_session(request[SESSION])
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(SESSION_COOKIE)
+    response.del_cookie(SESSION_COOKIE, secure=console.tls, httponly=True, samesite="Lax")
     return response
 
 
@@ -193,8 +235,16 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
     lang = request.match_info["lang"]
     response = web.HTTPSeeOther(local_next(request.query.get("next")))
     if lang in words.LANGS:
-        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 86400)
+        response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 86400,
+                            secure=request.app["console"].tls)
     return response
+
+
+@role("public")
+async def healthz(request: web.Request) -> web.StreamResponse:
+    """What the console asks itself before feeding systemd's watchdog: an answer through the same
+    server, middleware and loop as every page (SPEC 10.1)."""
+    return web.Response(text="ok", headers={"Cache-Control": "no-store"})
 
 
 @role("user")
@@ -210,6 +260,8 @@ async def home(request: web.Request) -> web.StreamResponse:
 def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app["console"] = console
+    app.on_response_prepare.append(security_headers)
+    app.router.add_get("/healthz", healthz)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

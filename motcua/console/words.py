@@ -20,6 +20,8 @@ WORDS: dict[str, tuple[str, str]] = {
                "The form expired or is not valid. Reload the page and try again."),
     "forbidden": ("Tài khoản của ông/bà không được xem trang này.", "Your account may not see this page."),
     "not_found": ("Không có trang này.", "No such page."),
+    "failed": ("Có lỗi khi trả lời trang này. Vui lòng thử lại sau.",
+               "Something went wrong with this page. Please try again later."),
     "hall": ("Toàn cảnh sảnh", "Live hall"),
     "figures": ("Số liệu", "Figures"),
     "dossiers": ("Báo cáo hồ sơ", "Dossier report"),

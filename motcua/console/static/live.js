@@ -37,6 +37,10 @@
       lost.hidden = true;
       apply(JSON.parse(e.data));
     });
+    src.addEventListener("end", function () {   // the session ended: the page asks for the login
+      src.close();
+      window.location.reload();
+    });
     src.onopen = function () { lost.hidden = true; };
     src.onerror = function () {
       lost.hidden = false;

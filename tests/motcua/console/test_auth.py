@@ -61,24 +61,34 @@ def test_a_forgery_token_belongs_to_one_session():
     assert not s.csrf_ok(a.nonce, s.csrf(b.nonce)) and not s.csrf_ok(a.nonce, None) and not s.csrf_ok(a.nonce, "")
 
 
-def test_wrong_passwords_slow_down_the_name_and_the_address():
+def test_password_tries_slow_down_the_name_at_its_address_and_the_address():
     now = [0.0]
     brake = Brake(free=3, cap=300, clock=lambda: now[0])
     for _ in range(3):
-        assert brake.wait_s("user:a", "addr:1") == 0
-        brake.failed("user:a", "addr:1")
-    assert brake.wait_s("user:a") == 1.0 and brake.wait_s("addr:1") == 1.0
-    assert brake.wait_s("user:b", "addr:1") == 1.0, "another name from the same address waits too"
-    assert brake.wait_s("user:a", "addr:2") == 1.0, "the same name from another address waits too"
-    assert brake.wait_s("user:b", "addr:2") == 0
+        assert brake.begin("name:a|1", "addr:1") == 0
+    assert brake.begin("name:a|1", "addr:1") == 1.0, "counted as each try began, before any hash"
+    assert brake.begin("name:b|1", "addr:1") == 1.0, "another name from the same address waits too"
+    assert brake.begin("name:a|2", "addr:2") == 0, "the same name from another address does not"
     for _ in range(10):
-        brake.failed("user:a", "addr:1")
-    assert brake.wait_s("user:a") == 300.0, "doubling, up to the cap"
+        now[0] += 301
+        brake.begin("name:a|1", "addr:1")
+    assert brake.begin("name:a|1") == 300.0, "doubling, up to the cap"
     now[0] += 301
-    assert brake.wait_s("user:a") == 0
-    brake.succeeded("user:a")
-    brake.failed("user:a")
-    assert brake.wait_s("user:a") == 0, "a right password starts the count again"
+    assert brake.begin("name:a|1", "addr:1") == 0
+    brake.succeeded("name:a|1", "addr:1")
+    assert brake.tries["addr:1"][0] == 13, "the right password's try given back to its address"
+    for _ in range(3):
+        assert brake.begin("name:a|1") == 0, "and its name starts counting again"
+
+
+def test_a_refused_try_costs_nothing_more():
+    now = [0.0]
+    brake = Brake(free=1, clock=lambda: now[0])
+    brake.begin("addr:1")
+    for _ in range(50):
+        assert brake.begin("addr:1") == 1.0
+    now[0] += 1
+    assert brake.begin("addr:1") == 0
 
 
 @pytest.mark.parametrize("user, message", [

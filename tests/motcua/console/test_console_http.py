@@ -180,11 +180,12 @@ def test_the_console_says_online_with_a_last_will(hall):
 
 
 def test_the_console_over_tls(tmp_path, broker):
-    """console.tls with the certificate files of docs/deployment.md's recipe: https only, and the
-    session cookie marked Secure."""
+    """console.tls with the certificate files of docs/deployment.md's recipe: https only, every
+    cookie marked Secure, HSTS and the security headers on every answer, a 500 included."""
     import http.client
     import re
     import ssl
+    from pathlib import Path
 
     from motcua import config
     from motcua.testbed import free_port, site_data, tls_certificates, write_site
@@ -213,6 +214,20 @@ def test_the_console_over_tls(tmp_path, broker):
                                                               "Cookie": pre.split(";")[0],
                                                               "Origin": f"https://127.0.0.1:{port}"})
         assert status == 303 and "Secure" in dict(headers)["Set-Cookie"]
+        session = dict(headers)["Set-Cookie"].split(";")[0]
+        status, headers, _ = https("GET", "/lang/en?next=/hall")
+        assert status == 303 and "Secure" in dict(headers)["Set-Cookie"], "the language cookie too"
+        Path(cfg.hub.database).write_bytes(b"not a database " * 100)      # a file that cannot be read
+        answers = {"login": https("GET", "/login"), "redirect": https("GET", "/hall"),
+                   "404": https("GET", "/nope", headers={"Cookie": session}),
+                   "500": https("GET", "/figures", headers={"Cookie": session})}
+        for what, status in (("login", 200), ("redirect", 303), ("404", 404), ("500", 500)):
+            got = {k.lower(): v for k, v in answers[what][1]}
+            assert answers[what][0] == status, what
+            assert got.get("strict-transport-security", "").startswith("max-age="), what
+            assert "frame-ancestors 'none'" in got["content-security-policy"] and got["x-frame-options"] == "DENY"
+        assert "Có lỗi khi trả lời trang này".encode() in answers["500"][2]
+        assert https("GET", "/login")[0] == 200, "one unreadable file costs that page only"
         with pytest.raises((http.client.HTTPException, OSError)):
             get(f"http://127.0.0.1:{port}", "/login")     # no plain http on the TLS port
     finally:

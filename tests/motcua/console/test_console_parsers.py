@@ -55,7 +55,8 @@ def test_no_letter_name_reaches_outside_the_letters_folder(tmp_path_factory, nam
 
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from(["status/hub", "counter/1/state", "service/LAND/state", "call", "kiosk/k1/printer",
-                                 "figures/2026-12-04", "status/province-link", "x/y/z", "counter/1"]), max_size=4),
+                                 "figures/2026-12-04", "status/province-link", "x/y/z", "counter/1",
+                                 "calls/recent"]), max_size=4),
        st.binary(max_size=300), st.booleans())
 def test_whatever_the_broker_carries_the_hall_goes_on(tmp_path_factory, suffixes, payload, retained):
     hall = Hall(_cfg(tmp_path_factory))
@@ -103,3 +104,18 @@ def _cfg(factory):
                     "sms": {"transport": "directory", "directory": {"path": str(tmp / "sms")}}}
         _CFG["cfg"] = config.load(write_site(tmp, site_data(tmp, followup=followup)))
     return _CFG["cfg"]
+
+
+@given(st.lists(st.one_of(st.dictionaries(st.sampled_from(["counter", "ticket", "at", "service", "recall"]),
+                                          st.one_of(st.text(max_size=8), st.integers(), st.none())),
+                          st.integers(), st.text(max_size=5)), max_size=30))
+def test_the_hubs_recent_calls_of_today_fill_the_last_calls_and_nothing_else(tmp_path_factory, calls):
+    import json
+    hall = Hall(_cfg(tmp_path_factory))
+    today = data.today(hall.cfg).isoformat()
+    hall.message(f"{hall.root}/calls/recent", json.dumps({"day": today, "calls": calls}).encode(), True)
+    got = hall.snapshot()["calls"]
+    assert len(got) <= 10 and all(isinstance(c["counter"], str) and isinstance(c["ticket"], str) for c in got)
+    hall.message(f"{hall.root}/calls/recent", json.dumps({"day": "2001-01-01", "calls": [
+        {"counter": "1", "ticket": "A999"}]}).encode(), True)
+    assert hall.snapshot()["calls"] == got, "another day's list is not today's last calls"
