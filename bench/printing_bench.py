@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import pct  # noqa: E402
-from kiosk.printing.ticket import SAMPLE, WIDTH_DOTS, render  # noqa: E402
+from kiosk.printing.ticket import SAMPLE, render  # noqa: E402
+from motcua.config.kiosk import WIDTH_DOTS  # noqa: E402
 
 
 def main(n: int = 200) -> None:

@@ -9,10 +9,12 @@ import sys
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
+import dataclasses  # noqa: E402
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from motcua.config import EX_CONFIG, SiteConfig  # noqa: E402
+from motcua.config import Display, SiteConfig  # noqa: E402
+from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.link import Link  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
@@ -23,9 +25,8 @@ from .voice import Announcer, VoiceConfig, announcement  # noqa: E402
 log = logging.getLogger("motcua.display")
 
 
-def voice_config(entry: dict) -> VoiceConfig:
-    v = {k: val for k, val in (entry.get("voice") or {}).items() if val is not None}
-    return VoiceConfig(**v, spoken_counters=tuple((entry.get("spoken_counters") or {}).items()))
+def voice_config(entry: Display) -> VoiceConfig:
+    return VoiceConfig(**dataclasses.asdict(entry.voice), spoken_counters=tuple(entry.spoken_counters.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(cfg, entry, args)
 
 
-def announce_test(entry: dict, ticket: str, counter: str, wav: str | None) -> int:
+def announce_test(entry: Display, ticket: str, counter: str, wav: str | None) -> int:
     """For technicians: checks the phrase and the speakers' file without the screen."""
     try:
         text, data = announcement(ticket, counter, voice_config(entry))
@@ -57,7 +58,7 @@ def announce_test(entry: dict, ticket: str, counter: str, wav: str | None) -> in
     return 0
 
 
-def run(cfg: SiteConfig, entry: dict, args) -> int:
+def run(cfg: SiteConfig, entry: Display, args) -> int:
     configure_window(args.portrait, bool(args.screenshot))
     from .app import BoardApp
 
@@ -83,7 +84,7 @@ def run(cfg: SiteConfig, entry: dict, args) -> int:
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
-    app = BoardApp(model, cfg.site.name, entry.get("notice", ""), cfg.site.tz)
+    app = BoardApp(model, cfg.site.name, entry.notice, cfg.site.tz)
     return run_app(app, link, link.start, link.stop, args.screenshot, "board showing", log)
 
 

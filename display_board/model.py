@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from motcua.config import SiteConfig
+from motcua.config import Display, SiteConfig
 
 BLINK_S = 8.0           # the newest call blinks this long, then stays highlighted
 
@@ -36,14 +36,14 @@ class Snapshot:
 
 
 class BoardModel:
-    def __init__(self, cfg: SiteConfig, entry: dict, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, cfg: SiteConfig, entry: Display, clock: Callable[[], float] = time.monotonic):
         self.cfg, self.clock = cfg, clock
         self.lock = threading.Lock()
         self.tiles = {cid: Tile(cid, cfg.by_counter[cid].name.vi, cfg.by_counter[cid].name.en)
-                      for cid in entry["counters"]}
+                      for cid in entry.counters}
         self.services = [s for s in cfg.services if any(s.id in cfg.by_counter[c].services for c in self.tiles)]
         self.waiting = {s.id: 0 for s in self.services}
-        self.calls: deque = deque(maxlen=max(1, entry.get("last_calls", 6)))
+        self.calls: deque = deque(maxlen=max(1, entry.last_calls))
         self.newest: str | None = None
         self.newest_at = 0.0
         self.link_up = False

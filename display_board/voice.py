@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from motcua.config import VOICE
+from motcua.config import Voice
 from motcua.speech import SoundState, chime, play_with_aplay, silence, speak, wav
 from motcua.words import phrase
 
@@ -21,17 +21,9 @@ log = logging.getLogger("motcua.display.voice")
 
 
 @dataclass(frozen=True)
-class VoiceConfig:
-    phrase: str = VOICE["phrase"]
-    label_mode: str = VOICE["label_mode"]   # digits: "a, không, một, hai"; number: "a, mười hai"
-    repeat: int = VOICE["repeat"]
-    voice: str = VOICE["voice"]
-    speed: int = VOICE["speed"]             # espeak-ng words per minute
-    chime: bool = VOICE["chime"]
-    device: str | None = None               # ALSA device for aplay, e.g. "plughw:1,0"
-    enabled: bool = VOICE["enabled"]
+class VoiceConfig(Voice):
+    """A wall screen's voice as its site file sets it, with how it says each counter."""
     spoken_counters: tuple[tuple[str, str], ...] = ()
-    save_dir: str | None = None       # also keep each announcement as a WAV (demos, machines without sound)
 
     def words(self, ticket: str, counter: str) -> str:
         return phrase(ticket, counter, self.phrase, self.label_mode, dict(self.spoken_counters))

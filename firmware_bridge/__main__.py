@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from motcua.config import EX_CONFIG
+from motcua.exits import EX_CONFIG
 from motcua.hubclient import HubClient
 from motcua.sdnotify import Notifier
 from motcua.startup import begin, on_stop, parser
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         return cfg
     component = f"bridge-{args.id}"
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    mine = sorted({c for p in entry["ports"] for c in p["keypads"].values()})
+    mine = entry.counters
     try:   # only its own counters: the broker's ACL lets a bridge read nothing else
         client = HubClient(cfg, component, subscriptions=tuple(f"{root}/counter/{c}/state" for c in mine),
                            on_message=lambda msg: bridge.mqtt_message(msg))   # bridge is made below
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return EX_CONFIG
     lines: dict[str, SerialLine] = {}
     bridge = Bridge(entry, component, client, lambda dev, data: lines[dev].write(data))
-    for p in entry["ports"]:
-        lines[p["device"]] = SerialLine(p["device"], p["baudrate"], bridge.line_arrived)
+    for p in entry.ports:
+        lines[p.device] = SerialLine(p.device, p.baudrate, bridge.line_arrived)
     stop = {"now": False}
     on_stop(lambda: stop.update(now=True))
     notifier = Notifier()

@@ -16,6 +16,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from motcua.config import Bridge as BridgeEntry
 from motcua.contract import ACTION_ARGUMENT, OFFLINE, ONLINE
 from motcua.hubclient import HubClient
 
@@ -47,12 +48,12 @@ def display_text(state: dict) -> str:
 
 
 class Bridge:
-    def __init__(self, entry: dict, component: str, client: HubClient, write: Callable[[str, bytes], bool],
+    def __init__(self, entry: BridgeEntry, component: str, client: HubClient, write: Callable[[str, bytes], bool],
                  clock: Callable[[], float] = time.monotonic):
         self.component, self.client, self.write, self.clock = component, client, write, clock
         self.t = client.t
-        self.sessions = {(p["device"], addr): KeypadSession(addr, counter, p["device"])
-                         for p in entry["ports"] for addr, counter in p["keypads"].items()}
+        self.sessions = {(p.device, addr): KeypadSession(addr, counter, p.device)
+                         for p, addr, counter in entry.keypads}
         self.by_counter = {s.counter: s for s in self.sessions.values()}
         self.inbox: queue.Queue = queue.Queue()
         self.presses: dict[str, deque[Press]] = {c: deque() for c in self.by_counter}

@@ -15,7 +15,8 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 import logging  # noqa: E402
 import threading  # noqa: E402
 
-from motcua.config import EX_CONFIG  # noqa: E402
+from motcua.config import Kiosk  # noqa: E402
+from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
@@ -29,7 +30,7 @@ log = logging.getLogger("motcua.kiosk")
 PRINTER_POLL_S = 10.0
 
 
-def wire(cfg, kiosk: dict, component: str, publish_printer: bool = True):
+def wire(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
     """The kiosk's parts without its window: (model, lookup, client, desk), the client not started.
     The tests and the bench use them as they are; ``assemble`` puts a window on them."""
     root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
@@ -38,14 +39,14 @@ def wire(cfg, kiosk: dict, component: str, publish_printer: bool = True):
                        on_message=lambda m: model_ref["m"].on_message(m.topic, bytes(m.payload)),
                        on_connect=lambda: model_ref["m"].set_link(True),
                        on_disconnect=lambda: model_ref["m"].set_link(False))
-    desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
-                      publish_printer_state(client, kiosk["id"]) if publish_printer else (lambda s: None))
+    desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk.printer),
+                      publish_printer_state(client, kiosk.id) if publish_printer else (lambda s: None))
     model = model_ref["m"] = KioskModel(cfg, desk)
-    lookup = DossierLookup(client, f"kiosk-{kiosk['id']}", lambda: model.hub_ok)
+    lookup = DossierLookup(client, f"kiosk-{kiosk.id}", lambda: model.hub_ok)
     return model, lookup, client, desk
 
 
-def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
+def assemble(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
     """The kiosk wired with its window: (app, client, desk). ``python -m kiosk`` and the tour use it."""
     from .ui.app import KioskApp
     model, lookup, client, desk = wire(cfg, kiosk, component, publish_printer)
@@ -55,15 +56,15 @@ def assemble(cfg, kiosk: dict, component: str, publish_printer: bool = True):
     return app, client, desk
 
 
-def speaker(kiosk: dict, client: HubClient, component: str):
+def speaker(kiosk: Kiosk, client: HubClient, component: str):
     """The kiosk's voice, or None where its site file turns it off; a sound problem is said on
     ``status/<component>-sound`` (offline with the reason in the log, online once it plays)."""
     from .speaker import Speaker
-    s = kiosk["speech"]
-    if not s["enabled"]:
+    s = kiosk.speech
+    if not s.enabled:
         return None
     topic = client.t.status(f"{component}-sound")
-    return Speaker({"vi": s["voice_vi"], "en": s["voice_en"]}, s["speed"], s["device"], s["save_dir"],
+    return Speaker({"vi": s.voice_vi, "en": s.voice_en}, s.speed, s.device, s.save_dir,
                    on_problem=lambda p: client.link.publish(topic, "offline" if p else "online", retain=True))
 
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args, cfg, kiosk = begin(p, argv, "kiosks")
     if isinstance(cfg, int):
         return cfg
-    configure_window(args.portrait or kiosk["screen"]["orientation"] == "portrait", bool(args.screenshot))
+    configure_window(args.portrait or kiosk.screen.orientation == "portrait", bool(args.screenshot))
 
     component = f"kiosk-{args.id}" + ("-screenshot" if args.screenshot else "")
     try:

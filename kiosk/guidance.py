@@ -6,7 +6,7 @@ kiosk says the language it shows).
 """
 from __future__ import annotations
 
-from motcua.config import SiteConfig
+from motcua.config import SiteConfig, Voice
 from motcua.words import label_words
 
 from .dossier_lookup import status_line
@@ -87,10 +87,7 @@ def problem(title: str, body: str) -> str:
 
 def label_mode(cfg: SiteConfig) -> str:
     """How the hall's wall screens spell numbers (the first screen's voice; digits by default)."""
-    for d in cfg.displays:
-        if d.get("voice"):
-            return d["voice"]["label_mode"]
-    return "digits"
+    return cfg.displays[0].voice.label_mode if cfg.displays else Voice().label_mode
 
 
 def for_screen(app, name: str) -> str:

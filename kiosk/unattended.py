@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from math import hypot
 
-from motcua.schema import SecretText
+from motcua.config.schema import SecretText
 
 REF_SCREEN_PX, REF_DIAGONAL_IN = (1920, 1080), 21.5      # the reference: 21.5-inch 1080p
 MIN_TARGET_PX, MIN_TEXT_PX = 60, 28                      # on the reference screen: ~15 mm, ~7 mm

@@ -10,8 +10,8 @@ from .config import SiteConfig
 
 
 def users(cfg: SiteConfig) -> list[str]:
-    return (["hub"] + [f"kiosk-{k['id']}" for k in cfg.kiosks] + [f"display-{d['id']}" for d in cfg.displays]
-            + [f"bridge-{b['id']}" for b in cfg.bridges] + (["followup"] if cfg.followup else [])
+    return (["hub"] + [f"kiosk-{k.id}" for k in cfg.kiosks] + [f"display-{d.id}" for d in cfg.displays]
+            + [f"bridge-{b.id}" for b in cfg.bridges] + (["followup"] if cfg.followup else [])
             + (["console"] if cfg.console else []))
 
 
@@ -22,22 +22,22 @@ def acl(cfg: SiteConfig) -> str:
     blocks = [("hub", [f"topic readwrite {r}/#", f"topic readwrite {r}/hub/health",
                        f"topic readwrite {r}/reply/hub/health"])]
     for k in cfg.kiosks:
-        me = f"kiosk-{k['id']}"
+        me = f"kiosk-{k.id}"
         blocks.append((me, [f"topic write {r}/ticket/issue", f"topic write {r}/ticket/confirm",
                             f"topic write {r}/ticket/void", f"topic write {r}/dossier/lookup",
                             f"topic read {r}/service/+/state", f"topic read {r}/counter/+/state",
                             f"topic read {r}/status/hub", f"topic read {r}/reply/{me}/#",
                             f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot",
-                            f"topic write {r}/status/{me}-sound", f"topic write {r}/kiosk/{k['id']}/printer"]))
+                            f"topic write {r}/status/{me}-sound", f"topic write {r}/kiosk/{k.id}/printer"]))
     for d in cfg.displays:
-        me = f"display-{d['id']}"
+        me = f"display-{d.id}"
         blocks.append((me, [f"topic read {r}/counter/+/state", f"topic read {r}/service/+/state",
                             f"topic read {r}/call", f"topic read {r}/calls/recent", f"topic read {r}/status/hub",
                             f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot"]))
     for b in cfg.bridges:
-        me = f"bridge-{b['id']}"
+        me = f"bridge-{b.id}"
         lines = [f"topic read {r}/reply/{me}/#", f"topic read {r}/status/hub", f"topic write {r}/status/{me}"]
-        for c in sorted({c for p in b["ports"] for c in p["keypads"].values()}):
+        for c in b.counters:
             lines += [f"topic write {r}/counter/{c}/command", f"topic write {r}/counter/{c}/rating",
                       f"topic read {r}/counter/{c}/state", f"topic write {r}/status/keypad-{c}"]
         blocks.append((me, lines))

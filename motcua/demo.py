@@ -126,7 +126,7 @@ def morning(c: HubClient, cfg, site: Path, states: dict, keypads: dict) -> None:
     svc = cfg.by_service
     for service, prio in [("LAND", False), ("LAND", False), ("JUSTICE", False), ("LAND", True),
                           ("BUSINESS", False), ("TAX", False), ("LAND", False), ("JUSTICE", False)]:
-        take(site, cfg.kiosks[0]["id"], service, prio)
+        take(site, cfg.kiosks[0].id, service, prio)
     steps = [("1", "NEXT", None, "Quầy 1 bấm GỌI TIẾP", "Counter 1 presses NEXT"),
              ("2", "NEXT", None, "Quầy 2 bấm GỌI TIẾP", "Counter 2 presses NEXT"),
              ("6", "NEXT", None, "Quầy 6 bấm GỌI TIẾP", "Counter 6 presses NEXT"),
@@ -233,7 +233,7 @@ def main() -> int:
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
         kiosk = cfg.kiosks[0]
         bus, keypads = Bus(str(hall.keypad_side)), {}
-        for addr, counter in cfg.bridges[0]["ports"][0]["keypads"].items():
+        for _, addr, counter in cfg.bridges[0].keypads:
             keypads[counter] = KeypadSim(bus, addr)
             keypads[counter].hello()
         say(f"⌨  {len(keypads)} bàn phím mô phỏng trên {hall.keypad_side}",

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import EX_CONFIG
+from .exits import EX_CONFIG
 from .link import Link
 from .sdnotify import Notifier
 from .startup import on_stop

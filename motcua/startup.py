@@ -7,7 +7,8 @@ import signal
 import sys
 from collections.abc import Callable
 
-from .config import EX_USAGE_CONFIG, ConfigError, SiteConfig, check_config_main, load
+from .config import ConfigError, SiteConfig, check_config_main, load
+from .exits import EX_USAGE_CONFIG
 
 
 def parser(prog: str, description: str, with_id: bool) -> argparse.ArgumentParser:
@@ -47,7 +48,7 @@ def begin(p: argparse.ArgumentParser, argv: list[str] | None, section: str | Non
     cfg = load_or_exit(args, section)
     if isinstance(cfg, int) or section is None:
         return args, cfg, None
-    return args, cfg, next(e for e in getattr(cfg, section) if e["id"] == args.id)
+    return args, cfg, cfg.entry(section, args.id)
 
 
 def on_stop(stop: Callable[[], None]) -> None:

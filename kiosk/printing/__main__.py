@@ -11,12 +11,13 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 
+from motcua.config import Kiosk
 from motcua.hubclient import HubClient, HubUnavailable
 from motcua.startup import begin, parser
 
 from .flow import TicketDesk, publish_printer_state, ticket_content
 from .printer import TicketPrinter
-from .ticket import WIDTH_DOTS, render
+from .ticket import render
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,17 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     return test_ticket(cfg, kiosk)
 
 
-def take(cfg, kiosk: dict, service: str, priority: bool) -> int:
+def take(cfg, kiosk: Kiosk, service: str, priority: bool) -> int:
     """One real ticket through the kiosk's own flow: what a citizen would read, a line in Vietnamese
     then one in English."""
     try:
-        client = HubClient(cfg, f"kiosk-{kiosk['id']}-cli", announce=False).start()
+        client = HubClient(cfg, f"kiosk-{kiosk.id}-cli", announce=False).start()
     except HubUnavailable as e:
         print(f"không kết nối được máy chủ / cannot reach the broker: {e}", file=sys.stderr)
         return 1
     try:
-        desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk["printer"]),
-                          publish_printer_state(client, kiosk["id"]))
+        desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk.printer),
+                          publish_printer_state(client, kiosk.id))
         desk.check_printer()                  # as the kiosk does at start: no number for a printer that is down
         taken = desk.take(service, priority)
     finally:
@@ -60,15 +61,15 @@ def take(cfg, kiosk: dict, service: str, priority: bool) -> int:
     return 0
 
 
-def test_ticket(cfg, kiosk: dict) -> int:
+def test_ticket(cfg, kiosk: Kiosk) -> int:
     svc = cfg.services[0]
     now = datetime.now(cfg.site.tz)
     sample = {"id": "test", "label": svc.label(svc.first), "service": svc.id, "priority": False,
               "issued_at": now.isoformat(timespec="seconds"), "waiting_ahead": 3, "estimated_wait_min": 15}
     content = replace(ticket_content(cfg, kiosk, sample),
                       footer="BẢN IN THỬ — KHÔNG DÙNG ĐỂ XẾP HÀNG / TEST PRINT — NOT A QUEUE TICKET")
-    image = render(content, WIDTH_DOTS[kiosk["printer"]["paper_width_mm"]])
-    state = TicketPrinter(kiosk["printer"]).print_image(image, f"test-{now:%Y%m%d-%H%M%S}")
+    image = render(content, kiosk.printer.dots)
+    state = TicketPrinter(kiosk.printer).print_image(image, f"test-{now:%Y%m%d-%H%M%S}")
     if state.can_print:
         print(f"đã in phiếu thử / test ticket printed — {state.detail}")
         return 0

@@ -13,6 +13,8 @@ from pathlib import Path
 from escpos.escpos import Escpos
 from escpos.printer import Dummy, File, Network, Serial
 
+from motcua.config import Printer
+
 READS_BACK = {"network", "usb", "serial"}     # connections that can answer DLE EOT status
 
 
@@ -42,7 +44,7 @@ def be_patient(dev: Escpos, seconds: float) -> None:
         device.timeout = seconds
 
 
-def open_device(p: dict) -> Escpos:
+def open_device(p: Printer) -> Escpos:
     """A python-escpos printer for the ``printer`` section of a kiosk (opened lazily by escpos)."""
     dev = _device(p)
     # python-escpos shares one profile_data dict between every device of a profile: this device
@@ -50,20 +52,20 @@ def open_device(p: dict) -> Escpos:
     dev.profile.profile_data = copy.deepcopy(dev.profile.profile_data)
     width = dev.profile.profile_data["media"]["width"]
     if width.get("pixels") == "Unknown":      # the default profile: tell it the paper we draw for
-        width["pixels"] = {80: 576, 58: 384}[p.get("paper_width_mm", 80)]
+        width["pixels"] = p.dots
     return dev
 
 
-def _device(p: dict) -> Escpos:
-    kw = {"profile": p["profile"]} if p.get("profile") else {}
-    connection = p["connection"]
+def _device(p: Printer) -> Escpos:
+    kw = {"profile": p.profile} if p.profile else {}
+    connection = p.connection
     if connection == "network":
-        return Network(p["host"], p["port"], timeout=p["timeout_s"], **kw)
+        return Network(p.host, p.port, timeout=p.timeout_s, **kw)
     if connection == "serial":
-        return Serial(devfile=p["device"], baudrate=p["baudrate"], timeout=p["timeout_s"], **kw)
+        return Serial(devfile=p.device, baudrate=p.baudrate, timeout=p.timeout_s, **kw)
     if connection == "file":
-        return File(devfile=p["device"], **kw)
+        return File(devfile=p.device, **kw)
     if connection == "directory":
-        return DirectoryPrinter(p["path"], **kw)
+        return DirectoryPrinter(p.path, **kw)
     from escpos.printer import Usb  # needs pyusb, only on boards with a USB printer
-    return Usb(p["vendor_id"], p["product_id"], timeout=p["timeout_s"] * 1000, **kw)
+    return Usb(p.vendor_id, p.product_id, timeout=p.timeout_s * 1000, **kw)

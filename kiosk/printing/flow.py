@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from motcua.config import SiteConfig, ticket_qr_template
+from motcua.config import Kiosk, SiteConfig
 from motcua.hubclient import HubClient, HubUnavailable, new_command_id
 
 from .printer import MESSAGES, PrinterState, TicketPrinter
-from .ticket import WIDTH_DOTS, TicketContent, qr_text, render
+from .ticket import TicketContent, qr_text, render
 
 log = logging.getLogger("motcua.kiosk.flow")
 BUSY = ("Hệ thống đang bận, vui lòng liên hệ quầy hướng dẫn",
@@ -32,7 +32,7 @@ class Taken:
     en: str
 
 
-def ticket_content(cfg: SiteConfig, kiosk: dict, ticket: dict) -> TicketContent:
+def ticket_content(cfg: SiteConfig, kiosk: Kiosk, ticket: dict) -> TicketContent:
     svc = cfg.by_service[ticket["service"]]
     issued = datetime.fromisoformat(ticket["issued_at"])
     counters = tuple(c.name.vi for c in cfg.counters if svc.id in c.services)
@@ -40,7 +40,7 @@ def ticket_content(cfg: SiteConfig, kiosk: dict, ticket: dict) -> TicketContent:
         centre=cfg.site.name, service_vi=svc.name.vi, service_en=svc.name.en, label=ticket["label"],
         priority=bool(ticket["priority"]), issued_at=issued, waiting_ahead=ticket["waiting_ahead"],
         estimated_wait_min=ticket["estimated_wait_min"], counters=counters,
-        qr=qr_text(ticket_qr_template(cfg, kiosk), cfg.site.id, ticket["label"], ticket["id"], svc.id, issued),
+        qr=qr_text(cfg.ticket_qr(kiosk), cfg.site.id, ticket["label"], ticket["id"], svc.id, issued),
         footer=cfg.site.ticket_footer)
 
 
@@ -50,12 +50,12 @@ def publish_printer_state(client: HubClient, kiosk_id: str) -> Callable[[Printer
 
 
 class TicketDesk:
-    def __init__(self, cfg: SiteConfig, kiosk: dict, client: HubClient, printer: TicketPrinter,
+    def __init__(self, cfg: SiteConfig, kiosk: Kiosk, client: HubClient, printer: TicketPrinter,
                  on_printer_state: Callable[[PrinterState], None] = lambda s: None):
         self.cfg, self.kiosk, self.client, self.printer = cfg, kiosk, client, printer
         self.on_printer_state = on_printer_state
-        self.source = f"kiosk-{kiosk['id']}"
-        self.width = WIDTH_DOTS[kiosk["printer"]["paper_width_mm"]]
+        self.source = f"kiosk-{kiosk.id}"
+        self.width = kiosk.printer.dots
         self.state: PrinterState | None = None
 
     def check_printer(self) -> PrinterState:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from escpos.escpos import Escpos
 from PIL import Image
 
+from motcua.config import Printer
+
 from .devices import READS_BACK, DirectoryPrinter, be_patient, open_device
 
 log = logging.getLogger("motcua.printing")
@@ -47,9 +49,9 @@ class PrinterState:
 
 
 class TicketPrinter:
-    def __init__(self, printer_cfg: dict, opener: Callable[[dict], Escpos] = open_device):
+    def __init__(self, printer_cfg: Printer, opener: Callable[[Printer], Escpos] = open_device):
         self.cfg, self.opener = printer_cfg, opener
-        self.reads_back = printer_cfg["connection"] in READS_BACK and printer_cfg.get("status_query", True)
+        self.reads_back = printer_cfg.connection in READS_BACK and printer_cfg.status_query
 
     def status(self) -> PrinterState:
         return self._with_device(self._ask)

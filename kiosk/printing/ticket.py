@@ -13,9 +13,6 @@ from PIL import Image, ImageDraw
 
 from .fonts import font
 
-WIDTH_DOTS = {80: 576, 58: 384}
-DEFAULT_QR = "motcua:{site}:{label}:{yyyymmdd}"
-
 
 @dataclass(frozen=True)
 class TicketContent:

@@ -16,6 +16,7 @@ from kivy.lang import Builder
 from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from motcua.config import Kiosk
 from motcua.contract import normalise_dossier_code
 
 from .. import guidance
@@ -64,14 +65,14 @@ class KioskApp(App):
     speech_enabled = BooleanProperty(True)
     use_kivy_settings = False
 
-    def __init__(self, model: KioskModel, lookup: DossierLookup, kiosk: dict, tz, speaker=None, **kw):
+    def __init__(self, model: KioskModel, lookup: DossierLookup, kiosk: Kiosk, tz, speaker=None, **kw):
         super().__init__(**kw)
         self.model, self.lookup, self.kiosk, self.tz, self.speaker = model, lookup, kiosk, tz, speaker
         self.speech_enabled = speaker is not None
         self.last_ticket: dict | None = None
         self.centre = model.cfg.site.name
-        self.lookup_enabled = kiosk["dossier_lookup"]
-        self.large_enabled = kiosk["large_mode"]
+        self.lookup_enabled = kiosk.dossier_lookup
+        self.large_enabled = kiosk.large_mode
         self.title = "motcua — lấy số thứ tự, tra cứu hồ sơ"
         self.entry = CodeEntry()
         self.guide = self.entry.guide()
@@ -94,7 +95,7 @@ class KioskApp(App):
         return sm
 
     def _scale(self, window, size) -> None:
-        self.u = ui_scale(*size, self.kiosk["screen"]["diagonal_in"])
+        self.u = ui_scale(*size, self.kiosk.screen.diagonal_in)
 
     def set_large(self, on: bool) -> None:
         """The large, high-contrast mode: every screen at once, kept until the idle reset."""

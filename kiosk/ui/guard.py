@@ -14,7 +14,8 @@ from kivy.properties import StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.popup import Popup
 
-from motcua.config import EX_MAINTENANCE
+from motcua.config import Kiosk
+from motcua.exits import EX_MAINTENANCE
 
 from ..code_entry import ENTER_KEYS, ScanBuffer
 from ..unattended import PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate
@@ -53,11 +54,11 @@ class PinPopup(Popup):
 
 
 class Guard:
-    def __init__(self, app, kiosk: dict, clock=time.monotonic):
+    def __init__(self, app, kiosk: Kiosk, clock=time.monotonic):
         self.app, self.clock = app, clock
-        self.idle = IdleTimer(kiosk["idle_reset_s"], clock)
+        self.idle = IdleTimer(kiosk.idle_reset_s, clock)
         self.corner = CornerTaps(clock)
-        self.pin = PinGate(kiosk["maintenance_pin"], clock)
+        self.pin = PinGate(kiosk.maintenance_pin, clock)
         self.scan = ScanBuffer()
         self.leaving = False
         from kivy.core.window import Window  # here, not at import: the window's size is set first

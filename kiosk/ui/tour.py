@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..__main__ import assemble
     from . import tour_steps
     cfg = config.load(args.site)
-    kiosk = next(k for k in cfg.kiosks if k["id"] == args.kiosk_id)
+    kiosk = next(k for k in cfg.kiosks if k.id == args.kiosk_id)
     app, client, desk = assemble(cfg, kiosk, f"kiosk-{args.kiosk_id}")
     args.out.mkdir(parents=True, exist_ok=True)
     tour = Tour(app, client, desk, args.out)

@@ -197,18 +197,18 @@ def unattended(t) -> None:
          lambda: (t.type_keys("000"), app.set_lang("en"), app.set_large(True))),
         (0.0, lambda: True, lambda: s.update(before_idle={"screen": app.root.current, "typed": app.typed,
                                                           "lang": app.lang, "large": app.large})),
-        (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home",
+        (app.kiosk.idle_reset_s - 0.5, lambda: app.root.current == "home",
          lambda: s.update(after_idle={"screen": app.root.current, "typed": app.typed, "lang": app.lang,
                                       "large": app.large, "text_scale": round(app.f / app.u, 2)})),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.take)),           # a popup left open
         (0.1, lambda: app.root.current == "services", lambda: t.tap(t.screen("services").ids.priority)),
-        (app.kiosk["idle_reset_s"] - 0.5, lambda: app.root.current == "home" and t.popup() is None,
+        (app.kiosk.idle_reset_s - 0.5, lambda: app.root.current == "home" and t.popup() is None,
          lambda: s.update(popup_closed_by_idle=True)),
         (0.0, lambda: True, corner_taps),
         (0.3, lambda: t.popup() is not None, lambda: t.shot("pin")),
         (0.0, lambda: True, lambda: pin("0000")),
         (0.1, lambda: True, lambda: s.update(wrong_pin=t.popup().message)),
-        (0.0, lambda: True, lambda: pin(str(app.kiosk["maintenance_pin"]))),
+        (0.0, lambda: True, lambda: pin(str(app.kiosk.maintenance_pin))),
         (10.0, lambda: False, lambda: None),        # the app has stopped by now; if not, the tour says stuck
     )
 

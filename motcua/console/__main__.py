@@ -22,12 +22,13 @@ import aiohttp
 from aiohttp import web
 
 from .. import memory
-from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig, load
-from ..config_console import USERS, User
-from ..config_console import cross_check as users_checks
+from ..config import SiteConfig, load
+from ..config.console import USERS, User
+from ..config.console import cross_check as users_checks
+from ..config.schema import Ctx, line_of, load_yaml_with_lines
+from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..hubclient import HubClient
 from ..link import DOWN_LIMIT_S, Link
-from ..schema import Ctx, line_of, load_yaml_with_lines
 from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
 from .auth import MAX_PASSWORD, hash_password

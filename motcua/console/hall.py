@@ -40,11 +40,11 @@ def expected_parts(cfg: SiteConfig) -> list[str]:
     """Every part the site file says the hall has, in the order a supervisor reads them."""
     names = ["hub"]
     for k in cfg.kiosks:
-        names += [f"kiosk-{k['id']}", f"printer-{k['id']}"]
-    names += [f"display-{d['id']}" for d in cfg.displays]
+        names += [f"kiosk-{k.id}", f"printer-{k.id}"]
+    names += [f"display-{d.id}" for d in cfg.displays]
     for b in cfg.bridges:
-        names.append(f"bridge-{b['id']}")
-        names += [f"keypad-{c}" for p in b["ports"] for c in p["keypads"].values()]
+        names.append(f"bridge-{b.id}")
+        names += [f"keypad-{c}" for c in b.counters]
     if cfg.followup is not None:
         names.append("followup")
         if cfg.followup.sms.transport == "gammu":

@@ -7,8 +7,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..config import SiteConfig
 from ..contract import OFFLINE, ONLINE, normalise_dossier_code
+from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..hub import dossiers
 from ..link import Link
 from ..sdnotify import Notifier

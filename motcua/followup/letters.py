@@ -15,7 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from ..config_followup import Letter
+from ..config.followup import Letter
 from .hours import date_in_words
 from .papers import Apology, WatchRow
 from .texts import clean, render

@@ -5,7 +5,8 @@ import logging
 import sys
 
 from ..acl import acl
-from ..config import EX_CONFIG, EX_USAGE_CONFIG, SiteConfig
+from ..config import SiteConfig
+from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..province import bridge_section
 from ..startup import begin, on_stop, parser
 from . import dossiers

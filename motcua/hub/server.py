@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ..config import EX_CONFIG, SiteConfig
+from ..config import SiteConfig
 from ..contract import REQUEST_EXPIRY_S, ContractError
+from ..exits import EX_CONFIG
 from ..link import DOWN_LIMIT_S, Link
 from ..sdnotify import Notifier
 from . import requests as rq

@@ -17,7 +17,7 @@ from kiosk.printing.emulator import PrinterEmulator
 from kiosk.taking import KioskModel
 from kiosk.ui.tour_steps import FOUND, SCANNED, UNKNOWN
 from motcua import config
-from motcua.config import EX_MAINTENANCE
+from motcua.exits import EX_MAINTENANCE
 from motcua.hubclient import HubClient
 from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 

@@ -12,8 +12,9 @@ from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer, shown
 from kiosk.dossier_lookup import Answer, dossier_rows, problem_text, status_line
 from kiosk.unattended import CORNER_TAPS, PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate, ui_scale
 from motcua import config
+from motcua.config.kiosk import Screen
+from motcua.config.schema import SecretText
 from motcua.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, normalise_dossier_code
-from motcua.schema import SecretText
 from motcua.testbed import write_site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -193,12 +194,12 @@ def test_kiosk_keys_in_the_config(tmp_path, make_cfg):
     printer = {"connection": "directory", "path": str(tmp_path)}
     cfg = make_cfg(kiosks=[{"id": "k1", "printer": printer}])
     k = cfg.kiosks[0]
-    assert (k["screen"], k["idle_reset_s"], k["dossier_lookup"], k["maintenance_pin"]) == (
-        {"orientation": "landscape", "diagonal_in": 21.5}, 60, True, None)
+    assert (k.screen, k.idle_reset_s, k.dossier_lookup, k.maintenance_pin) == (
+        Screen("landscape", 21.5), 60, True, None)
     cfg = make_cfg(kiosks=[{"id": "k1", "printer": printer, "maintenance_pin": "024680",
                             "screen": {"orientation": "portrait", "diagonal_in": 32}}])
-    assert cfg.kiosks[0]["maintenance_pin"] == "024680" and "024680" not in repr(cfg.kiosks)
-    assert cfg.kiosks[0]["screen"] == {"orientation": "portrait", "diagonal_in": 32.0}
+    assert cfg.kiosks[0].maintenance_pin == "024680" and "024680" not in repr(cfg.kiosks)
+    assert cfg.kiosks[0].screen == Screen("portrait", 32.0)
 
 
 def test_kiosk_key_mistakes_are_reported_and_the_pin_never_shown(tmp_path):

@@ -17,8 +17,9 @@ from kiosk.printing.emulator import PrinterEmulator, rasters, stack
 from kiosk.printing.flow import TicketDesk, publish_printer_state, ticket_content
 from kiosk.printing.fonts import font, font_path
 from kiosk.printing.printer import TicketPrinter
-from kiosk.printing.ticket import SAMPLE, WIDTH_DOTS, render, texts, wrap
+from kiosk.printing.ticket import SAMPLE, render, texts, wrap
 from motcua import config
+from motcua.config.kiosk import WIDTH_DOTS, Printer
 from motcua.hubclient import HubClient
 from motcua.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
 
@@ -28,7 +29,7 @@ VN = timezone(timedelta(hours=7))
 
 
 def printed_bytes(tmp_path, image, width_mm=80) -> bytes:
-    p = TicketPrinter({"connection": "directory", "path": str(tmp_path / "out"), "paper_width_mm": width_mm})
+    p = TicketPrinter(Printer("directory", path=str(tmp_path / "out"), paper_width_mm=width_mm))
     assert p.print_image(image, "t1").state == "ok"
     return (tmp_path / "out" / "t1.bin").read_bytes()
 
@@ -136,7 +137,7 @@ def desk(tmp_path, broker):
     client = HubClient(cfg, "kiosk-k1").start()
     client.issue("?", timeout=0.2, tries=100)
     spy = Spy(broker.port, client.t.printer("k1"))
-    d = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0]["printer"]),
+    d = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0].printer),
                    publish_printer_state(client, "k1"))
     d.check_printer()
     yield d, emu, client, spy
@@ -227,7 +228,7 @@ def test_a_refusal_naming_a_service_with_a_slash_is_shown_whole(tmp_path, broker
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     client = HubClient(cfg, "kiosk-k1").start()
     client.issue("?", timeout=0.2, tries=100)
-    desk = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0]["printer"]))
+    desk = TicketDesk(cfg, cfg.kiosks[0], client, TicketPrinter(cfg.kiosks[0].printer))
     assert desk.take("LAND").ok
     refused = desk.take("LAND")                          # its one number is gone
     assert (refused.vi, refused.en) == ("Đã hết số hôm nay: Đất đai / Nhà ở", "No more tickets today: Land / Housing")
@@ -238,7 +239,7 @@ def test_each_printer_keeps_its_own_paper_width(tmp_path):
     """python-escpos shares a profile between devices: opening an 80 mm printer must not make a
     58 mm one opened after it (in the same process) draw 576 dots."""
     from kiosk.printing.devices import open_device
-    wide = open_device({"connection": "directory", "path": str(tmp_path / "a"), "paper_width_mm": 80})
-    narrow = open_device({"connection": "directory", "path": str(tmp_path / "b"), "paper_width_mm": 58})
+    wide = open_device(Printer("directory", path=str(tmp_path / "a"), paper_width_mm=80))
+    narrow = open_device(Printer("directory", path=str(tmp_path / "b"), paper_width_mm=58))
     widths = [d.profile.profile_data["media"]["width"]["pixels"] for d in (wide, narrow)]
     assert widths == [576, 384]

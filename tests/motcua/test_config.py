@@ -2,6 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -9,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from motcua import config
-from motcua.config import ConfigError, labels_overlap
+from motcua.config import ConfigError
+from motcua.config.load import labels_overlap
 from motcua.contract import format_label
 from motcua.testbed import ROOT, counter, service, site_data, write_site
 
@@ -84,9 +86,9 @@ ranges = st.tuples(st.integers(0, 9999), st.integers(0, 9999)).map(sorted)
 @given(ranges, ranges)
 def test_collision_rule_matches_the_labels_themselves(ra, rb):
     """Property: the check says 'collide' exactly when some label comes from both (brute force)."""
-    a, b = {"first": ra[0], "last": ra[1]}, {"first": rb[0], "last": rb[1]}
-    la = {format_label("", n, a["last"]) for n in range(a["first"], a["last"] + 1)}
-    lb = {format_label("", n, b["last"]) for n in range(b["first"], b["last"] + 1)}
+    a, b = SimpleNamespace(first=ra[0], last=ra[1]), SimpleNamespace(first=rb[0], last=rb[1])
+    la = {format_label("", n, a.last) for n in range(a.first, a.last + 1)}
+    lb = {format_label("", n, b.last) for n in range(b.first, b.last + 1)}
     assert labels_overlap(a, b) == bool(la & lb)
 
 

@@ -13,7 +13,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from motcua import config
-from motcua.config import EX_MAINTENANCE
+from motcua.exits import EX_MAINTENANCE
 from motcua.hubclient import HubClient, HubUnavailable
 from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, tls_certificates, wait_for, write_site
 

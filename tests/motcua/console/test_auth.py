@@ -2,7 +2,7 @@
 import pytest
 
 from motcua import config
-from motcua.config_console import User
+from motcua.config import User
 from motcua.console.auth import Brake, Sessions, check_password, hash_password
 from motcua.testbed import site_data, write_site
 

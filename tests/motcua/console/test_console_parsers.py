@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from motcua import config
-from motcua.config_console import User
+from motcua.config import User
 from motcua.console import data, words
 from motcua.console.auth import Sessions, hash_password
 from motcua.console.hall import Hall

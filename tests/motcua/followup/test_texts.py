@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from motcua.config_followup import DEFAULT_TEMPLATES, SAMPLE
+from motcua.config.followup import DEFAULT_TEMPLATES, SAMPLE
 from motcua.followup.texts import GSM_BASIC, GSM_EXTENDED, compose, fold, normalise_phone, parts
 
 DIGITS9 = st.text("0123456789", min_size=8, max_size=8)

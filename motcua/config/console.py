@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .common import ID_COUNTER, ID_SITE, Broker, broker_schema
 from .schema import Int, List, Map, Str, suggest
 
 ROLES = ("supervisor", "clerk")
@@ -23,18 +24,8 @@ class ConsoleTls:
 
 
 @dataclass(frozen=True)
-class ProvinceBroker:
-    """The province's broker, where the halls' bridges bring their state (SPEC section 13)."""
-    host: str
-    port: int
-    ca_file: str | None
-    username: str | None
-    password_file: str | None
-
-
-@dataclass(frozen=True)
 class Province:
-    broker: ProvinceBroker
+    broker: Broker                     # where the halls' bridges bring their state (SPEC 13)
     sites: tuple[str, ...]
 
 
@@ -96,17 +87,15 @@ CONSOLE = Map({
     "session_hours": Int(min=1, max=24, default=10),
     "phone_requests_per_minute": Int(min=10, max=6000, default=120),
     "province": Map({
-        "broker": Map({"host": Str(min_len=1, max_len=255), "port": Int(min=1, max=65535, default=8883),
-                       "ca_file": Str(min_len=1, optional=True), "username": Str(max_len=128, optional=True),
-                       "password_file": Str(min_len=1, optional=True)}, build=ProvinceBroker),
-        "sites": List(Str(pattern=r"[a-z0-9-]{1,32}"), min_len=1, max_len=1000),
+        "broker": broker_schema(secured=False, optional=False),
+        "sites": List(Str(pattern=ID_SITE), min_len=1, max_len=1000),
     }, build=lambda **kw: Province(kw["broker"], tuple(kw["sites"])), optional=True),
 }, build=Console, optional=True)
 
 USER = Map({
     "name": Str(pattern=r"[a-z0-9_.-]{1,32}"),
     "role": Str(choices=ROLES),
-    "counters": List(Str(pattern=r"[a-z0-9-]{1,16}"), default=[]),
+    "counters": List(Str(pattern=ID_COUNTER), default=[]),
     "password_hash": Str(min_len=1, max_len=400, check=_hash_check),
 }, build=_user)
 USERS = List(USER, optional=True, max_len=1000)

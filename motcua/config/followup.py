@@ -1,17 +1,16 @@
 """The site file's ``followup`` section (SPEC section 11): the SMS, the letters, the daily watch.
 
-Its own module so that ``config.py`` stays the queue's; every key has a bound, and the templates
-are tried with sample values when the file is read, so a typo is a config error, not a night of
-SMS that fail.
+Every key has a bound, and the templates are tried with sample values when the file is read, so a
+typo is a config error, not a night of SMS that fail.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
 
+from .common import HHMM, WINDOW
 from .schema import Bool, Int, List, Map, Str
 
-HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 EVENTS = ("received", "supplement", "finance", "early", "ready", "extended", "overdue")
 # SPEC section 11, written with diacritics; sent without them unless sms.unicode is true
 DEFAULT_TEMPLATES = {
@@ -88,7 +87,7 @@ class Followup:
 
 
 def _template_check(templates: dict) -> str | None:
-    from .followup.texts import render  # the one renderer the follow-up uses
+    from ..followup.texts import render  # the one renderer the follow-up uses
     for name, text in templates.items():
         if name not in DEFAULT_TEMPLATES:
             return f"unknown template {name!r} (events: {', '.join(DEFAULT_TEMPLATES)})"
@@ -126,7 +125,7 @@ SMS = Map({
     "centre": Str(max_len=60, optional=True),
     "centre_phone": Str(max_len=30, default=""),
     "unicode": Bool(default=False),
-    "quiet_hours": Str(pattern=rf"{HHMM}-{HHMM}", default="21:00-07:00"),
+    "quiet_hours": Str(pattern=WINDOW, default="21:00-07:00"),
     "per_phone_daily": Int(min=1, max=50, default=3),
     "templates": Map({k: Str(min_len=1, max_len=600, optional=True) for k in DEFAULT_TEMPLATES},
                      build=lambda **t: {k: v for k, v in t.items() if v}, check=_template_check, optional=True),

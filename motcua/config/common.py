@@ -1,0 +1,67 @@
+"""What several sections of the site file share: the id and time patterns, a ticket window, a
+name in two languages, and a broker to connect to (the hall's own, the province's)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from .schema import Int, Map, Str
+
+HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+WINDOW = rf"{HHMM}-{HHMM}"
+ID_SITE = r"[a-z0-9-]{1,32}"
+ID_SERVICE = r"[A-Z0-9_]{1,16}"
+ID_COUNTER = r"[a-z0-9-]{1,16}"     # counters, kiosks, wall screens and bridges
+VOICE_NAME = r"[a-z0-9-]{1,40}"     # an espeak-ng voice
+
+
+def hhmm(text: str) -> time:
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+@dataclass(frozen=True)
+class Window:
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        a, b = text.split("-")
+        return cls(hhmm(a), hhmm(b))
+
+
+def window_check(text: str) -> str | None:
+    w = Window.parse(text)
+    return None if w.start < w.end else "a window must end after it starts"
+
+
+@dataclass(frozen=True)
+class Names:
+    vi: str
+    en: str
+
+
+NAMES = Map({"vi": Str(min_len=1, max_len=120), "en": Str(min_len=1, max_len=120)}, build=Names)
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A broker another than the hall's own: the province's (SPEC section 13), which a hall's
+    mosquitto bridges to and a province console reads from."""
+    host: str
+    port: int
+    ca_file: str | None
+    username: str | None
+    password_file: str | None
+
+    def __repr__(self) -> str:  # never print a secret's location next to a user by accident
+        return f"Broker(host={self.host!r}, port={self.port}, user={self.username!r}, password=***)"
+
+
+def broker_schema(*, secured: bool, optional: bool) -> Map:
+    """``secured``: TLS and a login are required (a hall's bridge must never cross the WAN in the clear)."""
+    return Map({"host": Str(min_len=1, max_len=255), "port": Int(min=1, max=65535, default=8883),
+                "ca_file": Str(min_len=1, optional=not secured),
+                "username": Str(pattern=r"[A-Za-z0-9_.-]{1,64}", optional=not secured),
+                "password_file": Str(min_len=1, optional=not secured)}, build=Broker, optional=optional)

@@ -1,0 +1,116 @@
+"""The site file's ``kiosks`` section: each kiosk's printer, screen, voice and options (SPEC section 6)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .common import ID_COUNTER, VOICE_NAME
+from .schema import Bool, Ctx, Int, List, Map, Num, Secret, Str
+
+PRINTER_CONNECTIONS = ("network", "usb", "serial", "file", "directory")
+REQUIRED_BY_CONNECTION = {"network": ("host",), "usb": ("vendor_id", "product_id"), "serial": ("device",),
+                          "file": ("device",), "directory": ("path",)}
+LEGACY_QR = "motcua:{site}:{label}:{yyyymmdd}"
+WIDTH_DOTS = {80: 576, 58: 384}       # the printable width of 80 mm and 58 mm paper
+
+
+@dataclass(frozen=True)
+class Printer:
+    connection: str
+    host: str | None = None
+    port: int = 9100
+    vendor_id: int | None = None
+    product_id: int | None = None
+    device: str | None = None
+    baudrate: int = 19200
+    path: str | None = None
+    profile: str | None = None
+    paper_width_mm: int = 80
+    timeout_s: int = 5
+    status_query: bool = True
+
+    @property
+    def dots(self) -> int:
+        return WIDTH_DOTS[self.paper_width_mm]
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Sizes on the kiosk's screen are kept in millimetres, a 21.5-inch 1080p screen being the reference."""
+    orientation: str = "landscape"
+    diagonal_in: float = 21.5
+
+
+@dataclass(frozen=True)
+class Speech:
+    """"Nghe hướng dẫn" / "Listen": the kiosk's offline voice."""
+    enabled: bool = True
+    voice_vi: str = "vi"
+    voice_en: str = "en"
+    speed: int = 135
+    device: str | None = None
+    save_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    printer: Printer
+    ticket_qr: str | None = None
+    screen: Screen = Screen()
+    speech: Speech = Speech()
+    idle_reset_s: int = 60
+    dossier_lookup: bool = True
+    large_mode: bool = True            # the home screen's "Chữ to" button
+    maintenance_pin: str | None = None
+
+
+def _qr_check(template: str) -> str | None:
+    try:
+        template.format(site="s", label="A001", ticket_id="x", service="S", yyyymmdd="20260101")
+    except (KeyError, IndexError, ValueError) as e:
+        return f"bad template ({e}); placeholders: {{site}} {{label}} {{ticket_id}} {{service}} {{yyyymmdd}}"
+    return None
+
+
+PRINTER = Map({
+    "connection": Str(choices=PRINTER_CONNECTIONS),
+    "host": Str(optional=True), "port": Int(min=1, max=65535, default=9100),
+    "vendor_id": Int(min=0, max=0xFFFF, optional=True), "product_id": Int(min=0, max=0xFFFF, optional=True),
+    "device": Str(optional=True), "baudrate": Int(min=1200, max=4_000_000, default=19200),
+    "path": Str(optional=True), "profile": Str(optional=True),
+    "paper_width_mm": Int(min=58, max=80, default=80, check=lambda v: None if v in WIDTH_DOTS else "58 or 80"),
+    "timeout_s": Int(min=1, max=60, default=5),
+    "status_query": Bool(default=True),
+}, build=Printer)
+SCREEN = Map({"orientation": Str(choices=("landscape", "portrait"), default="landscape"),
+              "diagonal_in": Num(min=7, max=100, default=21.5)}, build=Screen, default=Screen())
+SPEECH = Map({"enabled": Bool(default=True), "voice_vi": Str(pattern=VOICE_NAME, default="vi"),
+              "voice_en": Str(pattern=VOICE_NAME, default="en"), "speed": Int(min=80, max=300, default=135),
+              "device": Str(max_len=100, optional=True), "save_dir": Str(max_len=300, optional=True)},
+             build=Speech, default=Speech())
+KIOSKS = List(Map({
+    "id": Str(pattern=ID_COUNTER), "printer": PRINTER,
+    "ticket_qr": Str(min_len=1, max_len=200, optional=True, check=_qr_check),
+    "screen": SCREEN,
+    "speech": SPEECH,
+    "idle_reset_s": Int(min=5, max=3600, default=60),
+    "dossier_lookup": Bool(default=True),
+    "large_mode": Bool(default=True),
+    "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),
+}, build=Kiosk), optional=True)
+
+
+def printer_checks(p: Printer, path: tuple, ctx: Ctx) -> None:
+    for key in REQUIRED_BY_CONNECTION[p.connection]:
+        if getattr(p, key) is None:
+            ctx.error((*path, key), f"required for connection {p.connection}")
+
+
+def ticket_qr_template(kiosk: Kiosk, public_url: str | None) -> str:
+    """What a ticket's QR holds (SPEC section 6): the kiosk's own template, else the ticket's phone
+    page when the console has a public address, else the v1 text."""
+    if kiosk.ticket_qr:
+        return kiosk.ticket_qr
+    if public_url:
+        return public_url.rstrip("/") + "/t/{yyyymmdd}/{label}"
+    return LEGACY_QR
