@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check motcua kiosk firmware_bridge display_board tests bench
+	$(PY) -m ruff check motcua kiosk firmware_bridge display_board devtools tests bench
 
 test: setup lint
 	$(PY) -m pytest
@@ -46,7 +46,7 @@ test: setup lint
 	else echo "note: $(SHARED)/conformance not found; conformance skipped"; fi
 
 demo: setup                  # PROVINCE=1: two halls bridged to a province, and its console
-	$(PY) -m motcua.demo $(if $(PROVINCE),--province)
+	$(PY) -m devtools.demo $(if $(PROVINCE),--province)
 
 bench: setup
 	$(PY) bench/hub_bench.py

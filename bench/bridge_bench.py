@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
+from devtools.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
 from firmware_bridge.simulator import KeypadSim  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
-from motcua.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, write_site  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from motcua.testbed import Broker
+from devtools.testbed import Broker
 
 
 def count(option: str, default: int) -> int:
@@ -41,7 +41,7 @@ def bare_kivy_mb(tmp: Path, width: int, height: int, settle_s: float = 2.0) -> f
     import sys
     import time
 
-    from motcua.testbed import env, wait_for
+    from devtools.testbed import env, wait_for
     log = tmp / f"bare-{width}x{height}.log"
     p = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_kivy.py")), str(width), str(height)],
                          stdout=open(log, "wb"), stderr=subprocess.STDOUT,

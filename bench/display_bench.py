@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import bare_kivy_mb, count, pct, rss_mb, workspace  # noqa: E402
+from devtools.testbed import counter, env, service, site_data, wait_for, write_site  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.link import Link  # noqa: E402
-from motcua.testbed import counter, env, service, site_data, wait_for, write_site  # noqa: E402
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, workspace  # noqa: E402
+from devtools.testbed import HubProcess, env, site_data, write_site  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.contract import DOSSIER_FIELDS  # noqa: E402
 from motcua.hub import dossiers  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
-from motcua.testbed import HubProcess, env, site_data, write_site  # noqa: E402
 
 PROCEDURES = ["Cấp giấy chứng nhận quyền sử dụng đất lần đầu", "Đăng ký biến động đất đai", "Đăng ký khai sinh",
               "Đăng ký thành lập doanh nghiệp", "Cấp giấy phép xây dựng", "Cấp phiếu lý lịch tư pháp"]

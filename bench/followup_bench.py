@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
+from devtools.demo.followup import section  # noqa: E402
+from devtools.testbed import GammuSmsd, env, site_data, write_site  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.child import in_a_child  # noqa: E402
-from motcua.demo_followup import section  # noqa: E402
 from motcua.followup.papers import Apology  # noqa: E402
 from motcua.hub import dossiers  # noqa: E402
 from motcua.hub.store import transaction  # noqa: E402
-from motcua.testbed import GammuSmsd, env, site_data, write_site  # noqa: E402
 
 
 def dossier(i: int, now: datetime, status: int = 2) -> dossiers.Dossier:

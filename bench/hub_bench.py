@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import pct, rss_mb, workspace  # noqa: E402
+from devtools.testbed import HubProcess, Spy, counter, service, site_data, write_site  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.hub import store  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
-from motcua.testbed import HubProcess, Spy, counter, service, site_data, write_site  # noqa: E402
 
 
 def round_trips(spy: Spy, topic: str, n: int, gap: float = 0.0) -> list[float]:

@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import bare_kivy_mb, pct, rss_mb, workspace  # noqa: E402
+from devtools.testbed import HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
 from kiosk.__main__ import wire  # noqa: E402
 from kiosk.dossier_lookup import DossierLookup  # noqa: E402
 from kiosk.printing.emulator import PrinterEmulator  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
-from motcua.testbed import HubProcess, env, service, site_data, wait_for, write_site  # noqa: E402
 
 
 def main(n: int = 100) -> None:

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import count, pct, rss_mb, workspace  # noqa: E402
 from bench.console_bench import streams  # noqa: E402
+from devtools.testbed import site_data, wait_for, write_site  # noqa: E402
+from devtools.web import ConsoleProcess, WebClient, console_section, users  # noqa: E402
 from motcua import config  # noqa: E402
-from motcua.testbed import site_data, wait_for, write_site  # noqa: E402
-from motcua.testbed_web import ConsoleProcess, WebClient, console_section, users  # noqa: E402
 
 HALLS = 100
 

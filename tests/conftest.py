@@ -1,7 +1,7 @@
 import pytest
 
+from devtools.testbed import Broker, HubProcess, site_data, write_site
 from motcua import config
-from motcua.testbed import Broker, HubProcess, site_data, write_site
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from devtools.testbed import ROOT, Broker, HubProcess, counter, env, service, site_data, wait_for, write_site
 from display_board.model import BLINK_S, BoardModel
 from display_board.voice import Announcer, VoiceConfig, announcement
 from motcua import config
 from motcua.hubclient import HubClient
 from motcua.link import Link
 from motcua.speech import RATE
-from motcua.testbed import ROOT, Broker, HubProcess, counter, env, service, site_data, wait_for, write_site
 from motcua.words import counter_words, label_words, number_words, phrase
 
 

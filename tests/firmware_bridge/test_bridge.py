@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from devtools.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, wait_for, write_site
 from firmware_bridge.protocol import encode
 from firmware_bridge.simulator import Bus, Faults, KeypadSim, NoAck
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import BridgeProcess, HubProcess, PtyPair, Spy, site_data, wait_for, write_site
 
 
 @pytest.fixture

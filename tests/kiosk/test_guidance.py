@@ -6,12 +6,12 @@ import threading
 import time
 import wave
 
+from devtools.testbed import site_data, wait_for, write_site
 from display_board.voice import VoiceConfig
 from kiosk import guidance
 from kiosk.speaker import Speaker
 from kiosk.taking import ServiceButton
 from motcua import config
-from motcua.testbed import site_data, wait_for, write_site
 
 TICKET = {"label": "A012", "service": "LAND", "waiting_ahead": 3, "estimated_wait_min": 15}
 

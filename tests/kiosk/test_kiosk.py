@@ -7,13 +7,13 @@ import time
 import pytest
 from PIL import Image
 
+from devtools.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 from kiosk.__main__ import wire
 from kiosk.printing.emulator import PrinterEmulator
 from kiosk.printing.printer import PrinterState
 from kiosk.taking import KioskModel
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
 
 @pytest.fixture

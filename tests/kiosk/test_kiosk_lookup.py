@@ -11,6 +11,7 @@ import wave
 import pytest
 from PIL import Image
 
+from devtools.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 from kiosk.__main__ import wire
 from kiosk.dossier_lookup import DossierLookup
 from kiosk.printing.emulator import PrinterEmulator
@@ -19,7 +20,6 @@ from kiosk.ui.tour_steps import FOUND, SCANNED, UNKNOWN
 from motcua import config
 from motcua.exits import EX_MAINTENANCE
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, HubProcess, env, service, site_data, wait_for, write_site
 
 PIN = "2468"
 LONG_NAMES = [   # a real centre's longest names, so that large text must wrap them and the tiles scroll

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.testbed import write_site
 from kiosk.code_entry import MAX_TYPED, TEMPLATE, CodeEntry, ScanBuffer, shown
 from kiosk.dossier_lookup import Answer, dossier_rows, problem_text, status_line
 from kiosk.unattended import CORNER_TAPS, PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate, ui_scale
@@ -15,7 +16,6 @@ from motcua import config
 from motcua.config.kiosk import Screen
 from motcua.config.schema import SecretText
 from motcua.contract import DOSSIER_CODE_EXAMPLE, MAX_CODE_INPUT, normalise_dossier_code
-from motcua.testbed import write_site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -203,7 +203,7 @@ def test_kiosk_keys_in_the_config(tmp_path, make_cfg):
 
 
 def test_kiosk_key_mistakes_are_reported_and_the_pin_never_shown(tmp_path):
-    from motcua.testbed import site_data
+    from devtools.testbed import site_data
     printer = {"connection": "directory", "path": str(tmp_path)}
     bad = {"id": "k1", "printer": printer, "maintenance_pin": "12ab34", "idle_reset_s": 2,
            "screen": {"orientation": "upright", "diagonal": 20}}

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
+from devtools.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
 from kiosk.printing.emulator import PrinterEmulator, rasters, stack
 from kiosk.printing.flow import TicketDesk, publish_printer_state, ticket_content
 from kiosk.printing.fonts import font, font_path
@@ -21,7 +22,6 @@ from kiosk.printing.ticket import SAMPLE, render, texts, wrap
 from motcua import config
 from motcua.config.kiosk import WIDTH_DOTS, Printer
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
 
 GOLDEN = Path(__file__).parent / "golden"
 VN = timezone(timedelta(hours=7))

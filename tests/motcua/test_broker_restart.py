@@ -5,12 +5,12 @@ import subprocess
 import sys
 import time
 
+from devtools.testbed import ROOT, BridgeProcess, Broker, HubProcess, PtyPair, Spy, env, site_data, wait_for, write_site
 from firmware_bridge.simulator import Bus, KeypadSim
 from kiosk.__main__ import wire
 from kiosk.printing.emulator import PrinterEmulator
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, BridgeProcess, Broker, HubProcess, PtyPair, Spy, env, site_data, wait_for, write_site
 
 
 def retained(port: int, root: str) -> dict[str, bytes]:

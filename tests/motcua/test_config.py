@@ -9,11 +9,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.testbed import ROOT, counter, service, site_data, write_site
 from motcua import config
 from motcua.config import ConfigError
 from motcua.config.load import labels_overlap
 from motcua.contract import format_label
-from motcua.testbed import ROOT, counter, service, site_data, write_site
 
 EXAMPLE = ROOT / "config" / "example.yaml"
 

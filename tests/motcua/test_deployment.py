@@ -12,10 +12,10 @@ import uuid
 import paho.mqtt.client as paho
 import pytest
 
+from devtools.testbed import ROOT, Broker, HubProcess, counter, env, site_data, tls_certificates, wait_for, write_site
 from motcua import config
 from motcua.exits import EX_MAINTENANCE
 from motcua.hubclient import HubClient, HubUnavailable
-from motcua.testbed import ROOT, Broker, HubProcess, counter, env, site_data, tls_certificates, wait_for, write_site
 
 UNITS = sorted((ROOT / "systemd").glob("*.service"))
 

@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from motcua.testbed import ROOT, env
+from devtools.testbed import ROOT, env
 
 HEADLESS = ["motcua.hub.__main__", "motcua.hub.server", "motcua.contract", "motcua.config", "motcua.link",
-            "motcua.hubclient", "motcua.startup", "motcua.acl", "motcua.testbed", "motcua.demo",
+            "motcua.hubclient", "motcua.startup", "motcua.acl",
             "motcua.console.__main__", "motcua.console.pages", "motcua.console.phone", "motcua.console.counter_panel",
-            "motcua.followup.__main__", "motcua.testbed_web"]
+            "motcua.followup.__main__"]
 
 
 def imported_roots(package: str) -> dict[str, set[str]]:
@@ -38,15 +38,13 @@ def test_importing_the_headless_parts_loads_no_kivy():
 
 
 @pytest.mark.parametrize("package, forbidden", [
-    ("motcua", {"kiosk", "display_board", "firmware_bridge"}),
-    ("kiosk", {"display_board", "firmware_bridge"}),
-    ("display_board", {"kiosk", "firmware_bridge"}),
-    ("firmware_bridge", {"kiosk", "display_board"}),
+    ("motcua", {"kiosk", "display_board", "firmware_bridge", "devtools"}),
+    ("kiosk", {"display_board", "firmware_bridge", "devtools"}),
+    ("display_board", {"kiosk", "firmware_bridge", "devtools"}),
+    ("firmware_bridge", {"kiosk", "display_board", "devtools"}),
 ])
 def test_each_process_imports_motcua_never_another_process(package, forbidden):
     found = imported_roots(package)
-    if package == "motcua":          # the demo plays the clerks on the keypad simulator, a virtual device
-        found["motcua/demo.py"] -= {"firmware_bridge"}
     wrong = {f: sorted(names & forbidden) for f, names in found.items() if names & forbidden}
     assert wrong == {}
 

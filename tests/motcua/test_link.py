@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
+from devtools.testbed import Broker, Spy, site_data, wait_for, write_site
 from motcua import config
 from motcua import link as link_module
 from motcua.link import Link
-from motcua.testbed import Broker, Spy, site_data, wait_for, write_site
 
 
 def test_a_callback_that_raises_never_ends_the_network_thread(tmp_path, broker, caplog):

@@ -8,8 +8,8 @@ import time
 
 import paho.mqtt.client as paho
 
+from devtools.testbed import ROOT, Broker, Spy, env, free_port, site_data, tls_certificates, wait_for, write_site
 from motcua import config
-from motcua.testbed import ROOT, Broker, Spy, env, free_port, site_data, tls_certificates, wait_for, write_site
 
 
 def client(port: int, user: str, password: str, tls_ca=None) -> paho.Client:

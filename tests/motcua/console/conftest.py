@@ -1,14 +1,14 @@
 """A hall with a console: the session's mosquitto, a real hub and a real console process, the
-users of ``motcua.testbed_web`` (giamsat, quay1 for counter 1, quay2 for counter 2)."""
+users of ``devtools.web`` (giamsat, quay1 for counter 1, quay2 for counter 2)."""
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from devtools.testbed import BridgeProcess, HubProcess, PtyPair, site_data, write_site
+from devtools.web import ConsoleProcess, console_section, users
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import BridgeProcess, HubProcess, PtyPair, site_data, write_site
-from motcua.testbed_web import ConsoleProcess, console_section, users
 
 
 @dataclass
@@ -77,7 +77,7 @@ def keypad_hall(tmp_path, broker):
 @pytest.fixture
 def browser(tmp_path):
     """A real headless Chromium at an office screen's size, downloads into tmp_path/downloads."""
-    from motcua.testbed_web import chromium
+    from devtools.web import chromium
     (tmp_path / "downloads").mkdir()
     driver = chromium(downloads=tmp_path / "downloads")
     yield driver

@@ -1,10 +1,10 @@
 """Passwords, sessions and the brake on guessing (SPEC section 12), and the users in the site file."""
 import pytest
 
+from devtools.testbed import site_data, write_site
 from motcua import config
 from motcua.config import User
 from motcua.console.auth import Brake, Sessions, check_password, hash_password
-from motcua.testbed import site_data, write_site
 
 
 def test_a_password_is_kept_only_as_a_salted_scrypt_hash():
@@ -118,7 +118,7 @@ def test_check_config_reads_the_users_file_too(tmp_path):
     import subprocess
     import sys
 
-    from motcua.testbed import ROOT, env
+    from devtools.testbed import ROOT, env
     users_file = tmp_path / "users.yaml"
     data = site_data(tmp_path, console={"secret_file": str(tmp_path / "k"), "users_file": str(users_file)})
     path = write_site(tmp_path, data)

@@ -8,8 +8,8 @@ import signal
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 
-from motcua.testbed import wait_for
-from motcua.testbed_web import login, wait_text
+from devtools.testbed import wait_for
+from devtools.web import login, wait_text
 
 NO_RELOAD = "document.body.dataset.stay = 'same page'"
 SAME_PAGE = "return document.body.dataset.stay"

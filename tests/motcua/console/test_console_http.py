@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from devtools.testbed import wait_for
+from devtools.web import WebClient, get
 from motcua.hub import dossiers
 from motcua.hub.store import transaction
-from motcua.testbed import wait_for
-from motcua.testbed_web import WebClient, get
 
 SUPERVISOR_GETS = ["/hall", "/figures", "/figures.xlsx", "/figures.csv", "/dossiers", "/dossiers.xlsx",
                    "/dossiers.csv", "/followup", "/followup/letters/a.pdf"]
@@ -171,7 +171,7 @@ def test_the_phone_page_is_limited_per_address(hall):
 
 
 def test_the_console_says_online_with_a_last_will(hall):
-    from motcua.testbed import Spy
+    from devtools.testbed import Spy
     spy = Spy(hall.cfg.mqtt.port, f"{hall.client.t.root}/status/console")
     wait_for(lambda: spy.on(f"{hall.client.t.root}/status/console")[-1:] == ["online"], 5, "console online")
     hall.console.kill()
@@ -187,9 +187,9 @@ def test_the_console_over_tls(tmp_path, broker):
     import ssl
     from pathlib import Path
 
+    from devtools.testbed import free_port, site_data, tls_certificates, write_site
+    from devtools.web import ConsoleProcess, console_section, users
     from motcua import config
-    from motcua.testbed import free_port, site_data, tls_certificates, write_site
-    from motcua.testbed_web import ConsoleProcess, console_section, users
     ca, cert, key = tls_certificates(tmp_path)
     port = free_port()
     section = console_section(tmp_path, port, public_url=f"https://127.0.0.1:{port}",

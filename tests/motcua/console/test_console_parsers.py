@@ -8,12 +8,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devtools.testbed import site_data, write_site
 from motcua import config
 from motcua.config import User
 from motcua.console import data, words
 from motcua.console.auth import Sessions, hash_password
 from motcua.console.hall import Hall
-from motcua.testbed import site_data, write_site
 
 HASH = hash_password("x")
 USER = User("giamsat", "supervisor", (), HASH)

@@ -9,9 +9,9 @@ from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from devtools.testbed import ROOT, Spy, env, wait_for
+from devtools.web import WebClient, chromium, login, wait_text
 from firmware_bridge.simulator import KeypadSim
-from motcua.testbed import ROOT, Spy, env, wait_for
-from motcua.testbed_web import WebClient, chromium, login, wait_text
 
 
 def calls(hall, spy) -> list:

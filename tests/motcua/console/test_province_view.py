@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from motcua.testbed import wait_for
-from motcua.testbed_province import ProvinceRig, RealHall
-from motcua.testbed_web import WebClient, login, users, wait_text
+from devtools.province import ProvinceRig, RealHall
+from devtools.testbed import wait_for
+from devtools.web import WebClient, login, users, wait_text
 
 SITES = ("hall-a", "hall-b")
 
@@ -38,7 +38,7 @@ def shown(web: WebClient, site: str) -> dict:
 
 def truth(h: RealHall) -> dict:
     """The hall's own state, as its hub says it (retained, on its own broker)."""
-    from motcua.testbed import Spy
+    from devtools.testbed import Spy
     spy = Spy(h.broker.port, f"{h.client.t.root}/+/+/state")
     wait_for(lambda: len(spy.msgs) >= 5, 5, "the hall's retained state")
     counters = {s["counter"]: s["ticket"] for s in map(spy.on, [h.client.t.counter_state(c) for c in "123"])
@@ -49,7 +49,7 @@ def truth(h: RealHall) -> dict:
 
 
 def test_a_call_in_each_hall_shows_in_the_province_console(province, tmp_path):
-    from motcua.testbed_web import chromium
+    from devtools.web import chromium
     _, halls, console = province
     browser = chromium()
     try:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from devtools.testbed import ROOT, GammuSmsd, Spy, env, site_data, wait_for, write_site
 from motcua import config
 from motcua.followup.service import NO_PHONE, OPTED_OUT, FollowUp
 from motcua.followup.transports import Directory, Gammu, Http
 from motcua.hub import dossiers
 from motcua.hub.dossier_import import to_dossier
 from motcua.hub.store import transaction
-from motcua.testbed import ROOT, GammuSmsd, Spy, env, site_data, wait_for, write_site
 from tests.helpers import FakeClock
 
 PHONE, CODE = "0912 345 678", "000.00.53.H48-261201-0042"

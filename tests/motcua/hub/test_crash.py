@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from motcua.testbed import ROOT, env, site_data, write_site
+from devtools.testbed import ROOT, env, site_data, write_site
 
 ROUNDS = 15
 WRITER = Path(__file__).with_name("crash_writer.py")

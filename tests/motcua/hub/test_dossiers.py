@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devtools.testbed import ROOT, HubProcess, env, site_data, write_site
 from motcua import config
 from motcua.hub import dossiers
 from motcua.hub.dossier_import import import_file
 from motcua.hub.dossier_pull import DossierPuller
 from motcua.hub.lookup import RateLimiter
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, HubProcess, env, site_data, write_site
 from tests.helpers import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -2,10 +2,10 @@
 90th percentile and maxima are known), and the hub publishing them retained (SPEC sections 12, 13)."""
 import json
 
+from devtools.testbed import Spy, site_data, wait_for, write_site
 from motcua import config
 from motcua.hub.figures import percentile
 from motcua.hub.ledger import Ledger
-from motcua.testbed import Spy, site_data, wait_for, write_site
 from tests.helpers import FakeClock
 
 

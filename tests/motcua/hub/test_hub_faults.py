@@ -11,10 +11,10 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from devtools.testbed import HubProcess, Spy, site_data, wait_for, write_site
 from motcua import config
 from motcua.hub.ledger import Ledger
 from motcua.hubclient import HubClient
-from motcua.testbed import HubProcess, Spy, site_data, wait_for, write_site
 from tests.helpers import FakeClock
 
 

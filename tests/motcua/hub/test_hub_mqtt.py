@@ -8,9 +8,9 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from devtools.testbed import Broker, HubProcess, Spy, site_data, wait_for, write_site
 from motcua import config
 from motcua.hubclient import HubClient, HubUnavailable
-from motcua.testbed import Broker, HubProcess, Spy, site_data, wait_for, write_site
 
 
 def reply_props(client, corr=b"c1"):

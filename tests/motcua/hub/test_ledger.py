@@ -1,8 +1,8 @@
 """SPEC section 3, rule by rule, on the ledger with a fake clock (no network)."""
 import pytest
 
+from devtools.testbed import counter, service
 from motcua.hub.ledger import Ledger
-from motcua.testbed import counter, service
 from tests.helpers import FakeClock
 
 
@@ -328,9 +328,9 @@ def test_many_tickets_at_once_count_ahead_as_one_at_a_time(tmp_path):
     """The console's phone pages ask for hundreds of tickets in one go: the same answers."""
     import random
 
+    from devtools.testbed import site_data, write_site
     from motcua import config
     from motcua.hub.ledger import Ledger
-    from motcua.testbed import site_data, write_site
     from tests.helpers import FakeClock
     clock = FakeClock("2026-11-30 08:00")
     led = Ledger(config.load(write_site(tmp_path, site_data(tmp_path))), clock=clock)

@@ -18,12 +18,13 @@ from pathlib import Path
 import yaml
 
 from firmware_bridge.simulator import Bus, KeypadSim
+from motcua import config
+from motcua.hubclient import HubClient
 
-from . import config, demo_console, demo_followup
-from .hubclient import HubClient
-from .testbed import Broker, GammuSmsd, PtyPair, free_port
+from ..testbed import ROOT, Broker, GammuSmsd, PtyPair, free_port
+from . import console as demo_console
+from . import followup as demo_followup
 
-ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "demo-out"
 
 
@@ -203,7 +204,7 @@ def wait_if_someone_is_here(say, address: str) -> None:
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     if "--province" in sys.argv[1:]:
-        from . import demo_province
+        from . import province as demo_province
         demo_province.run(OUT, say, lambda: wait_if_someone_is_here(say, "/province"))
         return 0
     for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("followup*.sqlite3*"), *OUT.glob("printer/*.png"),

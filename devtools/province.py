@@ -8,11 +8,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
-from .hubclient import HubClient
-from .province import bridge_section
+from motcua import config
+from motcua.hubclient import HubClient
+from motcua.province import bridge_section
+
 from .testbed import Broker, HubProcess, free_port, site_data, tls_certificates, write_site
-from .testbed_web import ConsoleProcess, console_section
+from .web import ConsoleProcess, console_section
 
 
 @dataclass

@@ -11,8 +11,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .hubclient import HubClient
-from .testbed import ROOT, GammuSmsd
+from motcua.hubclient import HubClient
+
+from ..testbed import ROOT, GammuSmsd
 
 
 def section(out: Path, smsd: GammuSmsd) -> dict:

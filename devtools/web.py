@@ -17,7 +17,7 @@ _HASHES: dict[str, str] = {}
 
 def users() -> list[dict]:
     """A supervisor and two clerks (counters 1 and 2) with known passwords; hashed once per run."""
-    from .console.auth import hash_password
+    from motcua.console.auth import hash_password
     for name, pw in PASSWORDS.items():
         _HASHES.setdefault(name, hash_password(pw))
     return [{"name": "giamsat", "role": "supervisor", "password_hash": _HASHES["giamsat"]},

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .testbed import free_port, wait_for
+from ..testbed import free_port, wait_for
 
 LOGINS = {"giamsat": ("mk-giam-sat-1", "supervisor", []), "quay12": ("mk-quay-12", "clerk", ["12"]),
           "quay1": ("mk-quay-mot-1", "clerk", ["1"])}
@@ -29,7 +29,7 @@ def lan_address() -> str:
 
 def section(out: Path) -> tuple[dict, list[dict]]:
     """(console section, users) for the demo: every address of the machine, port 8080 if free."""
-    from .console.auth import hash_password
+    from motcua.console.auth import hash_password
     port = 8080 if _free(8080) else free_port()
     console = {"listen": f"0.0.0.0:{port}", "public_url": f"http://{lan_address()}:{port}",
                "secret_file": str(out / "console.key")}
@@ -52,7 +52,7 @@ def start(spawn, site: Path, cfg, say) -> str:
     spawn("console", [sys.executable, "-m", "motcua.console", "--config", str(site)])
     port = cfg.console.host_port[1]
     local = f"http://127.0.0.1:{port}"
-    from .testbed_web import ConsoleProcess
+    from ..web import ConsoleProcess
     wait_for(ConsoleProcess(site, Path("/dev/null"), local).answers, 20, "the console")
     say(f"🌐 Bảng điều khiển / web console: {cfg.console.public_url}  (trên máy này / here: {local})")
     for name, (pw, _, counters) in LOGINS.items():
@@ -69,7 +69,7 @@ def phone_path(ticket: dict) -> str:
 
 def tour(base: str, out: Path, phone_path: str | None, say) -> None:
     """Each page as its user sees it, at an office screen's size; the phone page at a phone's."""
-    from .testbed_web import PASSWORDS, chromium, login
+    from ..web import PASSWORDS, chromium, login
     PASSWORDS.update({n: pw for n, (pw, _, _) in LOGINS.items()})
     shots = out / "console"
     shots.mkdir(exist_ok=True)

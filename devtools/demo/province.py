@@ -7,15 +7,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .demo_console import LOGINS, lan_address
-from .testbed import free_port, site_data
+from ..testbed import free_port, site_data
+from .console import LOGINS, lan_address
 
 HALLS = {"phuong-nghia-lo": "Bộ phận một cửa phường Nghĩa Lộ", "xa-binh-son": "Bộ phận một cửa xã Bình Sơn"}
 
 
 def run(out: Path, say, wait) -> None:
-    from .console.auth import hash_password
-    from .testbed_province import ProvinceRig
+    from motcua.console.auth import hash_password
+
+    from ..province import ProvinceRig
     users = [{"name": "giamsat", "role": "supervisor", "password_hash": hash_password(LOGINS["giamsat"][0])}]
 
     def hall(d: Path) -> dict:
@@ -55,7 +56,7 @@ def run(out: Path, say, wait) -> None:
 
 
 def _shot(base: str, path: Path) -> None:
-    from .testbed_web import PASSWORDS, chromium, login
+    from ..web import PASSWORDS, chromium, login
     PASSWORDS["giamsat"] = LOGINS["giamsat"][0]
     try:
         driver = chromium(1366, 900)
