@@ -242,8 +242,8 @@ def main() -> int:
         morning(c, cfg, site, states, keypads)
         hall.smsd.start()
         demo_followup.run(hall.spawn, site, cfg, c, OUT, say)
-        kiosk_tour(site, kiosk["id"])
-        mine = c.issue("LAND", source=f"kiosk-{kiosk['id']}")["ticket"]
+        kiosk_tour(site, kiosk.id)
+        mine = c.issue("LAND", source=f"kiosk-{kiosk.id}")["ticket"]
         say(f"📱 Trang của số {mine['label']} trên điện thoại (mã QR trên phiếu) / its phone page (the ticket's QR): "
             f"{cfg.console.public_url}{demo_console.phone_path(mine)}")
         demo_console.tour(console, OUT, demo_console.phone_path(mine), say)

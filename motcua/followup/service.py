@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..child import in_a_child
 from ..config import SiteConfig
-from ..config_followup import DEFAULT_TEMPLATES
+from ..config.followup import DEFAULT_TEMPLATES
 from ..contract import DOSSIER_OPEN, DOSSIER_STATUSES
 from ..hub import dossiers
 from ..hub.lookup import RateLimiter

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devtools.testbed import ROOT, free_port, wait_for
+from devtools.web import WebClient, get, users
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, free_port, wait_for
-from motcua.testbed_web import WebClient, get, users
 
 INSTALL = ROOT / "systemd" / "install.sh"
 ROLES = ("hub", "console", "followup")

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from devtools.testbed import ROOT, Broker, PtyPair, counter, env, site_data, wait_for, write_site
 from motcua import config
 from motcua.acl import acl
 from motcua.hubclient import HubClient
-from motcua.testbed import ROOT, Broker, PtyPair, counter, env, site_data, wait_for, write_site
 
 LIMIT_S = 5.0        # MOTCUA_DOWN_LIMIT_S for these processes
 HUSH_S = 5.0         # longer than the hub's 2 s between answers to itself: the watchdog has stopped

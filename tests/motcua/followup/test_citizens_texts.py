@@ -5,12 +5,12 @@ import logging
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from motcua.config.followup import DEFAULT_TEMPLATES, SAMPLE
 
-from motcua.config_followup import DEFAULT_TEMPLATES, SAMPLE
+from devtools.testbed import GammuSmsd, wait_for
 from motcua.contract import DOSSIER_CODE_RE
 from motcua.followup.inbound import OwnVoice, read
 from motcua.followup.texts import compose
-from motcua.testbed import GammuSmsd, wait_for
 from tests.motcua.followup.test_followup import CODE, gammu_hall, pass_until_sent
 
 CENTRE = {"centre": "TT PVHCC Quang Ngai", "centre_phone": "0255 3822 000"}

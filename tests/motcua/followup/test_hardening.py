@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from devtools.testbed import ROOT, Broker, GammuSmsd, env, site_data, wait_for, write_site
 from motcua import config
 from motcua.followup.service import FollowUp
-from motcua.testbed import ROOT, Broker, GammuSmsd, env, site_data, wait_for, write_site
 from tests.motcua.followup.test_followup import CODE, Hall, followup_section, gammu_hall, pass_until_sent, run_followup
 
 DIRECTORY = {"transport": "directory"}

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from devtools.testbed import Spy, site_data, wait_for, write_site
 from motcua import config
 from motcua.hub import requests as rq
 from motcua.hub.ledger import Ledger
 from motcua.hub.server import HubServer
-from motcua.testbed import Spy, site_data, wait_for, write_site
 
 PREFIX = "motcua/site/reply/"
 ALLOWED = string.ascii_letters + string.digits + "_./-"
