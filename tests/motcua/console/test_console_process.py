@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.testbed import ROOT, Broker, Spy, env, site_data, wait_for, write_site
+from devtools.web import ConsoleProcess, WebClient, console_section, users
 from motcua import config
-from motcua.testbed import ROOT, Broker, Spy, env, site_data, wait_for, write_site
-from motcua.testbed_web import ConsoleProcess, WebClient, console_section, users
 
 
 def test_a_key_it_can_neither_read_nor_make_is_said_with_exit_78(tmp_path):

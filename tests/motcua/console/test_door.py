@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from devtools.testbed import ROOT, env
+from devtools.web import EventStream, WebClient, get
 from motcua.console.tables import Column, Table, cell, to_csv, to_xlsx
 from motcua.console.web import local_next
-from motcua.testbed import ROOT, env
-from motcua.testbed_web import EventStream, WebClient, get
 
 SECURITY = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 TRICKS = ["/\t/evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example", "/\r\n/evil.example",

@@ -5,9 +5,9 @@ import logging
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from motcua.config.followup import DEFAULT_TEMPLATES, SAMPLE
 
 from devtools.testbed import GammuSmsd, wait_for
+from motcua.config.followup import DEFAULT_TEMPLATES, SAMPLE
 from motcua.contract import DOSSIER_CODE_RE
 from motcua.followup.inbound import OwnVoice, read
 from motcua.followup.texts import compose
