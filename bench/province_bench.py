@@ -111,15 +111,28 @@ def main(outage_s: int) -> None:
     wait_for(lambda: all(v == "Z001" for v in serving(web).values()) and len(serving(web)) == HALLS, 60,
              "every hall at the province")
     busy = {"on": True}
-
-    def background() -> None:          # every hall changes a counter every 5 s
-        while busy["on"]:
-            for h in halls.values():
-                h.retain("service/JUST/state", {"service": "JUST", "waiting": random.randint(0, 9), "issued": 10,
-                                                "served": 7, "no_show": 0})
-                time.sleep(5 / HALLS)
-    threading.Thread(target=background, daemon=True).start()
+    threading.Thread(target=keep_changing, args=(halls, busy), daemon=True).start()
     cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
+    measure_calls(section["public_url"], cookie, sites, halls)
+    print(f"province console resident memory: {rss_mb(console.proc.pid):.1f} MB")
+    measure_outage(broker, web, halls, outage_s)
+    busy["on"] = False
+    for h in halls.values():
+        h.stop()
+    console.stop(), broker.stop()
+
+
+def keep_changing(halls: dict[str, SimHall], busy: dict[str, bool]) -> None:
+    """Every hall changes a counter every 5 s, while ``busy["on"]``."""
+    while busy["on"]:
+        for h in halls.values():
+            h.retain("service/JUST/state", {"service": "JUST", "waiting": random.randint(0, 9), "issued": 10,
+                                            "served": 7, "no_show": 0})
+            time.sleep(5 / HALLS)
+
+
+def measure_calls(url: str, cookie: str, sites: list[str], halls: dict[str, SimHall]) -> None:
+    """60 calls, each in a hall, timed until the province console's stream shows it."""
     called: list[tuple[str, str]] = []
 
     def call(i: int):
@@ -133,12 +146,14 @@ def main(outage_s: int) -> None:
             return False
         site, label = called[i]
         return json.dumps(f'data-counter="2">{label}<')[1:-1] in text and site in text
-    lat, missing = asyncio.run(streams(section["public_url"], cookie, ["/events/province"],
-                                       [call(i) for i in range(60)], shows))
+    lat, missing = asyncio.run(streams(url, cookie, ["/events/province"], [call(i) for i in range(60)], shows))
     print(f"call in a hall -> the province console's stream, 100 halls (budget p99 <= 1 s):\n"
           f"  p50 {pct(lat, 50):.0f} ms, p99 {pct(lat, 99):.0f} ms ({len(lat)} calls, {missing} missed)")
-    print(f"province console resident memory: {rss_mb(console.proc.pid):.1f} MB")
 
+
+def measure_outage(broker, web: WebClient, halls: dict[str, SimHall], outage_s: int) -> None:
+    """The province broker stopped for ``outage_s`` while every hall keeps calling, then back: the time
+    until the province page shows every hall's latest state."""
     broker.proc.terminate()
     broker.proc.wait(10)
     print(f"\nprovince broker stopped for {outage_s} s; every hall keeps calling", flush=True)
@@ -158,10 +173,6 @@ def main(outage_s: int) -> None:
         time.sleep(0.25)
     print(f"back after {outage_s} s -> every hall's latest state at the province (budget <= 30 s): "
           + (f"{converged:.1f} s" if converged is not None else "not within 120 s"))
-    busy["on"] = False
-    for h in halls.values():
-        h.stop()
-    console.stop(), broker.stop()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.province import bridge_section
+from motcua.mosquitto_bridge import bridge_section
 
 from .testbed import Broker, HubProcess, free_port, site_data, tls_certificates, write_site
 from .web import ConsoleProcess, console_section

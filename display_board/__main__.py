@@ -14,6 +14,7 @@ import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from motcua.config import Display, SiteConfig  # noqa: E402
+from motcua.contract import ANY  # noqa: E402
 from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.link import Link  # noqa: E402
@@ -22,14 +23,19 @@ from motcua.startup import begin, parser  # noqa: E402
 from .model import BoardModel  # noqa: E402
 from .voice import Announcer, VoiceConfig, announcement  # noqa: E402
 
-log = logging.getLogger("motcua.display")
+log = logging.getLogger(__package__)
 
 
 def voice_config(entry: Display) -> VoiceConfig:
+    """The announcer's settings from the site file's display entry: its voice, plus how each counter is said as pairs,
+    since ``VoiceConfig`` is frozen."""
     return VoiceConfig(**dataclasses.asdict(entry.voice), spoken_counters=tuple(entry.spoken_counters.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m display_board``: run the wall screen for ``--id``, draw one screenshot, or (``--announce-test``)
+    write one call's sound to a WAV without a window. 2 for a wrong site file, 78 when the broker credentials cannot
+    be read."""
     p = parser("python -m display_board", "motcua wall screen: now serving, with voice calls", with_id=True)
     p.add_argument("--screenshot", metavar="PNG", help="draw the first screen, save it as PNG, exit")
     p.add_argument("--announce-test", nargs=2, metavar=("TICKET", "COUNTER"),
@@ -59,6 +65,8 @@ def announce_test(entry: Display, ticket: str, counter: str, wav: str | None) ->
 
 
 def run(cfg: SiteConfig, entry: Display, args) -> int:
+    """Open the window and run the board until it is closed or stopped; a screenshot run takes its own MQTT identity and
+    stays silent, so it can run beside the real board."""
     configure_window(args.portrait, bool(args.screenshot))
     from .app import BoardApp
 
@@ -75,12 +83,12 @@ def run(cfg: SiteConfig, entry: Display, args) -> int:
             if announcer is not None:
                 announcer.announce(*call)
 
-    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    t = model.t
     try:
         link = Link(cfg, component, on_message=on_message, on_connect=lambda: model.set_link(True),
                     on_disconnect=lambda: model.set_link(False),
-                    subscriptions=(f"{root}/counter/+/state", f"{root}/service/+/state", f"{root}/call",
-                                   f"{root}/calls/recent", f"{root}/status/hub"))
+                    subscriptions=(t.counter_state(ANY), t.service_state(ANY), t.call, t.calls_recent,
+                                   t.status("hub")))
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG

@@ -34,12 +34,15 @@ class FreshLabel(Label):
 
 
 class CounterTile(BoxLayout):
+    """One counter's tile: its name and the ticket it serves; ``lit`` while it blinks for the newest call."""
     name = StringProperty("")
     ticket = StringProperty("----")
     lit = BooleanProperty(False)
 
 
 class BoardScreen(BoxLayout):
+    """The wall screen's one layout (see its kv rules): counter tiles in as many columns as fit, the last calls, the
+    waiting counts and the scrolling notice, sized in units of ``u``."""
     centre = StringProperty("")
     clock = StringProperty("")
     offline_text = StringProperty("")
@@ -90,10 +93,13 @@ def best_columns(n: int, width: float, height: float) -> int:
     return best
 
 
-log = logging.getLogger("motcua.display")
+log = logging.getLogger(__name__)
 
 
 class BoardApp(App):
+    """The Kivy app of the wall screen: redraws from ``BoardModel`` every tick, and at once on a call; logs when the
+    frame showing a new call reaches the screen, to measure the delay from the hub."""
+
     def __init__(self, model: BoardModel, centre: str, notice: str, tz, **kw):
         super().__init__(**kw)
         self.model, self.centre, self.notice, self.tz = model, centre, notice, tz

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from motcua.config import Display, SiteConfig
+from motcua.contract import Topics, is_online
 
 BLINK_S = 8.0           # the newest call blinks this long, then stays highlighted
 
 
 @dataclass
 class Tile:
+    """What one counter's tile shows: its names and the ticket it serves, or that it is paused."""
     counter: str
     name_vi: str
     name_en: str
@@ -27,6 +29,8 @@ class Tile:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Everything one frame of the board draws, taken under the model's lock, so the Kivy thread never reads half an
+    update."""
     tiles: tuple[Tile, ...]
     newest: str | None          # the counter of the newest call
     blink_on: bool              # for the newest tile: highlighted now (it blinks for BLINK_S)
@@ -36,6 +40,9 @@ class Snapshot:
 
 
 class BoardModel:
+    """The board's state from the broker (counters, calls, waiting counts, the hub's status), written by the MQTT thread
+    and read as ``Snapshot``s by the screen; independent of Kivy so that tests need no window."""
+
     def __init__(self, cfg: SiteConfig, entry: Display, clock: Callable[[], float] = time.monotonic):
         self.cfg, self.clock = cfg, clock
         self.lock = threading.Lock()
@@ -48,17 +55,16 @@ class BoardModel:
         self.newest_at = 0.0
         self.link_up = False
         self.hub_online = True
-        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}/"
-        self.root = root
+        self.t = Topics(cfg.mqtt.topic_root, cfg.site.id)
 
     def on_message(self, topic: str, payload: bytes) -> tuple[str, str] | None:
         """Take one message; return (ticket, counter) when it is a call to announce on this board."""
-        if not topic.startswith(self.root):
+        p = self.t.parse(topic)
+        if p is None:
             return None
-        parts = topic[len(self.root):].split("/")
-        if parts == ["status", "hub"]:
+        if p.kind == "status" and p.component == "hub":
             with self.lock:
-                self.hub_online = payload.strip() in (b"online", b'"online"')
+                self.hub_online = is_online(payload)
             return None
         try:
             data = json.loads(payload)
@@ -67,17 +73,17 @@ class BoardModel:
         if not isinstance(data, dict):
             return None
         with self.lock:
-            if parts == ["call"]:
+            if p.kind == "call":
                 return self._call(data)
-            if parts == ["calls", "recent"]:
+            if p.kind == "calls_recent":
                 self._recent(data.get("calls"))
-            if len(parts) == 3 and parts[0] == "counter" and parts[2] == "state" and parts[1] in self.tiles:
-                tile = self.tiles[parts[1]]
+            if p.kind == "counter_state" and p.counter in self.tiles:
+                tile = self.tiles[p.counter]
                 tile.ticket = data.get("ticket") if data.get("status") == "serving" else None
                 tile.paused = data.get("status") == "paused"
-            elif len(parts) == 3 and parts[0] == "service" and parts[2] == "state" and parts[1] in self.waiting:
+            elif p.kind == "service_state" and p.service in self.waiting:
                 if isinstance(data.get("waiting"), int):
-                    self.waiting[parts[1]] = data["waiting"]
+                    self.waiting[p.service] = data["waiting"]
         return None
 
     def _call(self, e: dict) -> tuple[str, str] | None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from motcua.config import Voice
 from motcua.speech import SoundState, chime, play_with_aplay, silence, speak, wav
-from motcua.words import phrase
+from motcua.spoken import phrase
 
-log = logging.getLogger("motcua.display.voice")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

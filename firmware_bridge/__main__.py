@@ -5,6 +5,7 @@ import logging
 import sys
 import time
 
+from motcua.contract import Topics
 from motcua.exits import EX_CONFIG
 from motcua.hubclient import HubClient
 from motcua.sdnotify import Notifier
@@ -13,20 +14,21 @@ from motcua.startup import begin, on_stop, parser
 from .bridge import Bridge
 from .port import SerialLine
 
-log = logging.getLogger("motcua.bridge")
+log = logging.getLogger(__package__)
 STATS_EVERY_S = 60.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m firmware_bridge``: run one bridge's serial lines and its MQTT link until stopped, feeding systemd's
+    watchdog. 2 for a wrong site file, 78 when the broker refuses the credentials or they cannot be read."""
     p = parser("python -m firmware_bridge", "motcua keypad bridge: serial keypads <-> MQTT", with_id=True)
     args, cfg, entry = begin(p, argv, "bridges")
     if isinstance(cfg, int):
         return cfg
     component = f"bridge-{args.id}"
-    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
-    mine = entry.counters
+    t = Topics(cfg.mqtt.topic_root, cfg.site.id)
     try:   # only its own counters: the broker's ACL lets a bridge read nothing else
-        client = HubClient(cfg, component, subscriptions=tuple(f"{root}/counter/{c}/state" for c in mine),
+        client = HubClient(cfg, component, subscriptions=tuple(t.counter_state(c) for c in entry.counters),
                            on_message=lambda msg: bridge.mqtt_message(msg))   # bridge is made below
     except OSError as e:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)

@@ -23,13 +23,15 @@ from motcua.hubclient import HubClient
 from .protocol import KEYS, BadFrame, Frame, decode
 from .session import PING_EVERY_S, KeypadSession
 
-log = logging.getLogger("motcua.bridge")
+log = logging.getLogger(__name__)
 GIVE_UP_S, RESEND_S, ERR_SHOWN_S = 30.0, 2.0, 3.0
 CALLS = {"next", "skip", "call", "recall"}
 
 
 @dataclass
 class Press:
+    """A keypad press the bridge has ACKed and now owes the hub: its command (or rating) and, once sent, its correlation
+    data and when it went, for resends with the same ``command_id``."""
     counter: str
     topic: str
     body: dict
@@ -48,6 +50,9 @@ def display_text(state: dict) -> str:
 
 
 class Bridge:
+    """The keypad bridge's logic without threads or a port: events from the serial lines and the broker are queued to
+    ``inbox`` and ``step`` handles them, so tests drive it directly."""
+
     def __init__(self, entry: BridgeEntry, component: str, client: HubClient, write: Callable[[str, bytes], bool],
                  clock: Callable[[], float] = time.monotonic):
         self.component, self.client, self.write, self.clock = component, client, write, clock
@@ -68,10 +73,10 @@ class Bridge:
         self.inbox.put(("line", device, line))
 
     def mqtt_message(self, msg) -> None:
-        parts = msg.topic.split("/")
-        if len(parts) >= 4 and parts[-1] == "state" and parts[-3] == "counter" and parts[-2] in self.by_counter:
+        p = self.t.parse(msg.topic)
+        if p is not None and p.kind == "counter_state" and p.counter in self.by_counter:
             try:
-                self.inbox.put(("state", parts[-2], json.loads(msg.payload)))
+                self.inbox.put(("state", p.counter, json.loads(msg.payload)))
             except ValueError:
                 log.warning("trạng thái quầy không đọc được / unreadable counter state on %s", msg.topic)
 

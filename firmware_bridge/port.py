@@ -11,11 +11,14 @@ import serial
 
 from .protocol import LineSplitter
 
-log = logging.getLogger("motcua.bridge.port")
+log = logging.getLogger(__name__)
 REOPEN_S = 2.0
 
 
 class SerialLine:
+    """One serial port read by its own thread, each line passed to ``on_line`` as it arrives; a port that fails or
+    vanishes is reopened until ``stop``, so unplugging a keypad's bus never stops the bridge."""
+
     def __init__(self, device: str, baudrate: int, on_line: Callable[[str, bytes | None], None],
                  opener: Callable[..., serial.Serial] = serial.Serial):
         self.device, self.baudrate, self.on_line, self.opener = device, baudrate, on_line, opener

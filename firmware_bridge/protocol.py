@@ -23,6 +23,8 @@ NEEDS_ACK = frozenset({"HELLO", "KEY", "RATE", "SHOW", "BEEP"})   # all but ACK,
 
 @dataclass(frozen=True)
 class Frame:
+    """One keypad frame, ``$addr,seq,VERB,args*CK``: a Modbus-style address (1-247), a sequence number (0-255) for
+    repeats and ACKs, and the verb's arguments."""
     addr: int
     seq: int
     verb: str
@@ -46,6 +48,8 @@ def checksum(body: bytes) -> str:
 
 
 def encode(addr: int, seq: int, verb: str, *args: str) -> bytes:
+    """A frame's bytes with its checksum and CRLF; ValueError for a field the keypad could not parse (address, seq, verb
+    or an argument out of its alphabet), so a bad frame is never sent."""
     if not (1 <= addr <= 247 and 0 <= seq <= 255 and verb.isalpha() and verb.isupper()):
         raise ValueError(f"bad frame fields: {addr}, {seq}, {verb}")
     for a in args:

@@ -13,6 +13,7 @@ PING_EVERY_S, SILENT_AFTER_S = 5.0, 15.0
 
 @dataclass
 class Outgoing:
+    """A frame sent to a keypad and not yet ACKed: how many times it went and when to send it again."""
     frame: Frame
     sends: int = 0
     next_at: float = 0.0
@@ -20,6 +21,8 @@ class Outgoing:
 
 @dataclass
 class KeypadSession:
+    """One keypad as the bridge sees it: the seqs it last sent (to ACK repeats without acting twice), the frames owed to
+    it, and whether it is alive (``online`` None until known)."""
     addr: int
     counter: str
     port: str

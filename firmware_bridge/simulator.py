@@ -21,6 +21,8 @@ from .protocol import MAX_SENDS, NEEDS_ACK, RETRY_S, BadFrame, Frame, LineSplitt
 
 @dataclass
 class Faults:
+    """What goes wrong on a simulated keypad's line, as probabilities per frame (``delay`` in seconds); ``seed`` makes a
+    run repeatable."""
     drop: float = 0.0      # a frame (either way) is lost
     repeat: float = 0.0    # a frame the keypad sends goes out twice
     corrupt: float = 0.0   # one byte of a frame (either way) is flipped
@@ -73,6 +75,9 @@ class Bus:
 
 
 class KeypadSim:
+    """A keypad in software on a real serial line (or a shared ``Bus``), speaking the real protocol: for tests, the demo
+    and trying the bridge by hand. Its methods press keys and wait for the LED."""
+
     def __init__(self, line: str | Bus, addr: int, faults: Faults | None = None, firmware: str = "sim-1.0"):
         self.own_bus = not isinstance(line, Bus)
         self.bus = Bus(line) if self.own_bus else line
@@ -168,6 +173,8 @@ HELP = ("n=GỌI TIẾP/NEXT r=GỌI LẠI/RECALL s=VẮNG/SKIP d=XONG/DONE p=NG
 
 
 def interactive(kp: KeypadSim) -> None:
+    """A keypad on the terminal: one letter per key from standard input, the LED printed when it changes; ``q`` ends it.
+    """
     print(HELP, flush=True)
     shown = None
     for line in sys.stdin:
@@ -195,6 +202,8 @@ def interactive(kp: KeypadSim) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m firmware_bridge.simulator``: greet the bridge, press the ``--press`` keys in order printing the LED
+    after each, then optionally go interactive; 1 when the bridge does not answer."""
     ap = argparse.ArgumentParser(prog="python -m firmware_bridge.simulator", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", required=True)

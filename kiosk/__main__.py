@@ -16,9 +16,11 @@ import logging  # noqa: E402
 import threading  # noqa: E402
 
 from motcua.config import Kiosk  # noqa: E402
+from motcua.contract import ANY, OFFLINE, ONLINE, Topics  # noqa: E402
 from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
+from motcua.personal import SecretProblem, read_secret  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
 
 from .dossier_lookup import DossierLookup  # noqa: E402
@@ -26,24 +28,36 @@ from .printing.flow import TicketDesk, publish_printer_state  # noqa: E402
 from .printing.printer import TicketPrinter  # noqa: E402
 from .taking import KioskModel  # noqa: E402
 
-log = logging.getLogger("motcua.kiosk")
+log = logging.getLogger(__package__)
 PRINTER_POLL_S = 10.0
 
 
 def wire(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
     """The kiosk's parts without its window: (model, lookup, client, desk), the client not started.
     The tests and the bench use them as they are; ``assemble`` puts a window on them."""
-    root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    t = Topics(cfg.mqtt.topic_root, cfg.site.id)
     model_ref: dict = {}
-    client = HubClient(cfg, component, subscriptions=(f"{root}/service/+/state", f"{root}/status/hub"),
+    client = HubClient(cfg, component, subscriptions=(t.service_state(ANY), t.status("hub")),
                        on_message=lambda m: model_ref["m"].on_message(m.topic, bytes(m.payload)),
                        on_connect=lambda: model_ref["m"].set_link(True),
                        on_disconnect=lambda: model_ref["m"].set_link(False))
     desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk.printer),
                       publish_printer_state(client, kiosk.id) if publish_printer else (lambda s: None))
-    model = model_ref["m"] = KioskModel(cfg, desk)
+    model = model_ref["m"] = KioskModel(cfg, desk, secret=site_secret(cfg))
     lookup = DossierLookup(client, f"kiosk-{kiosk.id}", lambda: model.hub_ok)
     return model, lookup, client, desk
+
+
+def site_secret(cfg) -> bytes | None:
+    """The key for ID cards' hashes (SPEC 3.1); without it (none configured, or unreadable: said
+    once in the log) the kiosk gives numbers as before and reads no card."""
+    if cfg.site.secret_file is None:
+        return None
+    try:
+        return read_secret(cfg.site.secret_file)
+    except SecretProblem as e:
+        log.error("%s — không đọc căn cước / ID cards are not read", e)
+        return None
 
 
 def assemble(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
@@ -65,10 +79,13 @@ def speaker(kiosk: Kiosk, client: HubClient, component: str):
         return None
     topic = client.t.status(f"{component}-sound")
     return Speaker({"vi": s.voice_vi, "en": s.voice_en}, s.speed, s.device, s.save_dir,
-                   on_problem=lambda p: client.link.publish(topic, "offline" if p else "online", retain=True))
+                   on_problem=lambda p: client.link.publish(topic, OFFLINE if p else ONLINE, retain=True))
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk``: run the kiosk for ``--id`` full screen, or draw one screenshot; while the printer cannot
+    print it is asked again every few seconds, so issuing resumes by itself. 78 when the broker credentials cannot be
+    read."""
     p = parser("python -m kiosk", "motcua kiosk: take a number", with_id=True)
     p.add_argument("--screenshot", metavar="PNG", help="draw the first screen, save it as PNG, exit")
     p.add_argument("--portrait", action="store_true", help="a screen standing upright (1080x1920), whatever "

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from motcua.contract import DOSSIER_CODE_EXAMPLE, normalise_dossier_code
 from motcua.hubclient import HubClient, HubUnavailable
 
-log = logging.getLogger("motcua.kiosk.lookup")
+log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S, TRIES = 3.0, 2     # a citizen waits at most ~6 s before "try later"
 
 
 @dataclass(frozen=True)
 class Answer:
+    """The kiosk's result of a dossier lookup: the dossier when found, else which problem the screen explains."""
     kind: str                  # found, invalid_code, not_found, rate_limited or unavailable
     code: str                  # the code asked for (as typed, when it is not one)
     dossier: dict | None = None
@@ -66,6 +67,8 @@ ROWS = (   # dossier field -> label (vi, en), how its value is shown
 
 
 def problem_text(outcome: Answer, lang: str) -> tuple[str, str]:
+    """The problem screen's title and body for an unsuccessful lookup, in the screen's language, naming the code asked
+    for."""
     vi, en = PROBLEMS[outcome.kind]
     title, body = vi if lang == "vi" else en
     return title, body.format(code=outcome.code)

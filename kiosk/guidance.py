@@ -1,13 +1,13 @@
-"""What "Nghe hướng dẫn" / "Listen" says on each screen of the kiosk, as plain text (issue 19):
-for citizens who cannot read the screen. A number is spelled as the wall screen will call it
-(``motcua.words``: one spelling of a label in the hall), so the citizen hears now what they will
+"""What "Nghe hướng dẫn" / "Listen" says on each screen of the kiosk, as plain text: for citizens
+who cannot read the screen. A number is spelled as the wall screen will call it
+(``motcua.spoken``: one spelling of a label in the hall), so the citizen hears now what they will
 hear later. English is read with the same Vietnamese voice only where there is no other (the
 kiosk says the language it shows).
 """
 from __future__ import annotations
 
 from motcua.config import SiteConfig, Voice
-from motcua.words import label_words
+from motcua.spoken import label_words
 
 from .dossier_lookup import status_line
 from .taking import ServiceButton
@@ -32,6 +32,11 @@ TEXTS = {
                "{minutes} phút. Mời nhận phiếu bên dưới.",
                "Your number is {label}. {ahead} Please wait to be called at {counters}. About {minutes} "
                "minutes. Take your ticket below."),
+    "card": (" Máy đã đọc căn cước của ông bà cho số sắp lấy.", " Your ID card was read for the number you take now."),
+    "card_elderly": (" Máy đã đọc căn cước: ông bà là người cao tuổi, được lấy số ưu tiên, không cần bấm nút Ưu tiên.",
+                     " Your ID card was read: as an elderly citizen you get a priority number, no need to press "
+                     "Priority."),
+    "priority_age": (" Đây là số ưu tiên cho người cao tuổi.", " This is a priority number for the elderly."),
     "ahead_some": ("Có {n} người chờ trước.", "{n} people are ahead of you."),
     "ahead_none": ("Không có ai chờ trước.", "Nobody is ahead of you."),
     "lookup": ("Nhập mã hồ sơ trên giấy hẹn bằng bàn phím trên màn hình, hoặc đưa mã vạch vào máy quét bên "
@@ -54,26 +59,31 @@ def home(cfg: SiteConfig, lang: str, lookup: bool, large: bool = False) -> str:
               large=_t("home_large", lang) if large else "")
 
 
-def services(buttons: list[ServiceButton], waiting: dict[str, int], lang: str) -> str:
+def services(buttons: list[ServiceButton], waiting: dict[str, int], lang: str, card: str = "") -> str:
+    """``card``: an ID card was read for this ticket ("card"), of an elderly citizen ("card_elderly")."""
     said = [_t("service_open", lang, name=b.title, waiting=waiting.get(b.id, 0)) if b.enabled
             else _t("service_closed", lang, name=b.title, detail=b.detail) for b in buttons]
-    return _t("services", lang, services=" ".join(said))
+    return _t("services", lang, services=" ".join(said)) + (_t(card, lang) if card else "")
 
 
 def result(cfg: SiteConfig, ticket: dict, lang: str, label_mode: str = "digits") -> str:
     """"Số của ông bà là a, không, một, hai. Có 3 người chờ trước. …" — as the call will spell it."""
     n = int(ticket.get("waiting_ahead") or 0)
     counters = [c.name.vi if lang == "vi" else c.name.en for c in cfg.counters if ticket["service"] in c.services]
+    age = _t("priority_age", lang) if ticket.get("priority_reason") == "age" else ""
     return _t("result", lang, label=label_words(ticket["label"], label_mode),
               ahead=_t("ahead_some", lang, n=n) if n else _t("ahead_none", lang),
-              counters=", ".join(counters), minutes=ticket.get("estimated_wait_min") or 0)
+              counters=", ".join(counters), minutes=ticket.get("estimated_wait_min") or 0) + age
 
 
 def lookup(lang: str) -> str:
+    """What "Listen" says on the lookup screen: how to type or scan a dossier code."""
     return _t("lookup", lang)
 
 
 def dossier(d: dict, lang: str) -> str:
+    """What "Listen" says about a dossier found: its procedure, status, whether it is on time, and the due date read as
+    day, month and year."""
     status, timeliness, _ = status_line(d, lang)
     due = str(d.get("due_at") or "")[:10]
     due_said = _t("due", lang, day=due[8:10], month=due[5:7], year=due[:4]) if len(due) == 10 else ""
@@ -82,6 +92,7 @@ def dossier(d: dict, lang: str) -> str:
 
 
 def problem(title: str, body: str) -> str:
+    """What "Listen" says on a problem screen: its title, then its explanation."""
     return f"{title}. {body}"
 
 
@@ -95,7 +106,7 @@ def for_screen(app, name: str) -> str:
     cfg, lang = app.model.cfg, app.lang
     if name == "services":
         waiting = {sid: st.get("waiting", 0) for sid, st in app.model.states.items()}
-        return services(app.model.buttons(), waiting, lang)
+        return services(app.model.buttons(), waiting, lang, app.model.card_kind())
     if name == "result":
         screen = app.root.get_screen("result")
         return result(cfg, app.last_ticket, lang, label_mode(cfg)) if app.last_ticket else screen.headline

@@ -1,4 +1,4 @@
-"""The kiosk's voice for "Nghe hướng dẫn" / "Listen" (issue 19), without Kivy: one text at a time,
+"""The kiosk's voice for "Nghe hướng dẫn" / "Listen", without Kivy: one text at a time,
 a second press stops it, a new screen's text replaces the old one, never two at once. A missing
 sound device is reported (``on_problem``) and the kiosk goes on; each text can also be written as
 a WAV, as the wall screen does, for support and the tests."""
@@ -11,10 +11,13 @@ from collections.abc import Callable
 
 from motcua.speech import Playback, SoundState, speak, wav
 
-log = logging.getLogger("motcua.kiosk.speech")
+log = logging.getLogger(__name__)
 
 
 class Speaker:
+    """Reads a kiosk screen aloud for "Listen" in the configured voices: a second press or a later screen stops it;
+    sound problems are reported (``on_problem``), never raised into the UI."""
+
     def __init__(self, voices: dict[str, str], speed: int = 135, device: str | None = None,
                  save_dir: str | None = None, on_problem: Callable[[str | None], None] = lambda p: None,
                  on_speaking: Callable[[bool], None] = lambda on: None, player=Playback):

@@ -9,18 +9,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from motcua.config import SiteConfig
-from motcua.contract import ERRORS
+from motcua.contract import ERRORS, Topics, is_online
 
+from . import id_card
 from .printing.flow import BUSY, Taken, TicketDesk
 
-log = logging.getLogger("motcua.kiosk")
+log = logging.getLogger(__name__)
 GUARD_S = 1.5        # after a ticket, taps on the same screen are ignored this long (a triple tap)
 
 
 @dataclass(frozen=True)
 class ServiceButton:
+    """A service's button on the kiosk: its title, the people waiting and the wait (or why it is closed), and whether it
+    can be tapped now."""
     id: str
     title: str
     detail: str          # people waiting and the estimated wait, or why it is closed
@@ -36,12 +40,22 @@ TEXT = {
     "busy": BUSY,
     "printer": ("Máy in tạm ngừng — vui lòng liên hệ quầy hướng dẫn",
                 "The printer is unavailable — please ask at the information desk"),
+    "card": ("Đã đọc căn cước", "ID card read"),
+    "card_elderly": ("Đã đọc căn cước — ưu tiên người cao tuổi", "ID card read — priority (elderly)"),
+    "person_limit_body": ("{detail}. Nếu cần giúp, mời ông bà đến quầy hướng dẫn.",
+                          "{detail}. If you need help, please ask at the information desk."),
 }
 
 
 class KioskModel:
-    def __init__(self, cfg: SiteConfig, desk: TicketDesk, clock: Callable[[], float] = time.monotonic):
-        self.cfg, self.desk, self.clock = cfg, desk, clock
+    """The kiosk's state and decisions without Kivy: the services' states from the broker, the language, an ID card read
+    for the next ticket, and whether a number can be taken now; tests drive it without a window."""
+
+    def __init__(self, cfg: SiteConfig, desk: TicketDesk, clock: Callable[[], float] = time.monotonic,
+                 secret: bytes | None = None):
+        """``secret``: the site's, to hash an ID card's number; without it cards are not read."""
+        self.cfg, self.desk, self.clock, self.secret = cfg, desk, clock, secret
+        self.card: id_card.IdCard | None = None      # read for the next ticket only
         self.lang = "vi"
         self.states: dict[str, dict] = {}
         self.link_up = False
@@ -49,7 +63,7 @@ class KioskModel:
         self.busy = False
         self.guard_until = 0.0
         self.lock = threading.Lock()
-        self.root = f"{cfg.mqtt.topic_root}/{cfg.site.id}/"
+        self.topics = Topics(cfg.mqtt.topic_root, cfg.site.id)
 
     def t(self, key: str, **kw) -> str:
         vi, en = TEXT[key]
@@ -57,20 +71,19 @@ class KioskModel:
 
     # --- state from MQTT (network thread) ----------------------------------------------
     def on_message(self, topic: str, payload: bytes) -> None:
-        rest = topic[len(self.root):] if topic.startswith(self.root) else ""
-        if rest == "status/hub":
+        p = self.topics.parse(topic)
+        if p is not None and p.kind == "status" and p.component == "hub":
             with self.lock:
-                self.hub_online = payload.strip() in (b"online", b'"online"')
+                self.hub_online = is_online(payload)
             return
-        parts = rest.split("/")
-        if len(parts) == 3 and parts[0] == "service" and parts[2] == "state" and parts[1] in self.cfg.by_service:
+        if p is not None and p.kind == "service_state" and p.service in self.cfg.by_service:
             try:
                 state = json.loads(payload)
             except ValueError:
                 return
             if isinstance(state, dict):
                 with self.lock:
-                    self.states[parts[1]] = state
+                    self.states[p.service] = state
 
     def set_link(self, up: bool) -> None:
         with self.lock:
@@ -112,6 +125,39 @@ class KioskModel:
             out.append(ServiceButton(svc.id, title, detail, usable and st.get("open", True) and reason is None))
         return out
 
+    # --- the citizen's ID card ------------------------------------------------------------
+    def read_card(self, text: str) -> bool:
+        """Keep a scanned ID card's hash and birth year for the next ticket; False when the scan is
+        not a card or this kiosk has no secret to hash it with. Nothing of ``text`` is logged."""
+        card = id_card.read(text, self.secret) if self.secret is not None else None
+        if card is None:
+            log.info("bỏ qua mã quét có '|' không phải căn cước (hoặc chưa có site.secret_file) / ignored a scan "
+                     "with '|' that is not an ID card (or no site.secret_file)")
+            return False
+        with self.lock:
+            self.card = card
+        return True
+
+    def forget_card(self) -> None:
+        """Back home, the idle reset, or the ticket issued: the card was for one citizen's one ticket."""
+        with self.lock:
+            self.card = None
+
+    def card_kind(self) -> str:
+        """'card' when an ID card was read for the next ticket, 'card_elderly' when its birth year
+        makes it a priority one (as the hub will decide), '' when none was read."""
+        with self.lock:
+            card = self.card
+        if card is None:
+            return ""
+        year = datetime.now(self.cfg.site.tz).year
+        return "card_elderly" if id_card.elderly(card, self.cfg.priority.age, year) else "card"
+
+    def card_note(self) -> str:
+        """What the take-a-number screens say of the card read, or ''."""
+        kind = self.card_kind()
+        return self.t(kind) if kind else ""
+
     # --- a tap ------------------------------------------------------------------------------
     def take(self, service: str, priority: bool, done: Callable[[Taken], None]) -> bool:
         """Start taking a ticket in a worker thread; False (and nothing happens) for a tap that
@@ -120,10 +166,11 @@ class KioskModel:
             if self.busy or self.clock() < self.guard_until:
                 return False
             self.busy = True
+            card, self.card = self.card, None
 
         def work() -> None:
             try:
-                taken = self.desk.take(service, priority)
+                taken = self.desk.take(service, priority, card.person() if card else None)
             except Exception:            # nothing a citizen does may leave the kiosk stuck
                 log.exception("lấy số thất bại / taking a ticket failed")
                 taken = Taken(False, None, *BUSY)

@@ -66,6 +66,7 @@ PAIRS = [("ink", "bg"), ("body", "bg"), ("muted", "bg"), ("error", "bg"),
 
 
 def palette(large: bool) -> dict[str, Rgba]:
+    """The colours by role for the normal or the large, high-contrast look."""
     return LARGE if large else NORMAL
 
 
@@ -78,6 +79,8 @@ def luminance(rgb: Sequence[float]) -> float:
 
 
 def contrast(a: Sequence[float], b: Sequence[float]) -> float:
+    """WCAG 2's contrast ratio of two sRGB colours in 0..1, from 1 to 21 whichever is lighter; both looks need 7 for
+    every text."""
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 

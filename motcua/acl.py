@@ -7,48 +7,61 @@ Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``
 from __future__ import annotations
 
 from .config import SiteConfig
+from .contract import ANY, Topics
 
 
 def users(cfg: SiteConfig) -> list[str]:
+    """Every broker user the site file implies, one per process (hub, each kiosk, display and bridge, the follow-up and
+    console when configured): the names the password file and the ACL must both hold."""
     return (["hub"] + [f"kiosk-{k.id}" for k in cfg.kiosks] + [f"display-{d.id}" for d in cfg.displays]
             + [f"bridge-{b.id}" for b in cfg.bridges] + (["followup"] if cfg.followup else [])
             + (["console"] if cfg.console else []))
 
 
 def acl(cfg: SiteConfig) -> str:
-    r = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+    """The mosquitto ACL text for this site: each process may read and write only its own topics, so a stolen kiosk
+    password cannot call a counter or forge the hub. Printed by ``--mosquitto-acl``; regenerate it whenever the site
+    file changes."""
+    t = Topics(cfg.mqtt.topic_root, cfg.site.id)
     # the hub's own health request and its answer (SPEC 10.1) lie within its r/#; named, so that
     # narrowing what the hub may touch can never starve its watchdog
-    blocks = [("hub", [f"topic readwrite {r}/#", f"topic readwrite {r}/hub/health",
-                       f"topic readwrite {r}/reply/hub/health"])]
+    blocks = [("hub", [f"topic readwrite {t.everything}", f"topic readwrite {t.hub_health}",
+                       f"topic readwrite {t.hub_health_reply}"])]
     for k in cfg.kiosks:
         me = f"kiosk-{k.id}"
-        blocks.append((me, [f"topic write {r}/ticket/issue", f"topic write {r}/ticket/confirm",
-                            f"topic write {r}/ticket/void", f"topic write {r}/dossier/lookup",
-                            f"topic read {r}/service/+/state", f"topic read {r}/counter/+/state",
-                            f"topic read {r}/status/hub", f"topic read {r}/reply/{me}/#",
-                            f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot",
-                            f"topic write {r}/status/{me}-sound", f"topic write {r}/kiosk/{k.id}/printer"]))
+        blocks.append((me, [*_write(t.issue, t.confirm, t.void, t.lookup),
+                            *_read(t.service_state(ANY), t.counter_state(ANY), t.status("hub"), t.replies(me)),
+                            *_write(t.status(me), t.status(f"{me}-screenshot"), t.status(f"{me}-sound"),
+                                    t.printer(k.id))]))
     for d in cfg.displays:
         me = f"display-{d.id}"
-        blocks.append((me, [f"topic read {r}/counter/+/state", f"topic read {r}/service/+/state",
-                            f"topic read {r}/call", f"topic read {r}/calls/recent", f"topic read {r}/status/hub",
-                            f"topic write {r}/status/{me}", f"topic write {r}/status/{me}-screenshot"]))
+        blocks.append((me, [*_read(t.counter_state(ANY), t.service_state(ANY), t.call, t.calls_recent,
+                                   t.status("hub")),
+                            *_write(t.status(me), t.status(f"{me}-screenshot"))]))
     for b in cfg.bridges:
         me = f"bridge-{b.id}"
-        lines = [f"topic read {r}/reply/{me}/#", f"topic read {r}/status/hub", f"topic write {r}/status/{me}"]
+        lines = [*_read(t.replies(me), t.status("hub")), *_write(t.status(me))]
         for c in b.counters:
-            lines += [f"topic write {r}/counter/{c}/command", f"topic write {r}/counter/{c}/rating",
-                      f"topic read {r}/counter/{c}/state", f"topic write {r}/status/keypad-{c}"]
+            lines += [*_write(t.counter_command(c), t.counter_rating(c)), *_read(t.counter_state(c)),
+                      *_write(t.status(f"keypad-{c}"))]
         blocks.append((me, lines))
-    if cfg.followup:        # it reads the dossier store from disk; on the broker it only says how it is
-        blocks.append(("followup", [f"topic write {r}/status/followup", f"topic write {r}/status/smsd",
-                                    f"topic read {r}/status/hub"]))
+    if cfg.followup:        # the dossier store from disk; on the broker, numbers by SMS and the turns it follows
+        blocks.append(("followup", [*_write(t.status("followup"), t.status("smsd"), t.issue),
+                                    *_read(t.status("hub"), t.replies("followup"), t.call, t.service_state(ANY),
+                                           t.counter_state(ANY))]))
     if cfg.console:         # reads the whole hall; acts only as a keypad would, and enters extensions
-        blocks.append(("console", [f"topic read {r}/#", f"topic write {r}/counter/+/command",
-                                   f"topic write {r}/counter/+/rating", f"topic write {r}/dossier/extend",
-                                   f"topic write {r}/status/console"]))
+        blocks.append(("console", [*_read(t.everything),
+                                   *_write(t.counter_command(ANY), t.counter_rating(ANY), t.extend,
+                                           t.status("console"))]))
     out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
     for user, lines in blocks:
         out += [f"user {user}", *lines, ""]
     return "\n".join(out)
+
+
+def _read(*topics: str) -> list[str]:
+    return [f"topic read {topic}" for topic in topics]
+
+
+def _write(*topics: str) -> list[str]:
+    return [f"topic write {topic}" for topic in topics]

@@ -16,6 +16,9 @@ import sys
 
 
 def in_a_child(module: str, name: str, *args):
+    """Run ``module.name(*args)`` in a fresh ``python -m motcua.child`` and return its result, so the heavy library it
+    loads is freed when the child exits. Only ``motcua.`` modules (ValueError otherwise); RuntimeError with the
+    child's last stderr when it fails; gives up after 120 s."""
     if not module.startswith("motcua."):
         raise ValueError(f"not one of ours: {module}")
     r = subprocess.run([sys.executable, "-m", "motcua.child"], input=pickle.dumps((module, name, args)),

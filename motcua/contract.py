@@ -6,7 +6,9 @@ construction: topic names, error codes, ticket labels and the dossier code. No K
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from enum import IntEnum
 from typing import Literal, TypedDict
 
 API_VERSION = 1
@@ -39,6 +41,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     "invalid_code": ("Mã hồ sơ không đúng định dạng", "Invalid dossier code"),
     "not_found": ("Không tìm thấy hồ sơ", "Dossier not found"),
     "unavailable": ("Hệ thống tạm thời không phục vụ được", "Temporarily unavailable"),
+    "clock_wrong": ("Đồng hồ của máy chủ sai, không phát số được: vui lòng báo kỹ thuật viên chỉnh giờ",
+                    "The hub's clock is wrong, no tickets can be issued: ask the technician to set the time"),
+    "person_limit_reached": ("Ông bà đã lấy đủ số hôm nay", "You have taken all the numbers allowed today"),
+    "remote_limit_reached": ("Đã hết số lấy từ xa hôm nay", "No more remote numbers today"),
+    "not_allowed": ("Không được phép", "Not allowed"),
 }
 
 
@@ -58,14 +65,66 @@ class ContractError(Exception):
         return {"ok": False, "error": {"code": self.code, "message": self.message, "text": dict(self.text)}}
 
 
+ANY, ALL = "+", "#"     # MQTT wildcards (one level; every level below): for subscriptions and the ACL only
+PROVINCE_LINK = "province-link"        # status/<this>: a hall's mosquitto bridge, "1" linked and "0" cut (SPEC 13)
+LINK_UP = "1"
+# the requests the hub answers that name no counter (counter/<C>/command is the one that does)
+REQUESTS = ("ticket/issue", "ticket/confirm", "ticket/void", "dossier/lookup", "dossier/extend", "hub/health")
+
+
+def is_online(payload: bytes | str) -> bool:
+    """A status payload (SPEC 4: plain text ``online``/``offline``) that says online; the JSON
+    string ``"online"`` counts too, as some devices quote it."""
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    return text.strip() in (ONLINE, f'"{ONLINE}"')
+
+
+@dataclass(frozen=True)
+class ParsedTopic:
+    """A topic under one hall's root, read back: its kind and the ids it names.
+
+    Kinds: ``counter_state``, ``counter_command``, ``counter_rating`` (``counter``),
+    ``service_state`` (``service``), ``status`` (``component``), ``printer`` (``kiosk``), ``call``,
+    ``calls_recent``, ``hub_clock``, ``figures`` (``day``), ``reply`` (``client``, the first level under
+    ``reply/``) and ``request`` (``request``: one of ``REQUESTS``)."""
+    kind: str
+    counter: str | None = None
+    service: str | None = None
+    component: str | None = None
+    kiosk: str | None = None
+    client: str | None = None
+    day: str | None = None
+    request: str | None = None
+
+
 class Topics:
-    """Topic names under the root ``<topic_root>/<site.id>``."""
+    """Topic names under the root ``<topic_root>/<site.id>``: every topic and topic filter of the
+    contract is built here (an id of ``ANY`` or ``ALL`` makes a filter), and read back by ``parse``."""
 
     def __init__(self, topic_root: str, site_id: str):
         self.root = f"{topic_root}/{site_id}"
 
-    def __call__(self, suffix: str) -> str:
-        return f"{self.root}/{suffix}"
+    def holds(self, topic: str) -> bool:
+        """The topic lies under this hall's root."""
+        return topic.startswith(self.root + "/")
+
+    def suffix(self, topic: str) -> str:
+        """What follows the root (for log lines), or the whole topic when it lies elsewhere."""
+        return topic[len(self.root) + 1:] if self.holds(topic) else topic
+
+    def parse(self, topic: str) -> ParsedTopic | None:
+        """The kind and ids of a topic of this hall, or None for anything the contract does not name
+        (another hall's, an empty or wildcard level, an unknown request)."""
+        if not isinstance(topic, str) or not self.holds(topic):
+            return None
+        levels = topic[len(self.root) + 1:].split("/")
+        if any(not level or ANY in level or ALL in level for level in levels):
+            return None
+        return _parse_levels(levels)
+
+    @property
+    def everything(self) -> str:
+        return f"{self.root}/{ALL}"
 
     @property
     def reply_prefix(self) -> str:
@@ -73,6 +132,10 @@ class Topics:
 
     def reply(self, client: str) -> str:
         return f"{self.root}/reply/{client}"
+
+    def replies(self, client: str) -> str:
+        """The filter of every reply to ``client``: what the ACL lets only it read."""
+        return f"{self.reply(client)}/{ALL}"
 
     def counter_command(self, counter: str) -> str:
         return f"{self.root}/counter/{counter}/command"
@@ -89,6 +152,12 @@ class Topics:
     def status(self, component: str) -> str:
         return f"{self.root}/status/{component}"
 
+    @property
+    def hub_clock(self) -> str:
+        """Retained JSON: whether the hub trusts its clock (SPEC 10.1). Beside ``status/hub``, which
+        stays the plain ``online``/``offline`` other vendors' devices compare."""
+        return f"{self.status('hub')}/clock"
+
     def printer(self, kiosk: str) -> str:
         return f"{self.root}/kiosk/{kiosk}/printer"
 
@@ -101,43 +170,83 @@ class Topics:
         """Retained: the day's last 20 calls, newest first (SPEC 4), for screens that (re)start."""
         return f"{self.root}/calls/recent"
 
+    def figures(self, day: str) -> str:
+        return f"{self.root}/figures/{day}"
+
+    def request(self, name: str) -> str:
+        """A request of ``REQUESTS`` (``ticket/issue``…); ``ticket(ANY)`` is the filter of every ticket request."""
+        return f"{self.root}/{name}"
+
+    def ticket(self, action: str) -> str:
+        return self.request(f"ticket/{action}")
+
     @property
     def hub_health(self) -> str:
         """The request the hub sends itself through the broker: its answer is what feeds the hub's
         watchdog (SPEC 4.1, 10.1). Only the hub's broker user may publish or read it."""
-        return f"{self.root}/hub/health"
+        return self.request("hub/health")
 
     @property
     def hub_health_reply(self) -> str:
-        return f"{self.root}/reply/hub/health"
+        return f"{self.reply('hub')}/health"
 
     @property
     def issue(self) -> str:
-        return f"{self.root}/ticket/issue"
+        return self.ticket("issue")
 
     @property
     def confirm(self) -> str:
-        return f"{self.root}/ticket/confirm"
+        return self.ticket("confirm")
 
     @property
     def void(self) -> str:
-        return f"{self.root}/ticket/void"
+        return self.ticket("void")
 
     @property
     def lookup(self) -> str:
-        return f"{self.root}/dossier/lookup"
-
-    def figures(self, day: str) -> str:
-        return f"{self.root}/figures/{day}"
+        return self.request("dossier/lookup")
 
     @property
     def extend(self) -> str:
-        return f"{self.root}/dossier/extend"
+        return self.request("dossier/extend")
+
+    @property
+    def to_province(self) -> tuple[str, ...]:
+        """What a hall's mosquitto sends out to the province and the province's console reads
+        (SPEC 13): state and events, never requests or replies."""
+        return (self.counter_state(ANY), self.service_state(ANY), self.status(ALL), self.call, self.figures(ALL))
 
 
-# --- payload shapes (documentation for readers and type checkers) -----------------------------
+def _parse_levels(levels: list[str]) -> ParsedTopic | None:
+    match levels:
+        case ["counter", counter, "state" | "command" | "rating" as what]:
+            return ParsedTopic(f"counter_{what}", counter=counter)
+        case ["service", service, "state"]:
+            return ParsedTopic("service_state", service=service)
+        case ["status", component]:
+            return ParsedTopic("status", component=component)
+        case ["status", "hub", "clock"]:
+            return ParsedTopic("hub_clock")
+        case ["kiosk", kiosk, "printer"]:
+            return ParsedTopic("printer", kiosk=kiosk)
+        case ["call"]:
+            return ParsedTopic("call")
+        case ["calls", "recent"]:
+            return ParsedTopic("calls_recent")
+        case ["figures", day]:
+            return ParsedTopic("figures", day=day)
+        case ["reply", client, *_]:
+            return ParsedTopic("reply", client=client)
+        case [group, name] if f"{group}/{name}" in REQUESTS:
+            return ParsedTopic("request", request=f"{group}/{name}")
+    return None
+
+
+# --- payload shapes: what the hub publishes (SPEC section 4), the return types of the functions
+# that build them (motcua/hub/views.py, ledger.py), checked against real payloads by the tests ---
 
 class TicketPayload(TypedDict):
+    """A reply's ``ticket`` (ticket/issue, /confirm, /void)."""
     id: str
     label: str
     service: str
@@ -146,9 +255,12 @@ class TicketPayload(TypedDict):
     issued_at: str
     waiting_ahead: int
     estimated_wait_min: int
+    source: str | None                 # who asked: "kiosk-k1", "sms" (SPEC 3.1) — as the request said
+    priority_reason: str | None        # "age" (the ID card's birth year), "asked" (the kiosk's toggle), or null
 
 
 class CounterState(TypedDict):
+    """Retained on ``counter/<C>/state``, and a command's reply's ``state``."""
     counter: str
     status: CounterStatus
     ticket: str | None
@@ -160,6 +272,7 @@ class CounterState(TypedDict):
 
 
 class CallEvent(TypedDict):
+    """An event on ``call``, and each of ``calls/recent``'s calls."""
     counter: str
     ticket: str
     ticket_id: str
@@ -169,7 +282,14 @@ class CallEvent(TypedDict):
     at: str
 
 
+class RecentCalls(TypedDict):
+    """Retained on ``calls/recent``: the service day's last 20 calls, newest first."""
+    day: str
+    calls: list[CallEvent]
+
+
 class ServiceState(TypedDict):
+    """Retained on ``service/<S>/state``."""
     service: str
     waiting: int
     issued: int
@@ -179,8 +299,18 @@ class ServiceState(TypedDict):
     last_called: str | None
     open: bool
     estimated_wait_min: int
-    closed_reason: str | None
-    opens_at: str | None
+    closed_reason: str | None          # outside_hours, daily_limit_reached, clock_wrong; null while open
+    opens_at: str | None               # HH:MM, when closed until a window opens today or tomorrow
+    oldest_waiting_at: str | None      # when the longest-waiting ticket was issued (the console's "oldest")
+
+
+class HubClock(TypedDict):
+    """Retained on ``status/hub/clock`` (SPEC 10.1): while ``ok`` is false, no ticket is issued."""
+    ok: bool
+    reason: str | None                 # behind, ahead; null while ok
+    hub_time: str                      # the hub's clock at the change (each minute while wrong)
+    last_ticket_at: str | None
+    since: str                         # the hub's clock when the verdict took its value
 
 
 # --- labels ------------------------------------------------------------------------------
@@ -202,7 +332,7 @@ def parse_label(label: str) -> tuple[str, int] | None:
 # --- dossier codes (Circular 01/2018/TT-VPCP art. 19) ------------------------------------
 
 DOSSIER_CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-(\d{2})(\d{2})(\d{2})-\d{4}$")
-_CODE_IN_TEXT = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}")
+_CODE_IN_TEXT = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-(\d{2})(\d{2})(\d{2})-\d{4}")
 MAX_CODE_INPUT = 512
 
 
@@ -221,7 +351,7 @@ def normalise_dossier_code(text: str) -> str | None:
     code = m.group(0)
     if code != flat and not _is_url_or_scan(flat, m):
         return None
-    yy, mm, dd = DOSSIER_CODE_RE.match(code).groups()
+    yy, mm, dd = m.groups()
     try:
         date(2000 + int(yy), int(mm), int(dd))
     except ValueError:
@@ -236,22 +366,38 @@ def _is_url_or_scan(flat: str, m: re.Match) -> bool:
     return not (before.isalnum() or before == "." or after.isalnum())
 
 
-# National public-service portal status catalogue: code -> (Vietnamese, English).
+class DossierStatus(IntEnum):
+    """The national public-service portal's status codes (SPEC section 7), as the exports carry them."""
+    REGISTERED = 1              # Mới đăng ký
+    RECEIVED = 2                # Được tiếp nhận
+    NOT_ACCEPTED = 3            # Không được tiếp nhận
+    PROCESSING = 4              # Đang xử lý
+    PAPERS_REQUESTED = 5        # Yêu cầu bổ sung giấy tờ
+    FEES_REQUESTED = 6          # Yêu cầu thực hiện nghĩa vụ tài chính
+    WITHDRAWN = 7               # Công dân yêu cầu rút hồ sơ
+    STOPPED = 8                 # Dừng xử lý
+    PROCESSED = 9               # Đã xử lý xong
+    RETURNED = 10               # Đã trả kết quả
+
+
+# status -> (Vietnamese, English), what a citizen and a clerk read
 DOSSIER_STATUSES: dict[int, tuple[str, str]] = {
-    1: ("Mới đăng ký", "Newly registered"),
-    2: ("Được tiếp nhận", "Received"),
-    3: ("Không được tiếp nhận", "Not accepted"),
-    4: ("Đang xử lý", "Being processed"),
-    5: ("Yêu cầu bổ sung giấy tờ", "Additional documents requested"),
-    6: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Payment of fees or taxes requested"),
-    7: ("Công dân yêu cầu rút hồ sơ", "Withdrawn at the citizen's request"),
-    8: ("Dừng xử lý", "Processing stopped"),
-    9: ("Đã xử lý xong", "Processed"),
-    10: ("Đã trả kết quả", "Result returned"),
+    DossierStatus.REGISTERED: ("Mới đăng ký", "Newly registered"),
+    DossierStatus.RECEIVED: ("Được tiếp nhận", "Received"),
+    DossierStatus.NOT_ACCEPTED: ("Không được tiếp nhận", "Not accepted"),
+    DossierStatus.PROCESSING: ("Đang xử lý", "Being processed"),
+    DossierStatus.PAPERS_REQUESTED: ("Yêu cầu bổ sung giấy tờ", "Additional documents requested"),
+    DossierStatus.FEES_REQUESTED: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Payment of fees or taxes requested"),
+    DossierStatus.WITHDRAWN: ("Công dân yêu cầu rút hồ sơ", "Withdrawn at the citizen's request"),
+    DossierStatus.STOPPED: ("Dừng xử lý", "Processing stopped"),
+    DossierStatus.PROCESSED: ("Đã xử lý xong", "Processed"),
+    DossierStatus.RETURNED: ("Đã trả kết quả", "Result returned"),
 }
 DOSSIER_CODE_EXAMPLE = "000.00.53.H48-220921-0099"
 # the columns of a dossier export (CSV header or JSON keys); others are ignored
 DOSSIER_FIELDS = ("code", "procedure", "agency", "received_at", "due_at", "finished_at", "status", "applicant",
                   "phone", "note", "field", "channel", "reason")
-DOSSIER_OPEN = frozenset({1, 2, 4, 5, 6})   # not refused (3), withdrawn (7), stopped (8), done (9, 10)
+# still being worked on: not refused, withdrawn, stopped or done
+DOSSIER_OPEN = frozenset({DossierStatus.REGISTERED, DossierStatus.RECEIVED, DossierStatus.PROCESSING,
+                          DossierStatus.PAPERS_REQUESTED, DossierStatus.FEES_REQUESTED})
 DOSSIER_CHANNELS = {1: ("Trực tiếp", "In person"), 2: ("Trực tuyến", "Online"), 3: ("Bưu chính công ích", "Postal")}

@@ -25,10 +25,15 @@ class HubUnavailable(TimeoutError):
 
 
 def new_command_id(source: str) -> str:
+    """A fresh ``command_id`` under ``source``'s name: the hub answers a repeat of the same id with its first answer, so
+    a retry never acts twice."""
     return f"{source}-{uuid.uuid4().hex}"
 
 
 class HubClient:
+    """A process's requests to the hub over MQTT 5 (response topic and correlation data), for kiosks, bridges, the
+    follow-up and the console; ``HubUnavailable`` when the hub does not answer in time."""
+
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
                  on_message=None, on_connect=None, on_disconnect=None, announce: bool = True):
         self._other = on_message
@@ -39,7 +44,7 @@ class HubClient:
                          on_disconnect=on_disconnect, subscriptions=subscriptions, announce=announce)
         who = cfg.mqtt.username or self.link.client_id
         self.reply_topic = self.link.topics.reply(who)
-        self.link.subscriptions = (*subscriptions, f"{self.reply_topic}/#")
+        self.link.subscriptions = (*subscriptions, self.link.topics.replies(who))
         self.t = self.link.topics
 
     def start(self, wait: float | None = 10.0) -> HubClient:

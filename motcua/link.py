@@ -25,7 +25,7 @@ from paho.mqtt.properties import Properties
 from .config import SiteConfig
 from .contract import OFFLINE, ONLINE, Topics
 
-log = logging.getLogger("motcua.mqtt")
+log = logging.getLogger(__name__)
 REFUSED_CREDENTIALS = {134, 135, 140}   # bad user name or password, not authorised, bad auth method
 
 
@@ -42,6 +42,9 @@ DOWN_LIMIT_S = _down_limit(os.environ)   # a process whose link stays down this 
 
 
 class Link:
+    """A process's one MQTT connection: its status with a last will, reconnects, resubscribes and republishes what it
+    keeps retained; ``fatal`` is set when the broker refuses it for good (wrong password), which no retry can fix."""
+
     def __init__(self, cfg: SiteConfig, component: str, *, subscriptions: tuple[str, ...] = (),
                  on_message: Callable[[paho.MQTTMessage], None] | None = None,
                  on_connect: Callable[[], None] | None = None, on_disconnect: Callable[[], None] | None = None,
@@ -244,6 +247,8 @@ def _guarded(callback: Callable) -> Callable:
 
 
 def read_password(path: str | None) -> str | None:
+    """A secret from its file, without the trailing newline; None for no file. OSError when it cannot be read, which
+    callers report as a configuration problem."""
     if not path:
         return None
     with open(path, encoding="utf-8") as f:

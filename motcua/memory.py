@@ -24,11 +24,14 @@ LIBC = _libc()
 
 
 def settle() -> None:
+    """At a service's start: two malloc arenas and a fixed mmap threshold, so a burst (a password hash, a big query)
+    does not stay resident. Nothing outside glibc."""
     if LIBC is not None and hasattr(LIBC, "mallopt"):
         LIBC.mallopt(M_ARENA_MAX, 2)
         LIBC.mallopt(M_MMAP_THRESHOLD, 256 * 1024)
 
 
 def trim() -> None:
+    """Give freed heap pages back to the system; cheap, called from a quiet moment. Nothing outside glibc."""
     if LIBC is not None and hasattr(LIBC, "malloc_trim"):
         LIBC.malloc_trim(0)

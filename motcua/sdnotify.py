@@ -13,6 +13,9 @@ import time
 
 
 class Notifier:
+    """systemd's notify protocol (READY, STOPPING, WATCHDOG) without a library; every call is False and harmless when
+    not run by systemd."""
+
     def __init__(self, environ: dict | None = None):
         env = os.environ if environ is None else environ
         self.address = env.get("NOTIFY_SOCKET") or None

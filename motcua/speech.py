@@ -27,6 +27,7 @@ def chime(rate: int = RATE) -> bytes:
 
 
 def silence(seconds: float, rate: int = RATE) -> bytes:
+    """``seconds`` of 16-bit mono silence at ``rate``: the pauses between the chime and the calls."""
     return bytes(2 * int(rate * seconds))
 
 

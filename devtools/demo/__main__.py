@@ -19,6 +19,7 @@ import yaml
 
 from firmware_bridge.simulator import Bus, KeypadSim
 from motcua import config
+from motcua.contract import ANY, Topics
 from motcua.hubclient import HubClient
 
 from ..testbed import ROOT, Broker, GammuSmsd, PtyPair, free_port
@@ -99,11 +100,14 @@ def say(vi: str, en: str = "") -> None:
 
 def on_message(cfg, states: dict):
     """Print call events as the hub publishes them; keep the latest service states."""
+    t = Topics(cfg.mqtt.topic_root, cfg.site.id)
+
     def handle(msg) -> None:
-        if msg.topic.endswith("/state") and "/service/" in msg.topic:
+        p = t.parse(msg.topic)
+        if p is not None and p.kind == "service_state":
             st = json.loads(msg.payload)
             states[st["service"]] = st
-        if not msg.topic.endswith("/call"):
+        if p is None or p.kind != "call":
             return
         e = json.loads(msg.payload)
         name = cfg.by_counter[e["counter"]].name
@@ -227,9 +231,9 @@ def main() -> int:
                                "--out", str(OUT / "printer")])
         hall.spawn("display", [sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall"],
                    env=board_env())
-        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        t = Topics(cfg.mqtt.topic_root, cfg.site.id)
         states: dict = {}
-        c = HubClient(cfg, "demo", subscriptions=(f"{root}/call", f"{root}/service/+/state"),
+        c = HubClient(cfg, "demo", subscriptions=(t.call, t.service_state(ANY)),
                       on_message=on_message(cfg, states), announce=False).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
         kiosk = cfg.kiosks[0]

@@ -21,6 +21,8 @@ from .ticket import render
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk.printing``: a sample ticket on the kiosk's printer (``--test-ticket``), or a real number taken
+    and printed as a tap would (``--take``), for the technician who installs the printer. 0 printed, 1 not."""
     p = parser("python -m kiosk.printing", "motcua ticket printing: print a sample ticket", with_id=True)
     p.add_argument("--test-ticket", action="store_true", help="print a sample ticket, exit 0 or 1")
     p.add_argument("--take", metavar="SERVICE", help="take a real number in SERVICE and print it, as a tap would")
@@ -62,6 +64,8 @@ def take(cfg, kiosk: Kiosk, service: str, priority: bool) -> int:
 
 
 def test_ticket(cfg, kiosk: Kiosk) -> int:
+    """Print a sample ticket marked as a test, never valid in the queue; 0 when the printer took it, 1 (its state said)
+    when not."""
     svc = cfg.services[0]
     now = datetime.now(cfg.site.tz)
     sample = {"id": "test", "label": svc.label(svc.first), "service": svc.id, "priority": False,

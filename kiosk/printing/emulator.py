@@ -37,6 +37,8 @@ def rasters(data: bytes) -> list[Image.Image]:
 
 
 def stack(images: list[Image.Image]) -> Image.Image | None:
+    """One picture of several raster images one under another, as they come out of the printer before a cut; None for
+    none."""
     if not images:
         return None
     out = Image.new("L", (max(i.width for i in images), sum(i.height for i in images)), 255)
@@ -48,6 +50,9 @@ def stack(images: list[Image.Image]) -> Image.Image | None:
 
 
 class PrinterEmulator:
+    """A network ESC/POS printer on localhost for tests and the demo; ``mode`` can be changed while it runs to make the
+    paper run out or the link drop, and ``tickets`` holds one picture per cut."""
+
     def __init__(self, port: int = 0, out: Path | None = None, mode: str = "ok", cut_after: int = 2000):
         self.mode, self.out, self.cut_after = mode, out, cut_after
         self.received = bytearray()
@@ -121,6 +126,8 @@ class PrinterEmulator:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk.printing.emulator``: serve as the printer on ``--port`` until interrupted, writing each ticket
+    as a PNG under ``--out``."""
     ap = argparse.ArgumentParser(prog="python -m kiosk.printing.emulator", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=9100)

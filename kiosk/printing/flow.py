@@ -13,9 +13,9 @@ from motcua.config import Kiosk, SiteConfig
 from motcua.hubclient import HubClient, HubUnavailable, new_command_id
 
 from .printer import MESSAGES, PrinterState, TicketPrinter
-from .ticket import TicketContent, qr_text, render
+from .ticket import TicketContent, qr_text, render, sms_line
 
-log = logging.getLogger("motcua.kiosk.flow")
+log = logging.getLogger(__name__)
 BUSY = ("Hệ thống đang bận, vui lòng liên hệ quầy hướng dẫn",
         "The system is busy, please ask at the information desk")
 NOT_PRINTED = ("Không in được số thứ tự, số này đã được hủy. Vui lòng liên hệ quầy hướng dẫn",
@@ -26,13 +26,18 @@ PRINTER_DOWN = ("Tạm ngừng phát số: {detail}. Vui lòng liên hệ quầy
 
 @dataclass(frozen=True)
 class Taken:
+    """The kiosk's outcome of one tap: the ticket printed, or what to tell the citizen (and the hub's error code, if it
+    refused)."""
     ok: bool
     ticket: dict | None
     vi: str
     en: str
+    code: str | None = None      # the hub's error code, for the screens that explain one
 
 
 def ticket_content(cfg: SiteConfig, kiosk: Kiosk, ticket: dict) -> TicketContent:
+    """What the ticket says, from the hub's ticket and the site file: the service, the label, the counters that serve
+    it, the wait, and the QR and SMS lines."""
     svc = cfg.by_service[ticket["service"]]
     issued = datetime.fromisoformat(ticket["issued_at"])
     counters = tuple(c.name.vi for c in cfg.counters if svc.id in c.services)
@@ -41,7 +46,13 @@ def ticket_content(cfg: SiteConfig, kiosk: Kiosk, ticket: dict) -> TicketContent
         priority=bool(ticket["priority"]), issued_at=issued, waiting_ahead=ticket["waiting_ahead"],
         estimated_wait_min=ticket["estimated_wait_min"], counters=counters,
         qr=qr_text(cfg.ticket_qr(kiosk), cfg.site.id, ticket["label"], ticket["id"], svc.id, issued),
-        footer=cfg.site.ticket_footer)
+        footer=cfg.site.ticket_footer, sms_line=_sms_line(cfg, kiosk, ticket["label"]))
+
+
+def _sms_line(cfg: SiteConfig, kiosk: Kiosk, label: str) -> tuple[str, str] | None:
+    """The ticket's "Nhắn STT …" line: where the kiosk prints it and the follow-up names its modem."""
+    modem = cfg.followup.sms.modem_number if cfg.followup else None
+    return sms_line(label, modem) if kiosk.ticket_sms_line and modem else None
 
 
 def publish_printer_state(client: HubClient, kiosk_id: str) -> Callable[[PrinterState], None]:
@@ -50,6 +61,9 @@ def publish_printer_state(client: HubClient, kiosk_id: str) -> Callable[[Printer
 
 
 class TicketDesk:
+    """Takes a number for a citizen: asks the hub, prints the ticket, and confirms it only once printed (an unprinted
+    one is voided), so nobody waits for a number they never got."""
+
     def __init__(self, cfg: SiteConfig, kiosk: Kiosk, client: HubClient, printer: TicketPrinter,
                  on_printer_state: Callable[[PrinterState], None] = lambda s: None):
         self.cfg, self.kiosk, self.client, self.printer = cfg, kiosk, client, printer
@@ -62,17 +76,19 @@ class TicketDesk:
         """Ask the printer now (at start, and while issuing is stopped, so it resumes by itself)."""
         return self._set(self.printer.status())
 
-    def take(self, service: str, priority: bool = False) -> Taken:
+    def take(self, service: str, priority: bool = False, person: dict | None = None) -> Taken:
+        """``person``: the hash and birth year of an ID card read for this ticket (SPEC 3.1)."""
         if self.state is not None and not self.state.can_print and not self.check_printer().can_print:
             return Taken(False, None, PRINTER_DOWN[0].format(detail=MESSAGES[self.state.state][0]), PRINTER_DOWN[1])
         try:
-            reply = self._request(self.client.t.issue, {"service": service, "priority": priority, "confirm": True,
-                                                        "source": self.source})
+            body = {"service": service, "priority": priority, "confirm": True, "source": self.source}
+            reply = self._request(self.client.t.issue, {**body, "person": person} if person else body)
         except HubUnavailable:
             return Taken(False, None, *BUSY)
         if not reply.get("ok"):
-            text = (reply.get("error") or {}).get("text") or {}
-            return Taken(False, None, text.get("vi", ""), text.get("en") or text.get("vi", ""))
+            error = reply.get("error") or {}
+            text = error.get("text") or {}
+            return Taken(False, None, text.get("vi", ""), text.get("en") or text.get("vi", ""), error.get("code"))
         ticket = reply["ticket"]
         image = render(ticket_content(self.cfg, self.kiosk, ticket), self.width)
         state = self._set(self.printer.print_image(image, ticket["id"]))

@@ -18,6 +18,8 @@ def _kivy_fonts() -> Path | None:
 
 
 def font_path(bold: bool = False) -> Path:
+    """A TrueType font with every Vietnamese letter: DejaVu Sans, else the Roboto shipped with Kivy; FileNotFoundError
+    naming the package to install when neither is there."""
     candidates = [DEJAVU / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")]
     kivy = _kivy_fonts()
     if kivy is not None:
@@ -31,4 +33,5 @@ def font_path(bold: bool = False) -> Path:
 
 @lru_cache(maxsize=64)
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """The ticket's font at ``size`` pixels (PIL), from ``font_path``."""
     return ImageFont.truetype(str(font_path(bold)), size)

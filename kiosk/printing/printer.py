@@ -17,7 +17,7 @@ from motcua.config import Printer
 
 from .devices import READS_BACK, DirectoryPrinter, be_patient, open_device
 
-log = logging.getLogger("motcua.printing")
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     "ok": ("Máy in sẵn sàng", "Printer ready"),
@@ -32,6 +32,8 @@ AFTER_PRINT_S = 30.0     # how long a slow printer may take to answer once it ha
 
 @dataclass(frozen=True)
 class PrinterState:
+    """The printer as the kiosk reports it on its status topic: ``ok`` and ``paper_low`` can print, the others stop
+    issuing."""
     state: str           # ok | paper_low | paper_out | offline | error
     detail: str          # "<Vietnamese> / <English>", for people
 
@@ -49,6 +51,9 @@ class PrinterState:
 
 
 class TicketPrinter:
+    """Prints ticket images on the configured printer, opening it for each job; it asks the printer's status before and
+    after (where the connection can read back), so a ticket is counted printed only when the paper came out."""
+
     def __init__(self, printer_cfg: Printer, opener: Callable[[Printer], Escpos] = open_device):
         self.cfg, self.opener = printer_cfg, opener
         self.reads_back = printer_cfg.connection in READS_BACK and printer_cfg.status_query

@@ -16,6 +16,7 @@ from .fonts import font
 
 @dataclass(frozen=True)
 class TicketContent:
+    """Everything printed on a ticket, independent of the printer: ``render`` draws it at the paper's width."""
     centre: str
     service_vi: str
     service_en: str
@@ -27,6 +28,13 @@ class TicketContent:
     counters: tuple[str, ...]       # the counters' Vietnamese names, e.g. "Quầy 5"
     qr: str
     footer: str | None = None
+    sms_line: tuple[str, str] | None = None   # (Vietnamese, English): how to follow the ticket by SMS
+
+
+def sms_line(label: str, modem_number: str) -> tuple[str, str]:
+    """What the ticket says under its QR where the site enables it (SPEC 11.1's ``STT <label>``)."""
+    return (f"Nhắn STT {label} gửi {modem_number} để được báo khi gần đến lượt",
+            f"Text STT {label} to {modem_number} to be told when your turn is near")
 
 
 # The longest ticket a provincial centre prints (long centre and service names, priority, two
@@ -40,6 +48,8 @@ SAMPLE = TicketContent(
 
 
 def qr_text(template: str, site: str, label: str, ticket_id: str, service: str, issued_at: datetime) -> str:
+    """The ticket's QR text from the site's template, dated by the service day in the ticket's id rather than the
+    kiosk's clock, so the QR always names the day the hub counts the ticket in."""
     day = ticket_id.split("-", 1)[0]       # the service day the hub named it by (SPEC section 3)
     return template.format(site=site, label=label, ticket_id=ticket_id, service=service,
                            yyyymmdd=day if len(day) == 8 and day.isdigit() else issued_at.strftime("%Y%m%d"))
@@ -48,7 +58,7 @@ def qr_text(template: str, site: str, label: str, ticket_id: str, service: str, 
 def texts(t: TicketContent) -> list[str]:
     """Every string the ticket can carry (the glyph-coverage test checks each against the font)."""
     return [t.centre, t.service_vi, t.service_en, "SỐ THỨ TỰ / YOUR NUMBER", t.label, "ƯU TIÊN / PRIORITY",
-            *(text for fact in _facts(t) for text in fact), *(([t.footer]) if t.footer else [])]
+            *(text for fact in _facts(t) for text in fact), *(([t.footer]) if t.footer else []), *(t.sms_line or ())]
 
 
 def _facts(t: TicketContent) -> list[tuple[str, str]]:
@@ -152,6 +162,9 @@ def render(t: TicketContent, width: int = 576) -> Image.Image:
         c.text(label, 20, gap=1)
         c.text(value, 28, bold=True, gap=4)
     c.qr(t.qr)
+    if t.sms_line:
+        c.text(t.sms_line[0], 22, bold=True, gap=1)
+        c.text(t.sms_line[1], 18)
     if t.footer:
         c.text(t.footer, 20)
     return c.done().point(lambda p: 0 if p < 128 else 255, mode="1")

@@ -17,11 +17,12 @@ from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, Str
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from motcua.config import Kiosk
-from motcua.contract import normalise_dossier_code
+from motcua.contract import ERRORS, normalise_dossier_code
 
 from .. import guidance
 from ..code_entry import CodeEntry
 from ..dossier_lookup import Answer, DossierLookup, dossier_rows, problem_text, status_line
+from ..id_card import looks_like_card
 from ..printing.flow import Taken
 from ..taking import KioskModel
 from ..theme import LARGE_TEXT, palette
@@ -42,15 +43,18 @@ HERE = Path(__file__).parent
 for kv in ("common", "home", "services", "result", "lookup", "dossier", "problem", "pin"):   # one per screen
     Builder.load_file(str(HERE / f"{kv}.kv"))
 RESULT_SHOWN_S = 8.0
-log = logging.getLogger("motcua.kiosk")
+log = logging.getLogger(__name__)
 
 
 class KioskApp(App):
+    """The kiosk's Kivy app: its screens (take a number, look a dossier up, results, problems), the normal and large
+    looks, "Listen", and the guard that keeps a citizen inside the program."""
     lang = StringProperty("vi")
     centre = StringProperty("")
     clock = StringProperty("")
     banner = StringProperty("")      # why no number can be taken
     lookup_banner = StringProperty("")   # why no dossier can be looked up (the printer does not matter)
+    card_note = StringProperty("")    # an ID card was read for the next ticket (never what it holds)
     u = NumericProperty(1.0)          # 1 on the reference 21.5-inch 1080p screen, either way up
     large = BooleanProperty(False)    # the large, high-contrast mode
     large_enabled = BooleanProperty(True)
@@ -114,6 +118,7 @@ class KioskApp(App):
         self.clock = datetime.now(self.tz).strftime("%H:%M  %d/%m/%Y")
         self.banner = self.model.banner()
         self.lookup_banner = "" if self.model.hub_ok else self.model.t("busy")
+        self.card_note = self.model.card_note()
         grid = self.root.get_screen("services").ids.grid
         buttons = self.model.buttons()
         if len(grid.children) != len(buttons):
@@ -137,6 +142,8 @@ class KioskApp(App):
             self._back_home = None
         if name == "home":
             self.root.get_screen("services").ids.priority.state = "normal"
+            self.model.forget_card()
+            self.card_note = ""
         if self.speaker is not None and name != self.root.current:
             self.speaker.stop()               # what was read was another screen's
         self.root.current = name
@@ -177,6 +184,11 @@ class KioskApp(App):
             r.details = (("ƯU TIÊN · " if vi else "PRIORITY · ") if tk.get("priority") else "") + (
                 f"{tk['waiting_ahead']} người chờ trước · khoảng {tk['estimated_wait_min']} phút" if vi else
                 f"{tk['waiting_ahead']} ahead of you · about {tk['estimated_wait_min']} min")
+        elif t.code == "person_limit_reached":
+            detail = (t.vi if vi else t.en).partition(": ")[2]       # the hub's "at most … a day"
+            self.show_problem("take", ERRORS[t.code][0 if vi else 1],
+                              self.model.t("person_limit_body", detail=detail[:1].upper() + detail[1:]))
+            return
         else:
             r.ok, r.label = False, ""
             r.headline, r.details = (t.vi, "") if vi else (t.en, "")
@@ -218,8 +230,22 @@ class KioskApp(App):
         if self.lookup.start(self.entry.text if text is None else text, lambda o: self.looked_up(o, asked)):
             self.looking = True
 
+    def show_problem(self, kind: str, title: str, body: str) -> None:
+        """The problem screen, for a lookup (``lookup``) or for taking a number (``take``)."""
+        p = self.root.get_screen("problem")
+        p.kind, p.title, p.body = kind, title, body
+        self.go("problem")
+        self.refresh()
+
     def scanned(self, text: str) -> None:
-        """A scanner typed a code (or a URL holding one) and Enter, on whatever screen was showing."""
+        """A scanner typed a code (or a URL holding one) and Enter, on whatever screen was showing.
+        An ID card's QR is for the next ticket: read on any screen, it opens the services; never
+        looked up, so nothing of it is shown."""
+        if looks_like_card(text):
+            if self.model.read_card(text):
+                self.go("services")
+                self.refresh()
+            return
         if not self.lookup_enabled or self.looking:
             return
         self.entry.set(normalise_dossier_code(text) or text.strip().upper())
@@ -235,9 +261,7 @@ class KioskApp(App):
         if outcome.kind == "found":
             self.show_dossier(outcome.dossier)
         else:
-            p = self.root.get_screen("problem")
-            p.title, p.body = problem_text(outcome, self.lang)
-            self.go("problem")
+            self.show_problem("lookup", *problem_text(outcome, self.lang))
         self.guard.idle.touched()     # a full idle period to read the answer
 
     def show_dossier(self, d: dict) -> None:

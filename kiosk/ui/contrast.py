@@ -22,6 +22,7 @@ INK_LEAST = 4             # and at least this many 2×2 squares
 
 @dataclass(frozen=True)
 class Measured:
+    """A text's contrast as read off a frame: the weakest ratio, its ink and the background, both 0-255 RGB."""
     ratio: float
     ink: tuple[int, int, int]
     background: tuple[int, int, int]

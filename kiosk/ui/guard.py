@@ -20,11 +20,13 @@ from motcua.exits import EX_MAINTENANCE
 from ..code_entry import ENTER_KEYS, ScanBuffer
 from ..unattended import PIN_LOCKOUT_S, PIN_TRIES, CornerTaps, IdleTimer, PinGate
 
-log = logging.getLogger("motcua.kiosk")
+log = logging.getLogger(__name__)
 BLOCKED_KEYS = {27: "Esc / back", 1001: "back", 282: "F1 (settings)"}
 
 
 class PinPopup(Popup):
+    """The maintenance PIN pad a technician opens with the corner taps to leave the kiosk program; wrong tries are
+    counted and lock it for a while."""
     typed = StringProperty("")
     message = StringProperty("")
 
@@ -54,6 +56,9 @@ class PinPopup(Popup):
 
 
 class Guard:
+    """Keeps the kiosk a kiosk: blocks the keys that would leave or switch programs, resets to the home screen when
+    idle, takes a scanner's keystrokes as one scanned code, and leaves only with the maintenance PIN."""
+
     def __init__(self, app, kiosk: Kiosk, clock=time.monotonic):
         self.app, self.clock = app, clock
         self.idle = IdleTimer(kiosk.idle_reset_s, clock)

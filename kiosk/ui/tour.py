@@ -1,7 +1,8 @@
 """A scripted tour of the real kiosk app with touches: ``make demo`` on a machine without a screen,
-tests/test_kiosk.py, and the README's screenshots.
+tests/kiosk/ui/test_tour.py, and the README's screenshots.
 
-    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [--portrait] [--parts take,lookup,large,limit,unattended]
+    python -m kiosk.ui.tour SITE.yaml KIOSK_ID OUT_DIR [--portrait] [--parts take,lookup,large,limit,unattended,card]
+        [--cards CARDS.json]
 
 Each part (``tour_steps.py``) is a list of steps that wait on the screen, not on the clock. Every
 screen is saved as OUT_DIR/<name>.png and measured: touch targets of at least 60 px and text of at
@@ -28,11 +29,15 @@ STEP_TIMEOUT_S = 20.0
 
 
 class Tour:
+    """Drives the real kiosk app by touches, saving and measuring each screen (target sizes, text sizes, overflow,
+    contrast) into ``summary``; the steps live in ``tour_steps``."""
+
     def __init__(self, app, client, desk, out: Path):
         self.app, self.client, self.desk, self.out = app, client, desk, out
         self.summary: dict = {"screens": [], "taps_accepted": 0, "size_problems": {}, "contrast": {},
                               "contrast_problems": {}, "large_compared": 0}
         self.steps: list = []
+        self.cards: list[str] = []                          # ID cards' QR texts, for the card part
         self.normal_size = weakref.WeakKeyDictionary()      # a text's size in the normal mode, by widget
 
     # --- hands and eyes -------------------------------------------------------------------
@@ -89,41 +94,65 @@ class Tour:
         from kivy.uix.behaviors import ButtonBehavior
         from kivy.uix.label import Label
 
-        from ..theme import AAA, LARGE_TEXT
-        from ..unattended import MIN_TARGET_PX, MIN_TEXT_PX
-        u, large, problems, ratios, dim = self.app.u, self.app.large, [], [], []
-        root = self.popup() or self.screen()
-        for w in root.walk():
+        from ..unattended import MIN_TARGET_PX
+        problems, ratios, dim = [], [], []
+        for w in (self.popup() or self.screen()).walk():
             if not _shown(w):
                 continue
             what = f"{type(w).__name__} {getattr(w, 'text', '')[:30]!r}"
-            if isinstance(w, ButtonBehavior) and min(w.size) < MIN_TARGET_PX * u - 0.5:
+            if isinstance(w, ButtonBehavior) and min(w.size) < MIN_TARGET_PX * self.app.u - 0.5:
                 problems.append(f"{what}: touch target {w.width:.0f}x{w.height:.0f}")
-            if not (isinstance(w, Label) and w.text.strip()):
-                continue
-            if w.font_size < MIN_TEXT_PX * u * (LARGE_TEXT if large else 1) - 0.5:
-                problems.append(f"{what}: text {w.font_size:.0f} px")
-            if large and w in self.normal_size:
-                self.summary["large_compared"] += 1
-                if w.font_size < self.normal_size[w] * LARGE_TEXT - 0.5:
-                    problems.append(f"{what}: text {w.font_size:.0f} px, {self.normal_size[w]:.0f} px normally")
-            elif not large:
-                self.normal_size[w] = w.font_size
-            tw, th = w.texture_size
-            if w.text_size[0] is not None and w.text_size[0] < w.font_size * 3:
-                problems.append(f"{what}: squeezed to {w.text_size[0]:.0f} px, a letter or two a line")
-            if not w.shorten and (tw > w.width + 2 or th > w.height + 2):
-                problems.append(f"{what}: text {tw}x{th} spills out of {w.width:.0f}x{w.height:.0f}")
-            seen = text_contrast(frame, _texture_box(w, frame.size))
-            if seen is not None:
-                ratios.append(seen.ratio)
-                if seen.ratio < AAA:
-                    dim.append(f"{what}: {seen.ratio}:1, {seen.ink} on {seen.background}")
+            if isinstance(w, Label) and w.text.strip():
+                problems += [f"{what}: {problem}" for problem in self._text_problems(w)]
+                self._read_contrast(w, what, frame, ratios, dim)
         if problems:
             self.summary["size_problems"][name] = problems
         if dim:
             self.summary["contrast_problems"][name] = dim
         self.summary["contrast"][name] = {"texts": len(ratios), "lowest": min(ratios, default=None)}
+
+    def _text_problems(self, w) -> list[str]:
+        """A label's text: big enough for this screen, not squeezed to a letter or two a line, not
+        spilling out of its box."""
+        from ..theme import LARGE_TEXT
+        from ..unattended import MIN_TEXT_PX
+        problems = []
+        if w.font_size < MIN_TEXT_PX * self.app.u * (LARGE_TEXT if self.app.large else 1) - 0.5:
+            problems.append(f"text {w.font_size:.0f} px")
+        problems += self._compared_with_normal(w)
+        tw, th = w.texture_size
+        if w.text_size[0] is not None and w.text_size[0] < w.font_size * 3:
+            problems.append(f"squeezed to {w.text_size[0]:.0f} px, a letter or two a line")
+        if not w.shorten and (tw > w.width + 2 or th > w.height + 2):
+            problems.append(f"text {tw}x{th} spills out of {w.width:.0f}x{w.height:.0f}")
+        return problems
+
+    def _compared_with_normal(self, w) -> list[str]:
+        """In the normal mode a label's size is noted; in the large mode the same label is at least
+        LARGE_TEXT times that size."""
+        from ..theme import LARGE_TEXT
+        if not self.app.large:
+            self.normal_size[w] = w.font_size
+            return []
+        if w not in self.normal_size:
+            return []
+        self.summary["large_compared"] += 1
+        normal = self.normal_size[w]
+        if w.font_size < normal * LARGE_TEXT - 0.5:
+            return [f"text {w.font_size:.0f} px, {normal:.0f} px normally"]
+        return []
+
+    @staticmethod
+    def _read_contrast(w, what: str, frame, ratios: list[float], dim: list[str]) -> None:
+        """The contrast of a label's text as drawn on the saved frame: noted, and named in ``dim``
+        when under AAA."""
+        from ..theme import AAA
+        seen = text_contrast(frame, _texture_box(w, frame.size))
+        if seen is None:
+            return
+        ratios.append(seen.ratio)
+        if seen.ratio < AAA:
+            dim.append(f"{what}: {seen.ratio}:1, {seen.ink} on {seen.background}")
 
     # --- the script -------------------------------------------------------------------------
     def add(self, *steps) -> None:
@@ -184,11 +213,14 @@ def _shown(w) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk.ui.tour SITE KIOSK OUT``: run the named parts of the tour against the site's broker and hub and
+    write the screens and a summary to ``OUT``."""
     p = argparse.ArgumentParser(prog="python -m kiosk.ui.tour")
     p.add_argument("site"), p.add_argument("kiosk_id"), p.add_argument("out", type=Path)
     p.add_argument("--portrait", action="store_true")
+    p.add_argument("--cards", type=Path, help="a JSON list of ID cards' QR texts, for the card part")
     p.add_argument("--parts", default="take,lookup,large,limit",
-                   help="take, lookup, large, limit, unattended (comma-separated, in this order)")
+                   help="take, lookup, large, limit, unattended, card (comma-separated, in this order)")
     args = p.parse_args(argv)
     from kivy.config import Config
     Config.set("graphics", "width", "1080" if args.portrait else "1920")
@@ -206,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     app, client, desk = assemble(cfg, kiosk, f"kiosk-{args.kiosk_id}")
     args.out.mkdir(parents=True, exist_ok=True)
     tour = Tour(app, client, desk, args.out)
+    tour.cards = json.loads(args.cards.read_text(encoding="utf-8")) if args.cards else []
     for part in args.parts.split(","):
         getattr(tour_steps, part)(tour)
     Clock.schedule_once(lambda dt: tour.run_steps(), 0)

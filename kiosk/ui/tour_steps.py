@@ -16,6 +16,13 @@ def keys_of(code: str) -> str:
     return code.replace(".", "").replace("-", "")
 
 
+def scan(app, text: str) -> None:
+    """What a barcode scanner does: one key at a time, then Enter."""
+    for ch in text:
+        app.root_window.dispatch("on_textinput", ch)
+    app.root_window.dispatch("on_keyboard", 13, 40, None, [])
+
+
 def take(t) -> None:
     """Home -> Lấy số thứ tự -> a service tapped three times quickly -> the priority toggle ->
     "Đúng" -> a priority ticket."""
@@ -77,11 +84,6 @@ def lookup(t) -> None:
             t.shot(shot)
         return do
 
-    def scan(text: str) -> None:
-        for ch in text:                                  # a scanner types one key at a time
-            app.root_window.dispatch("on_textinput", ch)
-        app.root_window.dispatch("on_keyboard", 13, 40, None, [])
-
     t.add(
         (0.3, lambda: app.model.hub_ok, lambda: app.go("home")),
         (0.0, lambda: True, lambda: t.tap(t.screen("home").ids.lookup)),
@@ -101,7 +103,7 @@ def lookup(t) -> None:
         (0.1, t.showing("lookup"), lambda: (s.update(kept=app.typed), t.tap(t.screen("lookup").ids.erase),
                                      t.type_keys("12345"), t.tap(t.screen("lookup").ids.search))),
         (0.2, t.showing("problem"), record("invalid_code", "invalid")),
-        (0.0, lambda: True, lambda: (app.go("home"), scan(SCANNED))),     # a scan from the home screen
+        (0.0, lambda: True, lambda: (app.go("home"), scan(app, SCANNED))),     # a scan from the home screen
         (0.2, t.showing("dossier"), lambda: (s.update(scanned_code=app.typed), record("scanned", "dossier-scanned")())),
         (0.0, lambda: True, lambda: (app.model.set_link(False), app.look_up(FOUND))),   # the hub out of reach
         (0.2, t.showing("problem"), lambda: (record("unavailable", "unavailable")(), app.go("services"))),
@@ -220,6 +222,63 @@ def listen(t) -> None:
 
 
 def listened(t) -> None:
+    """Record in the summary what "Listen" said on the result screen and the WAV files it saved, or the sound problem it
+    met instead."""
     app = t.app
     t.summary["listened"] = {"text": guidance.for_screen(app, "result"), "problem": app.speaker.sound.problem,
                              "wavs": sorted(p.name for p in (t.out / "speech").glob("*.wav"))}
+
+
+def card(t) -> None:
+    """ID cards scanned on the take-a-number screens (``--cards``: an elderly citizen's QR text, then
+    a younger one's): the note, priority by age, the per-person limits per service and in all (in
+    both languages), a citizen without a card, and the card forgotten on Back."""
+    app = t.app
+    old, young = t.cards
+    out = t.summary["cards"] = {}
+
+    def tile(service: str):
+        return next(w for w in t.tiles() if w.service_id == service)
+
+    def record(key: str) -> None:
+        if app.root.current == "result":
+            r = t.screen("result")
+            out[key] = {"label": r.label, "details": r.details, "ticket": app.last_ticket,
+                        "said": guidance.for_screen(app, "result")}
+        else:
+            p = t.screen("problem")
+            out[key] = {"title": p.title, "body": p.body, "kind": p.kind, "buttons": t.buttons_shown(),
+                        "said": guidance.for_screen(app, "problem")}
+        t.shot(f"card-{key}")
+
+    def start(text: str | None) -> None:
+        """On the home screen: a card scanned, or "Lấy số thứ tự" without one."""
+        scan(app, text) if text else t.tap(t.screen("home").ids.take)
+
+    def ticket(text: str | None, service: str, key: str, lang: str = "vi") -> list:
+        return [
+            (1.6, lambda: app.model.hub_ok and not app.model.busy, lambda: (app.set_lang(lang), app.go("home"))),
+            (0.1, t.showing("home"), lambda: start(text)),
+            (0.2, t.showing("services"), lambda: (out.update({f"{key}_note": app.card_note,
+                                                              f"{key}_said": guidance.for_screen(app, "services")}),
+                                                  t.shot(f"card-{key}-services"), t.tap(tile(service)))),
+            (0.0, lambda: (app.root.current == "problem" or (app.root.current == "result"
+                                                             and t.screen("result").label != "")),
+             lambda: (record(key), app.set_lang("vi"))),
+        ]
+
+    t.add(
+        *ticket(old, "LAND", "old"),
+        *ticket(old, "LAND", "old_again"),
+        *ticket(old, "LAND", "old_again_en", "en"),
+        *ticket(young, "LAND", "young"),
+        *ticket(young, "JUST", "young_just"),
+        *ticket(young, "TAX", "young_third"),
+        *ticket(None, "TAX", "no_card"),
+        (0.0, lambda: True, lambda: app.go("home")),
+        (0.1, t.showing("home"), lambda: start(old)),
+        (0.2, t.showing("services"), lambda: t.tap(t.button("‹ Quay lại"))),
+        (0.2, t.showing("home"), lambda: t.tap(t.screen("home").ids.take)),
+        (0.2, t.showing("services"), lambda: out.update(note_after_back=app.card_note,
+                                                        card_after_back=app.model.card is not None)),
+    )

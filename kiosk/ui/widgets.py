@@ -10,10 +10,13 @@ from kivy.uix.screenmanager import Screen
 
 
 class HomeScreen(Screen):
+    """The first screen: take a number, look up a dossier, the language and the large look (laid out in home.kv)."""
     pass
 
 
 class ServicesScreen(Screen):
+    """The services to take a number in, as tiles in a grid that scrolls when there are many (services.kv)."""
+
     @staticmethod
     def row_height(room: float, tiles: int, cols: int, spacing: float) -> float:
         """Few tiles share the room; many keep this much and scroll."""
@@ -22,6 +25,7 @@ class ServicesScreen(Screen):
 
 
 class ResultScreen(Screen):
+    """The outcome of a tap: the number printed, or why not (result.kv)."""
     ok = BooleanProperty(True)
     headline = StringProperty("")
     label = StringProperty("")
@@ -29,18 +33,22 @@ class ResultScreen(Screen):
 
 
 class LookupScreen(Screen):
+    """Typing or scanning a dossier code (lookup.kv)."""
     pass
 
 
 class DossierScreen(Screen):
+    """A dossier found: its rows of facts (dossier.kv)."""
     pass
 
 
 class ProblemScreen(Screen):
+    """Why a number could not be taken or a dossier not found, in words for a citizen (problem.kv)."""
     pass
 
 
 class DossierRow(BoxLayout):
+    """One fact of a dossier on the dossier screen: its name and value."""
     name = StringProperty("")
     value = StringProperty("")
 
@@ -81,6 +89,9 @@ class Keypad(GridLayout):
 
 
 class PriorityPopup(Popup):
+    """Asks before a ticket whether the citizen is elderly, disabled or pregnant (a priority ticket); ``on_answer`` gets
+    the answer."""
+
     def __init__(self, on_answer, **kw):
         super().__init__(**kw)
         self.on_answer = on_answer

@@ -9,6 +9,8 @@ from .schema import Ctx, Dict, Int, List, Map, Str, suggest
 
 @dataclass(frozen=True)
 class Port:
+    """One serial line of a keypad bridge (an RS-485 bus): its device and speed, and the keypads on it by Modbus address
+    (1-247) to the counter each one drives."""
     device: str
     baudrate: int
     keypads: dict        # keypad address (1-247) -> counter id
@@ -16,6 +18,7 @@ class Port:
 
 @dataclass(frozen=True)
 class Bridge:
+    """A ``bridges`` entry: one firmware_bridge process and the serial lines it polls."""
     id: str
     ports: tuple[Port, ...]
 

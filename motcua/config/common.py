@@ -16,12 +16,14 @@ VOICE_NAME = r"[a-z0-9-]{1,40}"     # an espeak-ng voice
 
 
 def hhmm(text: str) -> time:
+    """Parse the site file's ``HH:MM`` clock times (local time of the site); ValueError on anything else."""
     h, m = text.split(":")
     return time(int(h), int(m))
 
 
 @dataclass(frozen=True)
 class Window:
+    """An opening window of a service, ``HH:MM-HH:MM``, start included and end excluded."""
     start: time
     end: time
 
@@ -32,12 +34,14 @@ class Window:
 
 
 def window_check(text: str) -> str | None:
+    """The schema check for a window: None when it is good, else the message shown at its line of the site file."""
     w = Window.parse(text)
     return None if w.start < w.end else "a window must end after it starts"
 
 
 @dataclass(frozen=True)
 class Names:
+    """A name shown to citizens in both languages: Vietnamese first, English second."""
     vi: str
     en: str
 

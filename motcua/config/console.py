@@ -19,18 +19,24 @@ HASH_PATTERN = r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"
 
 @dataclass(frozen=True)
 class ConsoleTls:
+    """The console's own HTTPS certificate and key, PEM files; without it the console speaks plain HTTP (meant behind a
+    reverse proxy)."""
     cert_file: str
     key_file: str
 
 
 @dataclass(frozen=True)
 class Province:
+    """Set when the console watches many halls at the province: the broker their bridges bring their state to and the
+    site ids it shows."""
     broker: Broker                     # where the halls' bridges bring their state (SPEC 13)
     sites: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Console:
+    """The ``console`` section: where the web console listens, its secret and users files, and its limits (session
+    length, phone-page requests a minute)."""
     listen: str
     public_url: str | None
     secret_file: str
@@ -48,6 +54,8 @@ class Console:
 
 @dataclass(frozen=True)
 class User:
+    """A console login from the users file: a supervisor sees and acts on everything, a clerk only on its own counters.
+    The password is kept only as its scrypt hash and never printed."""
     name: str
     role: str
     counters: tuple[str, ...]

@@ -24,6 +24,8 @@ class Voice:
 
 @dataclass(frozen=True)
 class Display:
+    """A ``displays`` entry: which counters one wall screen shows and calls aloud, how many last calls it lists, and how
+    its voice says each counter."""
     id: str
     counters: tuple[str, ...]
     notice: str = ""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from .common import HHMM, WINDOW
-from .schema import Bool, Int, List, Map, Str
+from .schema import Bool, Ctx, Int, List, Map, Str
 
 EVENTS = ("received", "supplement", "finance", "early", "ready", "extended", "overdue")
 # SPEC section 11, written with diacritics; sent without them unless sms.unicode is true
@@ -27,10 +27,25 @@ DEFAULT_TEMPLATES = {
     "stop": "Đã ngừng gửi tin nhắn về hồ sơ đến số này. Liên hệ {centre_phone} để nhận lại.",
     # anything else a citizen texts: once a day per phone, never repeating what was sent
     "help": "{centre}: nhắn HS <mã hồ sơ> để tra cứu hồ sơ, STOP để ngừng nhận tin. Hỗ trợ: {centre_phone}.",
+    # a number by SMS (LS <service>, SPEC 11.1): the answer, or why not with the services open for it
+    "take": "{centre}: số của ông/bà là {label} ({service}), {ahead} người chờ trước, khoảng {wait} phút. {url}",
+    "take_closed": "{centre}: {service} ngoài giờ lấy số, mở lúc {opens}. Lấy số qua tin nhắn: {services}.",
+    "take_full": "{centre}: {service} đã hết số lấy qua tin nhắn hôm nay. Còn lấy được: {services}.",
+    "take_mine": "{centre}: số điện thoại này đã lấy đủ số hôm nay (một số mỗi lĩnh vực, hai số mỗi ngày).",
+    "take_other": "{centre}: không lấy số qua tin nhắn cho nội dung này. Nhắn LS và một trong: {services}.",
+    "take_unavailable": "{centre}: hệ thống lấy số tạm thời không phục vụ được, xin thử lại sau. {centre_phone}",
+    # following a ticket (STT <label>) and the notices of its turn
+    "follow": "{centre}: sẽ nhắn tin khi số {label} gần đến lượt (hiện có {ahead} người chờ trước).",
+    "follow_unknown": "{centre}: hôm nay chưa có số {label} đang chờ để theo dõi.",
+    "follow_full": "{centre}: số điện thoại này đã theo dõi đủ số được phép hôm nay.",
+    "turn_near": "{centre}: số {label} sắp đến lượt, còn {ahead} người chờ trước. Mời ông/bà quay lại.",
+    "turn_called": "Mời số {label} đến {counter}.",
 }
 SAMPLE = {"centre": "TT PVHCC", "centre_phone": "0255 3822 000", "code": "000.00.53.H48-220921-0099",
           "procedure": "Cấp giấy phép xây dựng", "note": "bản vẽ", "due": date(2026, 12, 3),
-          "reason": "cần xác minh thực địa", "agency": "Sở Xây dựng", "status": "Đang xử lý"}
+          "reason": "cần xác minh thực địa", "agency": "Sở Xây dựng", "status": "Đang xử lý",
+          "label": "A012", "service": "Đất đai", "ahead": 4, "wait": 20, "opens": "13:30", "counter": "Quầy 5",
+          "url": "https://hcc.example.vn/t/20261203/A012", "services": "Đất đai (LS A), Thuế (LS T)"}
 LETTER_TITLE = "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
 LETTER_BODY = ("{agency_short} đã tiếp nhận hồ sơ {code} của ông/bà về thủ tục {procedure} ngày "
                "{received:dd/mm/yyyy}, hẹn trả kết quả ngày {first_due:dd/mm/yyyy}. Lý do chậm: {reason}. "
@@ -40,6 +55,8 @@ LETTER_BODY = ("{agency_short} đã tiếp nhận hồ sơ {code} của ông/bà
 
 @dataclass(frozen=True)
 class Letter:
+    """How the letters of apology are headed and signed (the agency, its place, the signer), and their numbering series
+    and the body template filled per dossier."""
     agency: str
     place: str
     signer: str
@@ -53,6 +70,8 @@ class Letter:
 
 @dataclass(frozen=True)
 class Sms:
+    """The follow-up's SMS: which transport sends them, the quiet hours and daily limits that protect citizens from too
+    many texts, and the texts' templates (the defaults fill any left out)."""
     transport: str
     gammu: dict | None
     http: dict | None
@@ -65,6 +84,9 @@ class Sms:
     templates: dict
     answer_lookups: bool
     answers_daily: int
+    turn_near: int
+    follow_daily: int
+    modem_number: str | None
 
     def template(self, event: str) -> str:
         return self.templates.get(event) or DEFAULT_TEMPLATES[event]
@@ -77,6 +99,8 @@ class Sms:
 
 @dataclass(frozen=True)
 class Followup:
+    """The ``followup`` section: its outbox database, where letters and the daily overdue watch are written and when,
+    the public holidays that are not working days, the letter and the SMS."""
     database: str
     letters_dir: str
     daily_at: str
@@ -131,6 +155,9 @@ SMS = Map({
                      build=lambda **t: {k: v for k, v in t.items() if v}, check=_template_check, optional=True),
     "answer_lookups": Bool(default=True),
     "answers_daily": Int(min=1, max=50, default=5),      # answers to one phone a day (SPEC 11.1)
+    "turn_near": Int(min=0, max=50, default=3),          # "your turn is near" at this many waiting ahead
+    "follow_daily": Int(min=1, max=20, default=3),       # tickets one phone may follow a day (STT)
+    "modem_number": Str(pattern=r"\+?[0-9 .]{3,20}", optional=True),   # printed on the ticket's SMS line
 }, build=_sms)
 
 FOLLOWUP = Map({
@@ -154,7 +181,7 @@ FOLLOWUP = Map({
 }, build=_build, optional=True)
 
 
-def cross_check(raw: dict | None, ctx) -> None:
+def cross_check(raw: Followup | None, ctx: Ctx) -> None:
     """The transport named must have its own section."""
     if raw is None:
         return

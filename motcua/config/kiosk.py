@@ -15,6 +15,8 @@ WIDTH_DOTS = {80: 576, 58: 384}       # the printable width of 80 mm and 58 mm p
 
 @dataclass(frozen=True)
 class Printer:
+    """A kiosk's ticket printer: which fields matter depends on ``connection`` (network, usb, serial, file or
+    directory), checked by ``printer_checks``; ``paper_width_mm`` sets the printable dots."""
     connection: str
     host: str | None = None
     port: int = 9100
@@ -53,6 +55,8 @@ class Speech:
 
 @dataclass(frozen=True)
 class Kiosk:
+    """A ``kiosks`` entry: one ticket machine, its printer, screen and voice, and which optional features its home
+    screen offers."""
     id: str
     printer: Printer
     ticket_qr: str | None = None
@@ -62,6 +66,7 @@ class Kiosk:
     dossier_lookup: bool = True
     large_mode: bool = True            # the home screen's "Chữ to" button
     maintenance_pin: str | None = None
+    ticket_sms_line: bool = False      # "Nhắn STT A012 gửi <followup.sms.modem_number> …" under the QR
 
 
 def _qr_check(template: str) -> str | None:
@@ -97,10 +102,13 @@ KIOSKS = List(Map({
     "dossier_lookup": Bool(default=True),
     "large_mode": Bool(default=True),
     "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),
+    "ticket_sms_line": Bool(default=False),
 }, build=Kiosk), optional=True)
 
 
 def printer_checks(p: Printer, path: tuple, ctx: Ctx) -> None:
+    """Report each field the printer's connection needs but the site file left out, at that field's path; the schema
+    cannot say it, as what is required depends on another field."""
     for key in REQUIRED_BY_CONNECTION[p.connection]:
         if getattr(p, key) is None:
             ctx.error((*path, key), f"required for connection {p.connection}")

@@ -30,6 +30,8 @@ PROCESS_SECTIONS = ("kiosks", "displays", "bridges")      # the sections whose e
 
 
 class ConfigError(Exception):
+    """The site file cannot be used: every problem found, each with its line in the file, so one run shows them all."""
+
     def __init__(self, path: str, problems: list[tuple[int, Problem]]):
         self.path, self.problems = path, problems
         super().__init__("\n".join(self.lines()))

@@ -20,6 +20,7 @@ Path_ = tuple  # a key path: ("services", 0, "first")
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong in the site file, at its path within the YAML."""
     path: Path_
     message: str
 
@@ -29,6 +30,7 @@ class Problem:
 
 
 def dotted(path: Path_) -> str:
+    """A path as a reader of the YAML writes it, ``services[2].hours``; ``(top)`` for the document itself."""
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -49,6 +51,10 @@ MISSING = object()
 
 
 class Field:
+    """The schema's building block: converts one YAML value, reports what is wrong into ``ctx`` and gives None instead
+    of raising, so every problem of the file is found in one pass. ``check`` is an extra rule returning a message or
+    None."""
+
     def __init__(self, *, default: Any = MISSING, optional: bool = False, check: Callable | None = None):
         self.default = default
         self.optional = optional or default is not MISSING
@@ -68,6 +74,9 @@ class Field:
 
 
 class Str(Field):
+    """Text, optionally from a fixed list (a misspelling gets a suggestion), matching a pattern or within a length; a
+    YAML number is taken as its text."""
+
     def __init__(self, *, pattern: str | None = None, choices: tuple[str, ...] | None = None,
                  max_len: int = 1000, min_len: int = 0, **kw):
         super().__init__(**kw)
@@ -92,6 +101,8 @@ class Str(Field):
 
 
 class Int(Field):
+    """A whole number within an optional range; YAML's true and false are refused, not taken for 1 and 0."""
+
     def __init__(self, *, min: int | None = None, max: int | None = None, **kw):
         super().__init__(**kw)
         self.min, self.max = min, max
@@ -145,6 +156,8 @@ class Secret(Str):
 
 
 class Bool(Field):
+    """Only YAML's true or false: ``"yes"`` in quotes or 1 is a problem, not a guess."""
+
     def convert(self, value, path, ctx):
         if not isinstance(value, bool):
             ctx.error(path, f"expected true or false, got {_kind(value)}")
@@ -153,6 +166,8 @@ class Bool(Field):
 
 
 class List(Field):
+    """A list of items each checked by ``item`` at its own index, and with a bounded length; None if any item is bad."""
+
     def __init__(self, item: Field, *, min_len: int = 0, max_len: int = 10_000, **kw):
         super().__init__(**kw)
         self.item, self.min_len, self.max_len = item, min_len, max_len
@@ -221,6 +236,8 @@ def _kind(value) -> str:
 
 
 def suggest(word: str, known) -> str:
+    """`` (did you mean 'x'?)`` for the closest known word to a misspelt one, or empty text when nothing is close:
+    appended to error messages."""
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

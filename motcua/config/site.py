@@ -26,16 +26,20 @@ from .console import Console, User
 from .display import Display
 from .followup import Followup
 from .kiosk import Kiosk, ticket_qr_template
-from .schema import Dict, Int, List, Map, Str
+from .schema import Bool, Dict, Int, List, Map, Str
 
 
 @dataclass(frozen=True)
 class Site:
+    """The ``site`` section: the hall's identity and time zone, and when its service day begins (the ledger's day
+    change)."""
     id: str
     name: str
     timezone: str
     day_starts_at: str
     ticket_footer: str | None
+    secret_file: str | None = None          # keys the hashes of ID numbers and phones (SPEC 3.1)
+    per_person_daily: int | None = None     # numbers one ID card may take a day, all services together
 
     @property
     def tz(self) -> ZoneInfo:
@@ -48,6 +52,7 @@ class Site:
 
 @dataclass(frozen=True)
 class Tls:
+    """TLS towards the broker: the CA to trust, and a client certificate and key when the broker asks for one."""
     ca_file: str
     cert_file: str | None
     key_file: str | None
@@ -55,6 +60,8 @@ class Tls:
 
 @dataclass(frozen=True)
 class Mqtt:
+    """How this process reaches the hall's broker, under which topic root and with which user; its password is read from
+    a file and never shown."""
     host: str
     port: int
     topic_root: str
@@ -70,6 +77,8 @@ class Mqtt:
 
 @dataclass(frozen=True)
 class DossierPull:
+    """The hub's periodic pull of changed dossiers from the province's system over HTTP: where, how often, and how the
+    remote's field names map to ours."""
     url: str
     interval_s: int
     timeout_s: int
@@ -83,21 +92,56 @@ class DossierPull:
 
 
 @dataclass(frozen=True)
+class Sftp:
+    """An SFTP destination for the hub's database copies; ``host_key`` is pinned so a copy never goes to a machine
+    pretending to be it."""
+    host: str
+    port: int
+    user: str
+    key_file: str
+    host_key: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Replica:
+    """Where Litestream copies the hub's databases: a path (a USB stick) or another board over SFTP."""
+    path: str | None
+    sftp: Sftp | None
+    max_lag_s: int
+
+    @property
+    def target(self) -> str:
+        """What a person reads in a log or on the console: the path, or sftp://user@host:port/path."""
+        if self.sftp is None:
+            return str(self.path)
+        s = self.sftp
+        return f"sftp://{s.user}@{s.host}:{s.port}{s.path}"
+
+
+@dataclass(frozen=True)
 class Hub:
+    """The ``hub`` section: where the ledger and the dossier store live, the service time assumed before there is
+    history, and where the databases are pulled from and copied to."""
     database: str
     default_service_minutes: int
     dossier_database: str | None
     dossier_pull: DossierPull | None
+    replicas: tuple[Replica, ...] = ()
 
 
 @dataclass(frozen=True)
 class Priority:
+    """When priority tickets are called: ``mode`` first (always ahead) or alternate (one after every ``ratio`` normal
+    calls at a counter); ``age`` is the age from which an ID card makes its holder priority."""
     mode: str
     ratio: int
+    age: int = 60                           # Law on the Elderly: this age or older this year is priority
 
 
 @dataclass(frozen=True)
 class Service:
+    """A service citizens take numbers for: its label prefix and number range, daily limits and opening windows."""
     id: str
     name: Names
     prefix: str
@@ -105,13 +149,25 @@ class Service:
     last: int
     daily_limit: int | None
     hours: tuple[Window, ...]
+    per_person_daily: int | None = None
+    remote: bool = False                    # numbers may be taken by SMS (SPEC 3.1, 11.1)
+    remote_daily_limit: int | None = None
 
     def label(self, number: int) -> str:
         return format_label(self.prefix, number, self.last)
 
+    @property
+    def remote_limit(self) -> int | None:
+        """Remote numbers a day: as configured, else a quarter of the daily limit (at least one),
+        else none."""
+        if self.remote_daily_limit is not None:
+            return self.remote_daily_limit
+        return None if self.daily_limit is None else max(1, self.daily_limit // 4)
+
 
 @dataclass(frozen=True)
 class Counter:
+    """A service counter and the services it calls tickets of."""
     id: str
     name: Names
     services: tuple[str, ...]
@@ -119,6 +175,8 @@ class Counter:
 
 @dataclass(frozen=True)
 class SiteConfig:
+    """The whole site file, checked: every process reads the same file and finds its own entry with ``entry``.
+    ``by_service`` and ``by_counter`` index the lists by id."""
     path: str
     site: Site
     mqtt: Mqtt
@@ -155,6 +213,16 @@ def _tz_check(name: str) -> str | None:
     return None
 
 
+ABSOLUTE = r"/[^\0]{0,500}"
+
+
+def _one_target(replica: Replica) -> str | None:
+    """A replica is one place: a path or an SFTP server, so a restore knows where it comes from."""
+    if (replica.path is None) == (replica.sftp is None):
+        return "give exactly one of path (e.g. /media/usb/motcua) or sftp {host, user, key_file, host_key, path}"
+    return None
+
+
 def _service(**kw) -> Service:
     return Service(**{**kw, "hours": tuple(Window.parse(w) for w in kw["hours"] or ())})
 
@@ -165,6 +233,8 @@ SITE = Map({
     "timezone": Str(check=_tz_check),
     "day_starts_at": Str(pattern=HHMM, default="00:00"),
     "ticket_footer": Str(max_len=200, optional=True),
+    "secret_file": Str(min_len=1, max_len=300, optional=True),
+    "per_person_daily": Int(min=1, max=100, optional=True),
 }, build=Site)
 MQTT = Map({
     "host": Str(min_len=1, max_len=255),
@@ -190,9 +260,22 @@ HUB = Map({
         "token_file": Str(optional=True),
         "fields": Dict(Str(choices=DOSSIER_FIELDS), Str(min_len=1, max_len=64), default={}),
     }, build=DossierPull, optional=True),
-}, build=Hub)
+    "replicas": List(Map({
+        "path": Str(pattern=ABSOLUTE, optional=True),
+        "sftp": Map({
+            "host": Str(pattern=r"[A-Za-z0-9.:-]{1,255}"),
+            "port": Int(min=1, max=65535, default=22),
+            "user": Str(pattern=r"[a-z_][a-z0-9_-]{0,31}"),
+            "key_file": Str(pattern=ABSOLUTE),
+            "host_key": Str(pattern=r"(ssh|ecdsa)-[a-z0-9-]+ [A-Za-z0-9+/=]{16,}( .*)?", max_len=2000),
+            "path": Str(pattern=ABSOLUTE),
+        }, build=Sftp, optional=True),
+        "max_lag_s": Int(min=5, max=86400, default=60),
+    }, build=Replica, check=_one_target), max_len=4, optional=True),
+}, build=lambda replicas, **kw: Hub(**kw, replicas=tuple(replicas or ())))
 PRIORITY = Map({"mode": Str(choices=("first", "alternate"), default="first"),
-                "ratio": Int(min=1, max=100, default=3)}, build=Priority)
+                "ratio": Int(min=1, max=100, default=3),
+                "age": Int(min=50, max=120, default=60)}, build=Priority)
 SERVICES = List(Map({
     "id": Str(pattern=ID_SERVICE),
     "name": NAMES,
@@ -201,6 +284,9 @@ SERVICES = List(Map({
     "last": Int(min=0, max=9999),
     "daily_limit": Int(min=1, max=9999, optional=True),
     "hours": List(Str(pattern=WINDOW, check=window_check), optional=True),
+    "per_person_daily": Int(min=1, max=100, optional=True),
+    "remote": Bool(default=False),
+    "remote_daily_limit": Int(min=1, max=9999, optional=True),
 }, build=_service), min_len=1, max_len=200)
 COUNTERS = List(Map({
     "id": Str(pattern=ID_COUNTER),

@@ -38,11 +38,11 @@ from .hall import Hall
 from .pages import ROUTES
 from .phone import ROUTES as PHONE_ROUTES
 from .phone import PhoneDesk
-from .province import ROUTES as PROVINCE_ROUTES
-from .province import Province, broker_config
+from .province_view import ROUTES as PROVINCE_ROUTES
+from .province_view import Province, broker_config
 from .web import Console, make_app
 
-log = logging.getLogger("motcua.console")
+log = logging.getLogger(__package__)
 MIN_SECRET = 32
 PROBE_S = 5.0            # how often the console asks itself, at most
 
@@ -52,6 +52,9 @@ class SecretUnavailable(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m motcua.console``: check the site and users files, then serve until stopped. Exit 2 for a problem in
+    the site or users file, 78 when the secret file cannot be read (``EX_CONFIG``: systemd does not restart in a
+    loop), 1 when the port cannot be opened."""
     p = parser("python -m motcua.console", "motcua web console: the live hall, figures, reports, follow-up, "
                "counter panels and the citizens' phone page", with_id=False)
     p.add_argument("--hash-password", action="store_true",
@@ -93,6 +96,8 @@ def users_file_check(path: str) -> int:
 
 
 def print_hash() -> int:
+    """``--hash-password``: the scrypt hash of the password on one line of standard input, for the users file, so a
+    password is never typed on a command line; 2 for an empty or too long one."""
     password = sys.stdin.readline().rstrip("\r\n")
     if not password or len(password) > MAX_PASSWORD:
         print(f"mật khẩu rỗng hoặc quá dài / empty or longer than {MAX_PASSWORD}", file=sys.stderr)
@@ -159,6 +164,7 @@ def _me() -> str:
 
 
 def tls_context(cfg: SiteConfig) -> ssl.SSLContext | None:
+    """The server's TLS context from ``console.tls``; None to serve plain HTTP (behind a reverse proxy)."""
     tls = cfg.console.tls
     if tls is None:
         return None
@@ -168,6 +174,8 @@ def tls_context(cfg: SiteConfig) -> ssl.SSLContext | None:
 
 
 def serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
+    """Run the console until stopped, with the memory settings of a long-running service; 1 when the listening address
+    cannot be opened."""
     memory.settle()
     try:
         return asyncio.run(_serve(cfg, users, secret))

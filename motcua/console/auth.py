@@ -21,18 +21,22 @@ from pathlib import Path
 
 from ..config import User
 
-log = logging.getLogger("motcua.console")
+log = logging.getLogger(__name__)
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1     # 16 MiB, ~50 ms on a Raspberry Pi 4
 MAX_PASSWORD = 1024
 
 
 def hash_password(password: str) -> str:
+    """Hash a console password for the users file: ``scrypt$N$r$p$salt$digest`` with a fresh salt, so the cost can be
+    raised later without making old hashes unreadable."""
     salt = secrets.token_bytes(16)
     digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches a stored hash, in constant time; a malformed stored hash is simply False. Costly on
+    purpose (scrypt): the console runs it off the event loop."""
     try:
         _, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
@@ -56,6 +60,8 @@ def _fingerprint(user: User) -> str:
 
 @dataclass(frozen=True)
 class Session:
+    """A logged-in user as read from a valid session cookie: ``nonce`` makes its forms' anti-forgery tokens, ``expires``
+    is epoch seconds."""
     user: User
     nonce: str
     expires: float

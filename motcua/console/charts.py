@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Bar:
+    """One bar of a chart in the SVG's own units: its label, its value and how the value is written, and its rectangle.
+    """
     label: str
     value: float
     shown: str

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..contract import ACTIONS, ERRORS, RATINGS
 from ..hubclient import HubUnavailable
-from . import words
+from . import i18n
 from .live import epoch, shared, stream
 from .web import LANG_KEY, SESSION, Console, role
 
@@ -51,13 +51,15 @@ def _fragment(console: Console, counter, lang: str, snap: dict) -> str:
     state = snap["counters"].get(counter.id, {"status": "unknown"})
     waiting = console.ledger.waiting(counter.services)
     return console.env.get_template("counter_live.html").render(
-        t=lambda k, **v: words.t(k, lang, **v), lang=lang, counter=counter, state=state, waiting=waiting,
+        t=lambda k, **v: i18n.t(k, lang, **v), lang=lang, counter=counter, state=state, waiting=waiting,
         called=epoch(state.get("called_at")), now=time.time(), broker_up=snap["broker_up"],
         names={s.id: s.name for s in console.cfg.services})
 
 
 @role("clerk")
 async def panel(request: web.Request) -> web.StreamResponse:
+    """A clerk's panel for one counter: its live state and the keypad's actions as buttons; only for a clerk of that
+    counter or a supervisor."""
     console, counter = _allowed(request)
     lang = request[LANG_KEY]
     live = await _live(console, counter, lang)
@@ -77,6 +79,7 @@ def _said(code: str, lang: str) -> str:
 
 @role("clerk")
 async def events(request: web.Request) -> web.StreamResponse:
+    """The panel's server-sent updates: the counter's live part again after every change of the hall."""
     console, counter = _allowed(request)
     lang = request[LANG_KEY]
     async def fragments() -> dict[str, str]:
@@ -86,6 +89,8 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 @role("clerk")
 async def command(request: web.Request) -> web.StreamResponse:
+    """A keypad action sent from the panel to the hub as that counter, with the form's ``command_id`` so a double click
+    or a resend acts once; 400 for a malformed form, 409 when the hub refuses or cannot be reached."""
     console, counter = _allowed(request)
     form = await request.post()
     action, cid = str(form.get("action", "")), str(form.get("command_id", ""))

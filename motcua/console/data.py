@@ -16,11 +16,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..followup.service import watch_rows
 from ..hub import dossiers
-from ..hub.calendar import service_day
 from ..hub.figures import range_figures
+from ..hub.service_day import service_day
 from ..hub.views import Views
+from ..watch import watch_rows
 from .dossier_report import dossier_report
 
 MAX_RANGE_DAYS = 3 * 366
@@ -28,6 +28,8 @@ MAX_RANGE_DAYS = 3 * 366
 
 @contextmanager
 def readonly(path: str):
+    """Open an SQLite database read-only for the console, which must never write the hub's files; yields None while the
+    file does not exist yet (a fresh hall) instead of creating it."""
     if not Path(path).exists():
         yield None
         return
@@ -43,6 +45,8 @@ def today(cfg: SiteConfig, now: datetime | None = None) -> date:
 
 
 class RangeError(ValueError):
+    """A report's day range the console cannot use (not a date, backwards, too long); its text is shown to the user as
+    is, in both languages."""
     pass
 
 
@@ -62,6 +66,8 @@ def day_range(cfg: SiteConfig, first: str | None, last: str | None, now: datetim
 
 
 def figures(cfg: SiteConfig, first: date, last: date) -> dict | None:
+    """The ledger's figures for the days ``first`` to ``last`` inclusive, as the hub counts them; None when the hub has
+    no ledger yet."""
     with readonly(cfg.hub.database) as db:
         if db is None:
             return None
@@ -70,6 +76,8 @@ def figures(cfg: SiteConfig, first: date, last: date) -> dict | None:
 
 
 def report(cfg: SiteConfig, first: date, last: date, today: date) -> dict | None:
+    """The dossiers report (form 06/VPCP/KSTT) for the days ``first`` to ``last``; ``today`` decides which open dossiers
+    are late. None when there is no dossier store yet."""
     with readonly(dossiers.store_path(cfg)) as db:
         return None if db is None else dossier_report(db, first, last, today)
 

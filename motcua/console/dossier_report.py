@@ -20,13 +20,15 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
+from ..contract import DossierStatus
 from .tables import Column, Table
 
 REPORT_SQL = """
 WITH d AS (
   SELECT COALESCE(field, agency) AS f, channel, status,
          substr(received_at, 1, 10) AS r, substr(finished_at, 1, 10) AS fin, substr(due_at, 1, 10) AS due
-  FROM dossiers WHERE status NOT IN (1, 3) AND received_at < :after AND (finished_at IS NULL OR finished_at >= :first)
+  FROM dossiers WHERE status NOT IN (:registered, :not_accepted)
+                  AND received_at < :after AND (finished_at IS NULL OR finished_at >= :first)
 )
 SELECT f,
   SUM(r < :first AND (fin IS NULL OR fin >= :first)) AS carried,
@@ -34,14 +36,17 @@ SELECT f,
   SUM(r >= :first AND channel = 1) AS in_person,
   SUM(r >= :first AND channel = 2) AS online,
   SUM(r >= :first AND channel = 3) AS postal,
-  SUM(fin BETWEEN :first AND :last AND status NOT IN (7, 8) AND due IS NOT NULL AND fin < due) AS early,
-  SUM(fin BETWEEN :first AND :last AND status NOT IN (7, 8) AND (due IS NULL OR fin = due)) AS on_time,
-  SUM(fin BETWEEN :first AND :last AND status NOT IN (7, 8) AND due IS NOT NULL AND fin > due) AS late,
-  SUM(fin BETWEEN :first AND :last AND status IN (7, 8)) AS withdrawn,
+  SUM(fin BETWEEN :first AND :last AND status NOT IN (:withdrawn, :stopped) AND due IS NOT NULL AND fin < due) AS early,
+  SUM(fin BETWEEN :first AND :last AND status NOT IN (:withdrawn, :stopped) AND (due IS NULL OR fin = due)) AS on_time,
+  SUM(fin BETWEEN :first AND :last AND status NOT IN (:withdrawn, :stopped) AND due IS NOT NULL AND fin > due) AS late,
+  SUM(fin BETWEEN :first AND :last AND status IN (:withdrawn, :stopped)) AS withdrawn,
   SUM((fin IS NULL OR fin > :last) AND (due IS NULL OR due >= :asof)) AS in_time,
   SUM((fin IS NULL OR fin > :last) AND due < :asof) AS overdue
 FROM d GROUP BY f ORDER BY f
 """
+# the statuses the SQL names, as plain numbers (what the store holds)
+STATUSES = {"registered": int(DossierStatus.REGISTERED), "not_accepted": int(DossierStatus.NOT_ACCEPTED),
+            "withdrawn": int(DossierStatus.WITHDRAWN), "stopped": int(DossierStatus.STOPPED)}
 COUNTS = ["carried", "new", "in_person", "online", "postal", "early", "on_time", "late", "withdrawn",
           "in_time", "overdue"]
 COLUMNS = [
@@ -71,13 +76,15 @@ def dossier_report(db: sqlite3.Connection, first: date, last: date, today: date)
     asof = min(last, today).isoformat()
     args = {"first": first.isoformat(), "last": last.isoformat(), "asof": asof,
             "after": (last + timedelta(days=1)).isoformat()}
-    rows = db.execute(REPORT_SQL, args).fetchall()
+    rows = db.execute(REPORT_SQL, {**args, **STATUSES}).fetchall()
     fields = {row[0]: _complete({k: int(row[i + 1] or 0) for i, k in enumerate(COUNTS)}) for row in rows}
     total = _complete({k: sum(f[k] for f in fields.values()) for k in COUNTS})
     return {"first": first.isoformat(), "last": last.isoformat(), "fields": fields, "total": total}
 
 
 def report_table(report: dict) -> Table:
+    """The dossiers report as one table, a row per field plus the total: what the page shows and the CSV and XLSX
+    downloads hold."""
     t = Table("dossiers", "Tình hình giải quyết hồ sơ (mẫu 06/VPCP/KSTT)",
               "Dossiers handled (form 06/VPCP/KSTT)", COLUMNS)
     for name, counts in [*report["fields"].items(), ("Tổng cộng / Total", report["total"])]:

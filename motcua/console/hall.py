@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import SiteConfig
-from ..contract import ONLINE
-from ..hub.calendar import service_day
+from ..contract import ALL, ANY, LINK_UP, Topics, is_online
+from ..hub.service_day import service_day
 
 LAST_CALLS = 10
 MAX_PAYLOAD = 64 * 1024
@@ -38,7 +38,7 @@ class Part:
 
 def expected_parts(cfg: SiteConfig) -> list[str]:
     """Every part the site file says the hall has, in the order a supervisor reads them."""
-    names = ["hub"]
+    names = ["hub"] + (["replica"] if cfg.hub.replicas else [])
     for k in cfg.kiosks:
         names += [f"kiosk-{k.id}", f"printer-{k.id}"]
     names += [f"display-{d.id}" for d in cfg.displays]
@@ -53,12 +53,15 @@ def expected_parts(cfg: SiteConfig) -> list[str]:
 
 
 class Hall:
+    """The console's picture of a hall, built only from retained and live broker messages; written by the MQTT thread,
+    read by the web pages under ``lock``, with ``version`` telling a page whether anything changed."""
+
     def __init__(self, cfg: SiteConfig, on_change: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.time, site: str | None = None, parts: list[str] | None = None):
         """This hall by default; with ``site`` another hall seen at the province, whose parts are
         whatever it reports (its site file is not ours)."""
         self.cfg, self.on_change, self.clock = cfg, on_change, clock
-        self.root = f"{cfg.mqtt.topic_root}/{site or cfg.site.id}"
+        self.t = Topics(cfg.mqtt.topic_root, site or cfg.site.id)
         self.started = clock()
         self.lock = threading.Lock()
         self.version = 0
@@ -68,13 +71,13 @@ class Hall:
         self.parts: dict[str, Part] = {n: Part(n) for n in (expected_parts(cfg) if parts is None else parts)}
         self.figures: dict[str, dict] = {}         # the hub's figures/<day>, the latest day kept
         self.calls: deque[dict] = deque(maxlen=LAST_CALLS)
+        self.hub_clock: dict = {}       # the hub's verdict on its clock, status/hub/clock (SPEC 10.1)
         self.listeners: list[Callable[[str, dict], None]] = []   # (kind, payload) for pages that follow events
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
-        r = self.root
-        return (f"{r}/counter/+/state", f"{r}/service/+/state", f"{r}/status/#", f"{r}/kiosk/+/printer",
-                f"{r}/call", f"{r}/calls/recent")
+        t = self.t
+        return (t.counter_state(ANY), t.service_state(ANY), t.status(ALL), t.printer(ANY), t.call, t.calls_recent)
 
     # --- from the MQTT thread -------------------------------------------------------------
     def connected(self, up: bool) -> None:
@@ -84,37 +87,36 @@ class Hall:
 
     def message(self, topic: str, payload: bytes, retained: bool) -> None:
         """Apply one message; anything malformed is ignored (the hub is the one that validates)."""
-        if not topic.startswith(self.root + "/") or len(payload) > MAX_PAYLOAD:
+        p = self.t.parse(topic)
+        if p is None or len(payload) > MAX_PAYLOAD:
             return
-        parts = topic[len(self.root) + 1:].split("/")
-        if parts[0] == "status" and len(parts) == 2:
+        if p.kind == "status":
             # "1"/"0": what a mosquitto bridge says of its link to the province (SPEC section 13)
-            self._status(parts[1], payload.decode("utf-8", "replace").strip() in (ONLINE, "1"), retained)
+            self._status(p.component, is_online(payload) or payload.strip() == LINK_UP.encode(), retained)
             return
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            return
-        if not isinstance(body, dict):
+        body = _json_object(payload)
+        if body is None:
             return
         with self.lock:
-            if parts[0] == "counter" and len(parts) == 3 and parts[2] == "state":
-                self._counter(parts[1], body)
-            elif parts[0] == "service" and len(parts) == 3 and parts[2] == "state":
-                self.services[parts[1]] = body
-            elif parts[0] == "kiosk" and len(parts) == 3 and parts[2] == "printer":
-                self._printer(parts[1], body, retained)
-            elif parts == ["call"]:
+            if p.kind == "counter_state":
+                self._counter(p.counter, body)
+            elif p.kind == "service_state":
+                self.services[p.service] = body
+            elif p.kind == "printer":
+                self._printer(p.kiosk, body, retained)
+            elif p.kind == "call":
                 self._call(body)
-            elif parts == ["calls", "recent"]:
+            elif p.kind == "calls_recent":
                 self._recent(body)
-            elif parts[0] == "figures" and len(parts) == 2 and parts[1] >= max(self.figures, default=""):
-                self.figures = {parts[1]: body}
+            elif p.kind == "hub_clock":
+                self.hub_clock = body
+            elif p.kind == "figures" and p.day >= max(self.figures, default=""):
+                self.figures = {p.day: body}
             else:
                 return
             self._bump()
         for listener in list(self.listeners):
-            listener(parts[0], body)
+            listener(p.kind, body)
 
     def _counter(self, counter: str, body: dict) -> None:
         before = self.counters.get(counter)
@@ -174,7 +176,16 @@ class Hall:
                     "counters": {c: dict(s) for c, s in self.counters.items()},
                     "services": {s: dict(v) for s, v in self.services.items()},
                     "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls),
-                    "figures": dict(next(iter(self.figures.values()), {}))}
+                    "figures": dict(next(iter(self.figures.values()), {})), "hub_clock": dict(self.hub_clock)}
+
+
+def _json_object(payload: bytes) -> dict | None:
+    """The JSON object a payload holds, or None for anything else."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _is_call(body: dict) -> bool:

@@ -22,11 +22,13 @@ from ..config import SiteConfig
 from .hall import Part
 from .web import SESSION
 
-log = logging.getLogger("motcua.console")
+log = logging.getLogger(__name__)
 KEEPALIVE_S = 15.0
 
 
 def epoch(iso: str | None) -> float | None:
+    """Epoch seconds of an ISO 8601 time from a broker message, for the templates' "waiting for …"; None when missing or
+    malformed, which a page shows as nothing."""
     if not iso:
         return None
     try:
@@ -45,7 +47,22 @@ def hall_view(cfg: SiteConfig, snap: dict) -> dict:
              for c in snap["calls"]]
     parts: list[Part] = snap["parts"]
     return {"broker_up": snap["broker_up"], "counters": counters, "services": services, "calls": calls,
-            "parts": parts, "now": time.time()}
+            "parts": parts, "now": time.time(), "hub_clock": _hub_clock(snap.get("hub_clock") or {})}
+
+
+def _hub_clock(said: dict) -> dict | None:
+    """The red line of a hub whose clock is wrong (SPEC 10.1), with what its clock and its last
+    ticket say, as the hub wrote them; None while its clock is right."""
+    if said.get("ok") is not False:
+        return None
+    return {"hub_time": _minute(said.get("hub_time")), "last_ticket_at": _minute(said.get("last_ticket_at"))}
+
+
+def _minute(iso: str | None) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M")
+    except (TypeError, ValueError):
+        return "—"
 
 
 def _counter_name(cfg: SiteConfig, counter) -> str:
@@ -64,6 +81,7 @@ def shared(console, key: tuple, make: Callable[[dict], str]) -> str:
 
 
 def sse(event: str, data: dict) -> bytes:
+    """One server-sent event, as EventSource reads it; the JSON keeps Vietnamese letters as they are."""
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 

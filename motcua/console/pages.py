@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ..child import in_a_child
 from ..hubclient import HubUnavailable
-from . import charts, data, words
+from . import charts, data, i18n
 from .dossier_report import report_table
 from .live import hall_view, shared, stream
 from .tables import figures_tables, to_csv
@@ -34,16 +34,19 @@ def _today(console: Console) -> date:
 
 # --- live hall -------------------------------------------------------------------------------
 async def hall_page(request: web.Request) -> web.StreamResponse:
+    """The supervisor's live hall: counters, queues, parts and the last calls, kept current by ``hall_events``."""
     console = _console(request)
     return console.render(request, "hall.html", live="/events/hall", **hall_view(console.cfg, console.hall.snapshot()))
 
 
 async def hall_events(request: web.Request) -> web.StreamResponse:
+    """The hall page's server-sent updates; the fragment is rendered once per change and language and shared by every
+    open page."""
     console, lang = _console(request), request[LANG_KEY]
     template = console.env.get_template("hall_live.html")
 
     def make(snap: dict) -> str:
-        return template.render(t=lambda k, **v: words.t(k, lang, **v), lang=lang, **hall_view(console.cfg, snap))
+        return template.render(t=lambda k, **v: i18n.t(k, lang, **v), lang=lang, **hall_view(console.cfg, snap))
 
     async def fragments() -> dict[str, str]:
         return {"live": shared(console, ("hall", lang), make)}
@@ -60,6 +63,8 @@ def _range(request: web.Request) -> tuple[date, date] | str:
 
 
 async def figures_page(request: web.Request) -> web.StreamResponse:
+    """The figures of a day range (today by default) as tables and two charts: arrivals by hour over at least 07-17, and
+    median waits by service in minutes. 400 for a bad range."""
     console = _console(request)
     got = _range(request)
     if isinstance(got, str):
@@ -106,11 +111,13 @@ def _report_tables(console: Console, first: date, last: date):
 
 
 async def figures_download(request: web.Request) -> web.StreamResponse:
+    """The figures page's tables as a CSV or XLSX file (``so-lieu-<first>-<last>``); 400 for a bad range."""
     return await _download(request, _figure_tables, "so-lieu")
 
 
 # --- dossier report ------------------------------------------------------------------------------
 async def dossiers_page(request: web.Request) -> web.StreamResponse:
+    """The dossiers report of a day range; says so when the hub has no dossier store yet. 400 for a bad range."""
     console = _console(request)
     got = _range(request)
     if isinstance(got, str):
@@ -123,12 +130,15 @@ async def dossiers_page(request: web.Request) -> web.StreamResponse:
 
 
 async def dossiers_download(request: web.Request) -> web.StreamResponse:
+    """The dossiers report as a CSV or XLSX file (``bao-cao-ho-so-<first>-<last>``); 400 for a bad range."""
     return await _download(request, _report_tables, "bao-cao-ho-so")
 
 
 # --- follow-up -------------------------------------------------------------------------------------
 async def followup_page(request: web.Request, message: tuple[str, dict] | None = None,
                         status: int = 200) -> web.StreamResponse:
+    """The follow-up's state: its outbox, opt-outs, letters and today's overdue watch, and whether the service is
+    running; ``message`` is the result of an action just taken."""
     console = _console(request)
     view = await asyncio.to_thread(data.followup, console.cfg, _today(console))
     running = next((p.online for p in console.hall.snapshot()["parts"] if p.name == "followup"), None)
@@ -137,6 +147,8 @@ async def followup_page(request: web.Request, message: tuple[str, dict] | None =
 
 
 async def letter_download(request: web.Request) -> web.StreamResponse:
+    """A letter or watch file the follow-up wrote, by bare file name from its letters folder only; 404 for any other
+    name."""
     path = data.letter_file(_console(request).cfg, request.match_info["name"])
     if path is None:
         raise web.HTTPNotFound()

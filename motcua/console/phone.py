@@ -18,8 +18,8 @@ from collections import Counter
 
 from aiohttp import web
 
-from ..hub.lookup import RateLimiter
-from . import words
+from ..ratelimit import RateLimiter
+from . import i18n
 from .live import stream
 from .web import LANG_KEY, Console, role
 
@@ -64,13 +64,13 @@ class PhoneDesk:
         tickets = console.ledger.tickets(today, sorted({label for day, label, _ in keys if day == today}))
         snap = console.hall.snapshot()
         template = console.env.get_template("phone_live.html")
-        serving = {lang: _now_serving(console, snap["calls"], lang) for lang in words.LANGS}
+        serving = {lang: _now_serving(console, snap["calls"], lang) for lang in i18n.LANGS}
         out = {}
         for day, label, lang in keys:
             ticket = tickets.get(label) if day == today else None
             service = console.cfg.by_service.get(ticket["service"]) if ticket else None
             html = template.render(
-                t=lambda k, _lang=lang, **v: words.t(k, _lang, **v), lang=lang, ticket=ticket,
+                t=lambda k, _lang=lang, **v: i18n.t(k, _lang, **v), lang=lang, ticket=ticket,
                 counter=_name(console, ticket.get("counter"), lang) if ticket else None,
                 service=(service.name.vi if lang == "vi" else service.name.en) if service else "",
                 serving=serving[lang], today=day == today)
@@ -114,6 +114,8 @@ def _limited(request: web.Request) -> None:
 
 @role("public")
 async def page(request: web.Request) -> web.StreamResponse:
+    """The citizens' page for a ticket, opened from its QR code without a login: where it stands in the queue, live
+    while it is open. Rate-limited per address; 404 for an unknown day or label."""
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]
@@ -124,6 +126,8 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 @role("public")
 async def events(request: web.Request) -> web.StreamResponse:
+    """The phone page's server-sent updates, capped per ticket; 204 once the ticket is finished (EventSource then stops
+    asking), 404 when it does not exist."""
     _limited(request)
     day, label = _ticket_day(request)
     desk: PhoneDesk = request.app["phone"]

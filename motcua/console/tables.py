@@ -23,6 +23,8 @@ from ..hub.figures import satisfied_share
 
 @dataclass(frozen=True)
 class Column:
+    """A column of a report table, titled in both languages; ``kind`` says how its values are written (int, min for
+    seconds shown as minutes, pct, text)."""
     key: str
     vi: str
     en: str
@@ -31,6 +33,8 @@ class Column:
 
 @dataclass
 class Table:
+    """A report table as shown on a page and downloaded as CSV or an XLSX sheet; ``name`` is both the sheet's name and
+    the page's anchor."""
     name: str                  # sheet name and the anchor on the page
     vi: str
     en: str
@@ -52,6 +56,8 @@ MEASURES = [
     Column("service_p90_s", "Phục vụ — P90 (phút)", "Service — p90 (min)", "min"),
     Column("service_max_s", "Phục vụ — tối đa (phút)", "Service — max (min)", "min"),
 ]
+BY_SOURCE = [Column("issued_walk_in", "Phát tại sảnh", "Issued walk-in"),
+             Column("issued_sms", "Phát qua SMS", "Issued by SMS")]
 RATINGS = [*(Column(f"r{score}", vi, en) for score, (vi, en) in RATING_NAMES.items()),
            Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
 COUNTER_MEASURES = [
@@ -97,9 +103,9 @@ def figures_tables(fig: dict, cfg: SiteConfig) -> list[Table]:
     total = Table("total", "Tổng cộng", "Total", [label, *MEASURES, *RATINGS],
                   [_row(["Tổng / Total"], fig["total"], MEASURES + RATINGS)])
     services = Table("services", "Theo dịch vụ", "By service", [Column("id", "Mã", "Code", "text"), label,
-                                                                  *MEASURES, *RATINGS])
+                                                                  *MEASURES, *BY_SOURCE, *RATINGS])
     for sid, f in fig["services"].items():
-        services.rows.append(_row([sid, names[sid].vi if sid in names else sid], f, MEASURES + RATINGS))
+        services.rows.append(_row([sid, names[sid].vi if sid in names else sid], f, MEASURES + BY_SOURCE + RATINGS))
     hours = Table("hours", "Theo giờ lấy số", "By hour of issue", [Column("hour", "Giờ", "Hour", "text"), *MEASURES])
     for h, f in fig["hours"].items():
         hours.rows.append(_row([f"{int(h):02d}:00"], f, MEASURES))
@@ -114,6 +120,8 @@ def figures_tables(fig: dict, cfg: SiteConfig) -> list[Table]:
 
 
 def to_csv(tables: list[Table]) -> bytes:
+    """The tables one after another in one CSV, a blank row between them, with a BOM and CRLF so that Excel opens the
+    Vietnamese text correctly."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     for i, t in enumerate(tables):

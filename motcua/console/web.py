@@ -23,10 +23,10 @@ import jinja2
 from aiohttp import web
 
 from ..config import SiteConfig
-from . import words
+from . import i18n
 from .auth import Brake, Session, Sessions, check_password
 
-log = logging.getLogger("motcua.console")
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "motcua_session", "motcua_pre", "motcua_lang"
 HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -60,8 +60,8 @@ class Console:
         self.tls = cfg.console.tls is not None
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["dur"] = words.duration
-        self.env.filters["part"] = words.part_name
+        self.env.filters["dur"] = i18n.duration
+        self.env.filters["part"] = i18n.part_name
         self.changed = asyncio.Event()
         self._waking: asyncio.TimerHandle | None = None
         self.fragments: dict[tuple, tuple[int, str]] = {}     # (page, lang) -> (hall version, html)
@@ -70,7 +70,7 @@ class Console:
         lang = request[LANG_KEY]
         session: Session | None = request.get(SESSION)
         html = self.env.get_template(template).render(
-            t=lambda key, **v: words.t(key, lang, **v), lang=lang, cfg=self.cfg, user=session.user if session else None,
+            t=lambda key, **v: i18n.t(key, lang, **v), lang=lang, cfg=self.cfg, user=session.user if session else None,
             csrf=self.sessions.csrf(session.nonce) if session else "", path=request.path_qs, **context)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
@@ -100,8 +100,9 @@ def logouts_file(secret_file: str, environ: dict | None = None) -> Path:
 
 
 def language(request: web.Request) -> str:
+    """The page's language: the cookie set by ``/lang/…``, else ``?lang=``, else Vietnamese."""
     lang = request.cookies.get(LANG_COOKIE) or request.query.get("lang")
-    return lang if lang in words.LANGS else "vi"
+    return lang if lang in i18n.LANGS else "vi"
 
 
 def same_origin(request: web.Request) -> bool:
@@ -114,6 +115,8 @@ def same_origin(request: web.Request) -> bool:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The middleware every request passes: login and role checks (``_guarded``), and a 500 page for an unexpected
+    failure, logged, so one bad row never stops the console."""
     try:
         return await _guarded(request, handler)
     except web.HTTPException:
@@ -175,6 +178,7 @@ def local_next(target: str | None) -> str:
 
 @role("public")
 async def login_form(request: web.Request) -> web.StreamResponse:
+    """The login page, with a fresh anti-forgery cookie."""
     return _login_page(request, "")
 
 
@@ -189,6 +193,8 @@ def _login_page(request: web.Request, error: str, status: int = 200, **values) -
 
 @role("public")
 async def login(request: web.Request) -> web.StreamResponse:
+    """Check a login form: same origin and anti-forgery token (403), a brake per name and per address against guessing
+    (429), the password (401, the same time spent for an unknown name). A clerk goes straight to its counter."""
     console: Console = request.app["console"]
     form = await request.post()
     pre = request.cookies.get(PRE_COOKIE)
@@ -223,6 +229,8 @@ _DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAA
 
 @role("user")
 async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session for good (its cookie opens nothing more, even if kept, and its open streams stop) and go back to
+    the login page."""
     console: Console = request.app["console"]
     console.end_session(request[SESSION])
     response = web.HTTPSeeOther("/login")
@@ -232,9 +240,11 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @role("public")
 async def switch_language(request: web.Request) -> web.StreamResponse:
+    """Remember the chosen language for a year and go back to the page it was chosen on (only a path of this console);
+    an unknown language changes nothing."""
     lang = request.match_info["lang"]
     response = web.HTTPSeeOther(local_next(request.query.get("next")))
-    if lang in words.LANGS:
+    if lang in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, samesite="Lax", max_age=365 * 86400,
                             secure=request.app["console"].tls)
     return response
@@ -249,6 +259,8 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 @role("user")
 async def home(request: web.Request) -> web.StreamResponse:
+    """Where ``/`` leads: a supervisor to the hall or province page, a clerk to its first counter (403 at the province,
+    which has no counters)."""
     user, province = request[SESSION].user, request.app["console"].cfg.console.province
     if user.role == "supervisor":
         raise web.HTTPSeeOther("/province" if province else "/hall")
@@ -258,6 +270,8 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Application:
+    """The console's aiohttp application: the routes every console has (login, language, health, static files) plus
+    ``routes``, all behind ``guard`` and the security headers."""
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app["console"] = console
     app.on_response_prepare.append(security_headers)
@@ -276,6 +290,7 @@ def make_app(console: Console, routes: list[tuple[str, str, Handler]]) -> web.Ap
 
 @role("public")
 async def no_icon(request: web.Request) -> web.StreamResponse:
+    """No favicon: 204 instead of a 404 in every log for each page a browser opens."""
     return web.Response(status=204)
 
 

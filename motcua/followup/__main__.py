@@ -8,19 +8,24 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..contract import OFFLINE, ONLINE, normalise_dossier_code
+from ..contract import OFFLINE, ONLINE, Topics, normalise_dossier_code
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..hub import dossiers
+from ..hubclient import HubClient
 from ..link import Link
 from ..sdnotify import Notifier
 from ..startup import begin, on_stop, parser
 from .service import FollowUp
 from .transports import TransportError, transport_for
+from .turns import Hall
 
-log = logging.getLogger("motcua.followup")
+log = logging.getLogger(__package__)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m motcua.followup``: serve until stopped, or one pass (``--once``), one dossier's letter (``--letter``)
+    or today's watch (``--watch``). Exit 2 when the site file has no followup section or its SMS transport cannot be
+    used."""
     p = parser("python -m motcua.followup", "motcua follow-up: SMS to citizens, letters of apology, the "
                "daily overdue watch", with_id=False)
     p.add_argument("--once", action="store_true", help="one pass (changes, the daily watch if due, SMS), then exit")
@@ -55,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def letter(fu: FollowUp, text: str) -> int:
+    """``--letter CODE``: write that dossier's letter of apology now, even if one was written, and print its path; 1
+    when the dossier is not in the store."""
     code = normalise_dossier_code(text)
     db = fu.store()
     d = dossiers.find(db, code) if code and db is not None else None
@@ -71,10 +78,13 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
     """Passes every ``interval_s``. systemd's watchdog is fed only after a completed pass (a failing
     step, logged, counts as run; a pass that hangs feeds nothing) and while the broker link is up or
     has been down for less than ``DOWN_LIMIT_S`` (SPEC 10.1): a follow-up stuck or cut off is restarted."""
-    link = Link(cfg, "followup")
+    hall = Hall(Topics(cfg.mqtt.topic_root, cfg.site.id), fu.clock)
+    hub = HubClient(cfg, "followup", subscriptions=hall.subscriptions(), on_message=hall.on_message)
+    fu.turns.attach(hub, hall)       # LS and STT by SMS (SPEC 11.1), through the broker
+    link = hub.link
     notifier, stop = Notifier(), {"now": False}
     on_stop(lambda: stop.update(now=True))
-    link.start()
+    hub.start(wait=None)
     notifier.ready("follow-up running")
     smsd = SmsdStatus(fu, link)
     try:

@@ -10,8 +10,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..contract import DOSSIER_OPEN as OPEN
+from ..contract import DossierStatus as S
 
 RECENT = timedelta(days=2)                 # "received in the last 2 days": older files send nothing
+# the message a dossier first seen in a status makes, and the one a change to a status makes
+ON_FIRST_SIGHT = {S.RECEIVED: "received", S.PROCESSING: "received", S.PAPERS_REQUESTED: "supplement",
+                  S.FEES_REQUESTED: "finance"}
+ON_CHANGE = {S.PAPERS_REQUESTED: "supplement", S.FEES_REQUESTED: "finance"}
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,14 @@ class Seen:
 
 @dataclass(frozen=True)
 class Event:
+    """Something about a dossier worth an SMS or a letter; ``key`` makes it happen once per dossier and change, however
+    often it is seen."""
     name: str
     key: str
 
 
 def local_date(iso: str | None, tz: ZoneInfo) -> date | None:
+    """The site's calendar day of an ISO time from the dossier store; None when there is no time."""
     return datetime.fromisoformat(iso).astimezone(tz).date() if iso else None
 
 
@@ -40,12 +48,12 @@ def on_change(before: Seen | None, now: Seen, received_at: str, finished_at: str
     if before is None:
         if at - datetime.fromisoformat(received_at) > RECENT:
             return []                       # a first import of old files: no citizen wants that news
-        first = {2: "received", 4: "received", 5: "supplement", 6: "finance"}.get(now.status)
+        first = ON_FIRST_SIGHT.get(now.status)
         return [_event(first, code, now)] if first else []
     out = []
-    if now.status != before.status or (now.status == 5 and now.note != before.note):
-        name = {5: "supplement", 6: "finance"}.get(now.status)
-        if now.status == 9:
+    if now.status != before.status or (now.status == S.PAPERS_REQUESTED and now.note != before.note):
+        name = ON_CHANGE.get(now.status)
+        if now.status == S.PROCESSED:
             due, done = local_date(now.due_at, tz), local_date(finished_at, tz) or at.astimezone(tz).date()
             name = "early" if due is not None and done < due else "ready"
         if name:

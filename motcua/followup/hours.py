@@ -18,14 +18,17 @@ def quiet_until(now: datetime, start: time, end: time) -> datetime | None:
 
 
 def day_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """Midnight of ``now``'s day in the site's time zone: daily counts and limits restart there."""
     return datetime.combine(now.astimezone(tz).date(), time(0), tz)
 
 
 def working(day: date, holidays: frozenset) -> bool:
+    """Whether ``day`` is a working day: Monday to Friday and not one of the site file's holidays."""
     return day.weekday() < 5 and day not in holidays
 
 
 def next_working(day: date, holidays: frozenset) -> date:
+    """The first working day after ``day`` (never ``day`` itself)."""
     day += timedelta(days=1)
     while not working(day, holidays):
         day += timedelta(days=1)

@@ -16,8 +16,9 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ..config.followup import Letter
+from ..watch import WatchRow
 from .hours import date_in_words
-from .papers import Apology, WatchRow
+from .papers import Apology
 from .texts import clean, render
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"))
@@ -26,6 +27,8 @@ NEXT = dict(new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def font_path(style: str = "Regular") -> Path:
+    """The Liberation Serif file of ``style`` (Regular, Bold, Italic…), metrically like Times New Roman as Decree
+    30/2020 wants for official letters; FileNotFoundError naming the package to install when it is missing."""
     for d in FONT_DIRS:
         if (d / f"LiberationSerif-{style}.ttf").exists():
             return d / f"LiberationSerif-{style}.ttf"
@@ -96,6 +99,8 @@ def _signature(pdf: FPDF, cfg: Letter, recipients: list[str]) -> None:
 
 
 def apology_letter(cfg: Letter, a: Apology, number: str, day: date, path: Path) -> Path:
+    """Write a dossier's letter of apology for being late (Decree 30/2020 layout) as a PDF at ``path`` and return it;
+    run in a child process (``in_a_child``) to keep fpdf2 out of the service's memory."""
     pdf = _pdf()
     _heading(pdf, cfg, number, day)
     pdf.set_font("Serif", "B", 14)

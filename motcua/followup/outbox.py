@@ -49,6 +49,17 @@ CREATE TABLE IF NOT EXISTS letters (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inbound (name TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS follows (         -- tickets followed by SMS: today's only (SPEC 11.1)
+    day TEXT NOT NULL,               -- the service day (ISO date)
+    phone TEXT NOT NULL,
+    label TEXT NOT NULL,
+    service TEXT NOT NULL,
+    how TEXT NOT NULL,               -- ls (taken by SMS) | stt (asked for)
+    near INTEGER NOT NULL DEFAULT 0, -- "your turn is near" made (or needless: few ahead when followed)
+    called INTEGER NOT NULL DEFAULT 0,
+    at REAL NOT NULL,
+    PRIMARY KEY (day, phone, label)
+) WITHOUT ROWID;
 """
 # added later; an older database gets them on open (ALTER TABLE ... ADD COLUMN)
 LATER_COLUMNS = {("seen", "first_due"): "UPDATE seen SET first_due=due_at", ("messages", "held"): None}
@@ -58,6 +69,8 @@ RETRY_S = (60, 300, 900, 1800, 3600, 3600)     # after each failed try; then giv
 
 @dataclass(frozen=True)
 class Message:
+    """An SMS in the outbox, ``queued`` to ``sent`` or ``failed``; one per ``(event, key)``. ``not_before`` (epoch
+    seconds) holds it through quiet hours, the daily cap and retries; without a phone it is never sent."""
     id: int
     event: str
     key: str
@@ -70,9 +83,25 @@ class Message:
     not_before: float
     last_error: str | None
     ref: str | None
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class Follow:
+    """A ticket a phone follows by SMS today, and which of its notices (the turn is near, it was called) were already
+    sent."""
+    phone: str
+    label: str
+    service: str
+    near: bool
+    called: bool
 
 
 class Outbox:
+    """The follow-up's own SQLite database: what it saw of each dossier, the SMS to send and their fate, letter numbers
+    and followed tickets. A message is written before it is handed over, so a restart or a repeated pull never sends
+    twice."""
+
     def __init__(self, path: str):
         self.db = durable(path)
         self.db.executescript(SCHEMA)
@@ -132,7 +161,7 @@ class Outbox:
         return self._messages("id=?", (message_id,))[0]
 
     def _messages(self, where: str, args: tuple) -> list[Message]:
-        cols = "id, event, key, code, phone, written, text, state, attempts, not_before, last_error, ref"
+        cols = "id, event, key, code, phone, written, text, state, attempts, not_before, last_error, ref, created"
         return [Message(*r) for r in self.db.execute(f"SELECT {cols} FROM messages WHERE {where}", args)]
 
     def handing(self, m: Message, ref: str | None, now: float) -> None:
@@ -204,6 +233,35 @@ class Outbox:
         n = int(self.meta(f"{series}-{year}", "0")) + 1
         self.set_meta(f"{series}-{year}", n)
         return n
+
+    # --- followed tickets (today's only) ------------------------------------------------------
+    def follow(self, day: str, phone: str, label: str, service: str, how: str, near: bool, now: float) -> bool:
+        """A ticket followed by a phone; False when it was already."""
+        return self.db.execute("INSERT OR IGNORE INTO follows VALUES (?,?,?,?,?,?,0,?)",
+                               (day, phone, label, service, how, int(near), now)).rowcount == 1
+
+    def follows(self, day: str, *, phone: str | None = None, service: str | None = None,
+                label: str | None = None) -> list[Follow]:
+        """The day's followed tickets, those of a phone, a service or a label."""
+        where, args = ["day=?"], [day]
+        for column, value in (("phone", phone), ("service", service), ("label", label)):
+            if value is not None:
+                where.append(f"{column}=?")
+                args.append(value)
+        return [Follow(p, lb, sv, bool(n), bool(c)) for p, lb, sv, n, c in self.db.execute(
+            f"SELECT phone, label, service, near, called FROM follows WHERE {' AND '.join(where)} ORDER BY at",
+            args)]
+
+    def followed(self, day: str, f: Follow, what: str) -> None:
+        """``near`` or ``called`` made for that follow (a call makes the near notice needless too)."""
+        sets = "near=1, called=1" if what == "called" else "near=1"
+        self.db.execute(f"UPDATE follows SET {sets} WHERE day=? AND phone=? AND label=?", (day, f.phone, f.label))
+
+    def unfollow(self, phone: str) -> None:
+        self.db.execute("DELETE FROM follows WHERE phone=?", (phone,))
+
+    def forget_follows_before(self, day: str) -> None:
+        self.db.execute("DELETE FROM follows WHERE day<?", (day,))
 
     def inbound_done(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM inbound WHERE name=?", (name,)).fetchone() is not None

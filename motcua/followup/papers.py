@@ -19,13 +19,3 @@ class Apology:
     due: date
     reason: str
 
-
-@dataclass(frozen=True)
-class WatchRow:
-    agency: str
-    code: str
-    procedure: str
-    applicant: str
-    due: date
-    state: str                     # "Quá hạn 3 ngày", "Đến hạn hôm nay", "Đến hạn ngày 04/12/2026"
-    apology_due: bool              # "xin lỗi trước hạn": due within a working day, not yet extended

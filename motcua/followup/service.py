@@ -16,24 +16,29 @@ from pathlib import Path
 from ..child import in_a_child
 from ..config import SiteConfig
 from ..config.followup import DEFAULT_TEMPLATES
-from ..contract import DOSSIER_OPEN, DOSSIER_STATUSES
+from ..contract import DOSSIER_STATUSES
 from ..hub import dossiers
-from ..hub.lookup import RateLimiter
+from ..ratelimit import RateLimiter
+from ..watch import WatchRow, watch_rows
 from .events import Seen, local_date, on_change, overdue
-from .hours import day_start, next_working, quiet_until, working
-from .inbound import OwnVoice, read
+from .hours import day_start, quiet_until, working
+from .inbound import Ask, OwnVoice, read
 from .outbox import Message, Outbox
-from .papers import Apology, WatchRow
+from .papers import Apology
 from .texts import compose, normalise_phone
 from .transports import Incoming, TransportError
+from .turns import DROPPED_LATE, TURN, Later, Turns, late
 
-log = logging.getLogger("motcua.followup")
+log = logging.getLogger(__name__)
 NO_PHONE = "không có số di động hợp lệ / no valid mobile number"
 LETTERS = "motcua.followup.letters"
 OPTED_OUT = "người nhận đã từ chối nhận tin (STOP) / the citizen opted out"
 
 
 class FollowUp:
+    """The follow-up service: turns dossier changes into SMS and letters, writes the daily overdue watch, answers
+    citizens' SMS, and hands the outbox to the SMS transport, one pass at a time (``run_once``)."""
+
     def __init__(self, cfg: SiteConfig, store_path: str, transport, clock: Callable[[], datetime]):
         self.cfg, self.f, self.sms, self.tz = cfg, cfg.followup, cfg.followup.sms, cfg.site.tz
         self.store_path, self.transport, self.clock = store_path, transport, clock
@@ -41,6 +46,7 @@ class FollowUp:
         self.letters_dir = Path(self.f.letters_dir)
         self.lookups = RateLimiter()
         self.own_voice = OwnVoice((self.sms.template(t) for t in DEFAULT_TEMPLATES), self._fields())
+        self.turns = Turns(self)       # numbers by SMS and turn notices, once given the broker (attach)
         self._store: sqlite3.Connection | None = None
 
     # --- the hub's store, read-only ----------------------------------------------------------
@@ -58,7 +64,8 @@ class FollowUp:
         names of the steps that failed (each logged); a pass whose steps all ran is complete."""
         failed = []
         for name, step in (("recover", self.recover), ("scan", self.scan), ("daily", self.daily),
-                           ("inbound", self.inbound), ("holds", self.rejudge), ("hand", self.hand),
+                           ("inbound", self.inbound), ("turns", self.turns.notices), ("holds", self.rejudge),
+                           ("hand", self.hand),
                            ("collect", self.collect), *more):
             try:
                 step()
@@ -187,6 +194,7 @@ class FollowUp:
     # --- texts from citizens -------------------------------------------------------------------
     def inbound(self) -> None:
         """Each text from a citizen once; one that cannot be handled costs only itself."""
+        self.turns.hub_silent = False            # each pass asks the hub again
         for msg in self.transport.incoming():
             if self.outbox.inbound_done(msg.name):
                 continue
@@ -194,6 +202,8 @@ class FollowUp:
                 with self.outbox.transaction():
                     self.outbox.mark_inbound(msg.name, self.clock().timestamp())
                     self._heard(msg)
+            except Later as e:            # asked again, under the same command_id, at the next pass
+                log.warning("tin nhắn %s chờ lượt sau / the SMS %s waits for the next pass: %s", msg.name, msg.name, e)
             except Exception:
                 log.exception("không xử lý được tin nhắn đến / could not handle the incoming SMS %s", msg.name)
                 with self.outbox.transaction():
@@ -210,8 +220,11 @@ class FollowUp:
                      "own, from %s", phone)
             return
         ask = read(msg.text)
+        if ask.kind in ("take", "follow") and not self.turns.on:
+            ask = Ask("help")             # numbers and turns by SMS need the broker: the --once pass has none
         if ask.kind == "stop":
             self.outbox.opt_out(phone, "sms", now.timestamp())
+            self.outbox.unfollow(phone)
         elif ask.kind == "lookup" and not (self.sms.answer_lookups and self.lookups.allow(phone)):
             return
         today = day_start(now, self.tz)
@@ -222,6 +235,10 @@ class FollowUp:
             self._answer(phone, "stop", msg.name, {}, now)
         elif ask.kind == "lookup":
             self._lookup(phone, ask.code, msg.name, now)
+        elif ask.kind == "take":
+            self.turns.take(phone, ask.words, msg, now)
+        elif ask.kind == "follow":
+            self.turns.follow(phone, ask.label, msg.name, now)
         else:                             # one a day: the key is the phone and the day
             self._answer(phone, "help", f"help|{phone}|{today.date()}", {}, now)
 
@@ -267,7 +284,10 @@ class FollowUp:
             with self.outbox.transaction():
                 for m in batch:
                     later, why = self._hold(m, now)
-                    if later is not None:
+                    if m.event == TURN and late(m.created, now):
+                        self.outbox.give_up(m, DROPPED_LATE, now.timestamp())
+                        log.warning("bỏ tin báo lượt %d vì đã muộn / dropped the turn notice %d: late", m.id, m.id)
+                    elif later is not None:
                         self.outbox.defer(m, later.timestamp(), why)
                     else:
                         ready.append((m, f"m{m.id}a{m.attempts + 1}"))
@@ -298,7 +318,10 @@ class FollowUp:
         return None
 
     def _hold(self, m: Message, now: datetime) -> tuple[datetime | None, str | None]:
-        """When a due message must wait instead, and why: quiet hours, or the phone's daily allowance used."""
+        """When a due message must wait instead, and why: quiet hours, or the phone's daily allowance used.
+        A turn notice never waits: the citizen is in the queue now (SPEC 11.1)."""
+        if m.event == TURN:
+            return None, None
         local = now.astimezone(self.tz)
         quiet = quiet_until(local, *self.sms.quiet)
         if quiet is not None:
@@ -326,13 +349,20 @@ class FollowUp:
             self.outbox.set_meta("per_phone_daily", allowance)
 
     def collect(self) -> None:
-        """What the daemon did with the messages handed to it."""
+        """What the daemon did with the messages handed to it. A turn notice still waiting in the
+        daemon's outbox when it would be late (the modem gone, the daemon stopped) is taken back."""
         handed = self.outbox.in_state("handed")
         results = self.transport.results(handed) if handed else {}
-        if not results:
+        clock = self.clock()
+        stale = [m for m in handed if m.event == TURN and m.id not in results and late(m.created, clock)]
+        if not results and not stale:
             return
-        now = self.clock().timestamp()
+        now = clock.timestamp()
         with self.outbox.transaction():
+            for m in stale:
+                if self.transport.retract(m.ref or ""):
+                    self.outbox.give_up(m, DROPPED_LATE, now)
+                    log.warning("rút lại tin báo lượt %d vì đã muộn / took back the late turn notice %d", m.id, m.id)
             for m in handed:
                 if m.id not in results:
                     continue
@@ -342,24 +372,3 @@ class FollowUp:
                     state = self.outbox.failed_try(m, results[m.id], now)
                     log.warning("tin %d chưa gửi được / SMS %d failed (%s): %s", m.id, m.id, state, results[m.id])
 
-
-def watch_rows(db: sqlite3.Connection, today, tz, holidays, extended: Callable[[str, str], bool]) -> list[WatchRow]:
-    """The open dossiers due by the next working day, late ones first within each agency; the
-    console shows the same list. ``extended(code, due_at)``: whether its apology was written."""
-    horizon = next_working(today, holidays)
-    until = (datetime.combine(horizon, datetime.min.time(), tz) + timedelta(days=1)).isoformat()
-    marks = ",".join("?" * len(DOSSIER_OPEN))
-    found = db.execute(f"SELECT code FROM dossiers WHERE due_at < ? AND status IN ({marks})",
-                       (until, *DOSSIER_OPEN)).fetchall()   # an extension only moves a date later
-    rows = []
-    for (code,) in found:
-        d = dossiers.find(db, code)
-        due = local_date(d.due_at, tz)
-        if d.due_at >= until or due is None:
-            continue
-        late = (today - due).days
-        state = (f"Quá hạn {late} ngày" if late > 0 else "Đến hạn hôm nay" if late == 0
-                 else f"Đến hạn ngày {due:%d/%m/%Y}")
-        rows.append(WatchRow(d.agency, code, d.procedure, d.applicant, due, state,
-                             late <= 0 and not extended(code, d.due_at)))
-    return sorted(rows, key=lambda r: (r.agency, r.due, r.code))

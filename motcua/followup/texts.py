@@ -18,7 +18,7 @@ GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"
                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM_EXTENDED = set("^{}\\[~]|€")
 PUNCTUATION = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "·": "-", "\t": " "}
-FREE_FIELDS = ("note", "procedure", "reason", "agency")      # the ones a long text may lose letters from
+FREE_FIELDS = ("note", "procedure", "reason", "agency", "services", "service")   # may lose letters
 _MOBILE = re.compile(r"(?:\+?84|0)([35789]\d{8})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -68,10 +68,13 @@ FORMATTER = _Formatter()
 
 
 def render(template: str, fields: dict) -> str:
+    """Fill an SMS or letter template, dates written dd/mm/yyyy; a placeholder not in ``fields`` is a KeyError,
+    which cannot come from the site file: its templates are tried with sample values when it is read."""
     return FORMATTER.format(template, **fields)
 
 
 def placeholders(template: str) -> set[str]:
+    """The field names a template uses: ``compose`` shortens only the free fields that appear in it."""
     return {name for _, name, _, _ in FORMATTER.parse(template) if name}
 
 
@@ -81,6 +84,8 @@ def capacity(unicode: bool) -> int:
 
 
 def length(text: str, unicode: bool) -> int:
+    """The SMS length of ``text`` in characters as the network counts them: UTF-16 units in Unicode mode, else GSM 03.38
+    where the extended characters (``€``, ``[``…) cost two."""
     return len(text.encode("utf-16-le")) // 2 if unicode else sum(2 if c in GSM_EXTENDED else 1 for c in text)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from .outbox import Message
 from .texts import parts
 
-log = logging.getLogger("motcua.followup")
+log = logging.getLogger(__name__)
 
 class TransportError(Exception):
     """A try that failed, with what a technician needs to know."""
@@ -31,6 +31,8 @@ class TransportError(Exception):
 
 @dataclass(frozen=True)
 class Incoming:
+    """An SMS received by the modem; ``name`` is the daemon's file for it, handled once; ``phone`` is the sender as the
+    modem gave it."""
     name: str         # the daemon's file name: processed once
     phone: str
     text: str
@@ -45,6 +47,10 @@ class Transport:
 
     def results(self, handed: list[Message]) -> dict[int, str | None]:
         return {}
+
+    def retract(self, ref: str) -> bool:
+        """Takes back a handed message not yet sent; True when it is certainly not going out."""
+        return False
 
     def alive(self) -> bool | None:
         return None
@@ -146,6 +152,17 @@ class Gammu(Transport):
 
     def find(self, ref: str) -> bool:
         return ref in self._places()
+
+    def retract(self, ref: str) -> bool:
+        """The message's file taken out of the daemon's outbox; False when the daemon took it first."""
+        for name in os.listdir(self.outbox) if self.outbox.is_dir() else ():
+            if name.startswith("OUT") and name.rsplit(".", 1)[0].rsplit("_", 1)[-1] == ref:
+                try:
+                    os.unlink(self.outbox / name)
+                except OSError:
+                    return False
+                return True
+        return False
 
     def results(self, handed: list[Message]) -> dict[int, str | None]:
         """id -> None (sent) or the reason it failed, for those the daemon has finished with."""
@@ -254,6 +271,8 @@ class Http(Transport):
 
 
 def transport_for(sms, state_dir: str):
+    """The transport the site file's ``followup.sms.transport`` names (gammu, http or directory), ``state_dir`` for the
+    gammu one's own files; it may raise TransportError."""
     if sms.transport == "gammu":
         g = sms.gammu
         return Gammu(g["config"], state_dir, g["inject"], g["monitor"], sms.unicode)

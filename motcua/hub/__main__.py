@@ -1,4 +1,4 @@
-"""python -m motcua.hub --config FILE [--check-config | --import-dossiers PATH]"""
+"""python -m motcua.hub --config FILE [--check-config | --import-dossiers PATH | --replicate | --restore [--force]]"""
 from __future__ import annotations
 
 import logging
@@ -7,20 +7,23 @@ import sys
 from ..acl import acl
 from ..config import SiteConfig
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
-from ..province import bridge_section
+from ..mosquitto_bridge import bridge_section
 from ..startup import begin, on_stop, parser
-from . import dossiers
-from .calendar import system_clock
+from . import dossiers, replica
 from .dossier_import import import_file
 from .dossier_pull import DossierPuller
 from .ledger import Ledger
 from .lookup import LookupDesk
 from .server import HubServer
+from .service_day import system_clock
 
-log = logging.getLogger("motcua.hub")
+log = logging.getLogger(__package__)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m motcua.hub``: serve the queue over MQTT until stopped, or one of the tools (print the ACL, the bridge
+    section or a Litestream config, import dossiers, replicate, restore) and exit with its code; 2 for a wrong site
+    file."""
     p = parser("python -m motcua.hub", "motcua hub: the queue ledger and dossier store, over MQTT", with_id=False)
     p.add_argument("--import-dossiers", metavar="PATH",
                    help="import dossiers from a CSV or JSON export (columns: code, procedure, agency, received_at, "
@@ -29,6 +32,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="print the broker's ACL for this site (one user per process) and exit")
     p.add_argument("--mosquitto-bridge", action="store_true",
                    help="print the section that bridges this hall's mosquitto to the province's broker and exit")
+    p.add_argument("--litestream-config", metavar="N", type=int, nargs="?", const=0,
+                   help="print the Litestream config that copies the hub's databases to hub.replicas[N] (default 0) "
+                        "and exit")
+    p.add_argument("--replicate", action="store_true",
+                   help="copy the hub's databases to every one of hub.replicas with Litestream, and say on "
+                        "status/replica how the copies are (motcua-replica.service)")
+    p.add_argument("--restore", action="store_true",
+                   help="with the hub stopped: restore the ledger, the dossier store and the follow-up's outbox from "
+                        "the newest copy; exit 0 restored, 1 no copy, 2 config, 4 a database exists, 5 failed")
+    p.add_argument("--force", action="store_true", help="with --restore: replace databases that exist")
     args, cfg, _ = begin(p, argv)
     if isinstance(cfg, int):
         return cfg
@@ -44,10 +57,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.import_dossiers:
         return import_dossiers(cfg, args.import_dossiers)
+    if args.litestream_config is not None:
+        return litestream_config(cfg, args.litestream_config)
+    if args.restore:
+        return replica.restore(cfg, args.force)
+    if args.replicate:
+        stop = {"now": False}
+        on_stop(lambda: stop.update(now=True))
+        return replica.replicate(cfg, lambda: stop["now"])
     return serve(cfg)
 
 
+def litestream_config(cfg: SiteConfig, index: int) -> int:
+    """``--litestream-config N``: print the Litestream config that copies the hub's databases to ``hub.replicas[N]``; 2
+    when there is no such replica."""
+    if not 0 <= index < len(cfg.hub.replicas):
+        print(f"{cfg.path}: hub.replicas: no replica {index} ({len(cfg.hub.replicas)} configured)", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    print(replica.litestream_config(cfg, index), end="")
+    return 0
+
+
 def import_dossiers(cfg: SiteConfig, path: str) -> int:
+    """``--import-dossiers PATH``: all rows or none; every problem printed with its line, then exit 2 with nothing
+    written."""
     report = import_file(path, dossiers.store_path(cfg), cfg.site.tz, system_clock())
     if report.problems:
         for line in report.problems:
@@ -60,6 +93,8 @@ def import_dossiers(cfg: SiteConfig, path: str) -> int:
 
 
 def serve(cfg: SiteConfig) -> int:
+    """Run the hub: the ledger, dossier lookups and, when configured, the dossier pull beside it, until stopped; 78
+    (``EX_CONFIG``, no restart loop) when the broker credentials cannot be read or are refused."""
     ledger = Ledger(cfg)
     desk = LookupDesk(cfg, dossiers.connect(dossiers.store_path(cfg)))
     try:

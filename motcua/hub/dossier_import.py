@@ -27,6 +27,7 @@ KEYS = ("code", "phone")  # what a dossier is found or reached by: never shorten
 
 @dataclass
 class Report:
+    """What an import found: the rows read, and every problem; the rows are written only when there is no problem."""
     count: int = 0
     problems: list[str] = field(default_factory=list)
 

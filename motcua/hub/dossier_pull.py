@@ -18,11 +18,11 @@ from datetime import timedelta
 from ..config import DossierPull, SiteConfig
 from ..link import read_password
 from . import dossiers
-from .calendar import Clock, system_clock
 from .dossier_import import FIELDS, to_dossier
+from .service_day import Clock, system_clock
 from .store import transaction
 
-log = logging.getLogger("motcua.hub.pull")
+log = logging.getLogger(__name__)
 MAX_RESPONSE = 64 * 1024 * 1024
 OVERLAP = timedelta(minutes=5)   # ask again a little before the last pull: clocks differ
 CURSOR_KEY = "pull_cursor"
@@ -30,12 +30,17 @@ CURSOR_KEY = "pull_cursor"
 
 @dataclass
 class PullResult:
+    """One pull's outcome: dossiers written, items skipped as malformed (each logged), or why the whole pull failed
+    (then the cursor did not move and the next pull asks again)."""
     written: int = 0
     skipped: int = 0
     error: str | None = None
 
 
 class DossierPuller:
+    """The hub's thread that pulls changed dossiers from the province's system every ``interval_s``, since the cursor it
+    keeps in the store; a failing pull is logged and tried again next time, never stopping the hub."""
+
     def __init__(self, cfg: SiteConfig, database: str, clock: Clock = system_clock):
         self.pull_cfg: DossierPull = cfg.hub.dossier_pull
         self.tz, self.clock, self.database = cfg.site.tz, clock, database

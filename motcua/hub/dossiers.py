@@ -51,6 +51,8 @@ LATER_COLUMNS = {"field": "TEXT", "channel": "INTEGER NOT NULL DEFAULT 1", "reas
 
 @dataclass(frozen=True)
 class Dossier:
+    """A dossier (hồ sơ) as the store keeps it; ``status`` is a code of ``contract.DOSSIER_STATUSES`` and times are ISO
+    8601 with their offset."""
     code: str
     procedure: str
     agency: str
@@ -86,6 +88,8 @@ def store_path(cfg) -> str:
 
 
 def connect(path: str) -> sqlite3.Connection:
+    """Open, and create or upgrade, the dossier store (its own database, by default beside the ledger); safe when the
+    hub and an import open it at once."""
     db = durable(path)
     db.executescript(SCHEMA)
     if not LATER_COLUMNS.keys() <= _columns(db):
@@ -117,6 +121,8 @@ def upsert(db: sqlite3.Connection, rows: list[Dossier], now: datetime) -> None:
 
 
 def find(db: sqlite3.Connection, code: str) -> Dossier | None:
+    """The dossier of a normalised code with the due date in force (an extension entered at the centre included); None
+    when there is none."""
     row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM dossiers WHERE code=?", (code,)).fetchone()
     return in_force(db, Dossier(*row)) if row else None
 
@@ -180,6 +186,8 @@ def timeliness(d: Dossier, today: date, tz: ZoneInfo) -> str | None:
 
 
 def local_date(iso: str, tz: ZoneInfo) -> date:
+    """The site's calendar day of an ISO 8601 time: whether a dossier is late is judged by days at the hall, not in UTC.
+    """
     return datetime.fromisoformat(iso).astimezone(tz).date()
 
 

@@ -20,10 +20,13 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-TICKET_COLUMNS = "id, day, origin_service, service, status, counter, issued_at, first_called_at, finished_at"
+TICKET_COLUMNS = "id, day, origin_service, service, status, counter, issued_at, first_called_at, finished_at, source"
+SMS = "sms"          # a number taken by SMS (SPEC 3.1); every other source is a walk-in (kiosk, console)
 
 
 def percentile(values: list[float], p: float) -> float | None:
+    """The nearest-rank ``p``-th percentile (0-100) of ``values``, always one of them; None for no values, shown as an
+    empty cell."""
     if not values:
         return None
     ordered = sorted(values)
@@ -46,6 +49,13 @@ def _service_times(rows) -> list[float]:
 
 def _ratings(scores: list[int]) -> dict:
     return {str(s): scores.count(s) for s in (1, 2, 3)}
+
+
+def _by_source(rows: list) -> dict:
+    """Issued numbers (voided ones left out) split by how they were taken: walk-in and SMS."""
+    issued = [t for t in rows if t["status"] != "void"]
+    sms = sum(1 for t in issued if t["source"] == SMS)
+    return {"issued_walk_in": len(issued) - sms, "issued_sms": sms}
 
 
 def _measures(rows: list, scores: list[int]) -> dict:
@@ -110,8 +120,11 @@ def range_figures(db: sqlite3.Connection, first: str, last: str, services: list[
     for t in rows.tickets:
         hours[datetime.fromtimestamp(t["issued_at"], tz).hour].append(t)
         days[t["day"]].append(t)
+    per_service = rows.services(services)
+    for s, f in per_service.items():       # the console's figures only: SPEC 13's published F keeps its keys
+        f.update(_by_source([t for t in rows.tickets if t["origin_service"] == s]))
     return {"first": first, "last": last, "total": _measures(rows.tickets, rows.scores(rows.tickets)),
-            "services": rows.services(services),
+            "services": per_service,
             "hours": {h: _measures(hours[h], rows.scores(hours[h])) for h in sorted(hours)},
             "days": {d: _measures(days[d], rows.scores(days[d])) for d in sorted(days)},
             "counters": {c: _counter(rows, c, now) for c in counters}}

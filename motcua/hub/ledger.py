@@ -8,17 +8,31 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from ..config import SiteConfig
-from ..contract import ACTION_ARGUMENT, ACTIONS, PENDING_TIMEOUT_S, ContractError
+from ..contract import (
+    ACTION_ARGUMENT,
+    ACTIONS,
+    PENDING_TIMEOUT_S,
+    CallEvent,
+    ContractError,
+    CounterState,
+    HubClock,
+    RecentCalls,
+    ServiceState,
+)
+from . import holders as persons
 from . import store
-from .calendar import Clock, iso, service_day, system_clock
 from .figures import day_figures
+from .service_day import Clock, iso, service_day, system_clock
 from .views import Views
+from .wire import Holder
 
-log = logging.getLogger("motcua.hub.ledger")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,7 +40,7 @@ class Changes:
     """What a request changed, so the front republishes just that."""
     counters: set[str] = field(default_factory=set)
     services: set[str] = field(default_factory=set)
-    calls: list[dict] = field(default_factory=list)
+    calls: list[CallEvent] = field(default_factory=list)
     everything: bool = False
 
     def __bool__(self) -> bool:
@@ -41,17 +55,55 @@ class Changes:
 
 @dataclass
 class Outcome:
+    """A request's result: the reply to send to the asker, and what changed, so the hub republishes only those states
+    after the commit."""
     reply: dict
     changes: Changes
 
 
+STEP_S = 60.0      # the wall clock moved this much more than the steady one: it was stepped, not slewed
+DAY_S = 86400.0
+WRONG = {"behind": ("chậm hơn số cuối đã phát", "behind the last ticket"),
+         "ahead": ("nhảy tới hơn một ngày", "jumped more than a day ahead")}
+
+
+@dataclass(frozen=True)
+class ClockVerdict:
+    """Whether the hub may date a ticket by its clock (SPEC 10.1), as ``status/hub/clock`` says it:
+    why not (``behind`` the last ticket or the ledger's day; ``ahead`` of the last ticket by more
+    than a day after an unexplained step), since when, and what the clock and the last ticket said
+    (refreshed each minute while it is wrong, so the hall sees the hub's clock move)."""
+    reason: str | None
+    since: float
+    hub_time: float
+    last_ticket_at: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
 class Ledger:
-    def __init__(self, cfg: SiteConfig, db_path: str | None = None, clock: Clock = system_clock):
+    """The queue's one writer (SPEC section 4): tickets, counters and the service day in SQLite; ``batch`` groups
+    several requests in one commit. It also judges the system clock, since a wrong one would misdate tickets and the
+    day's change."""
+
+    def __init__(self, cfg: SiteConfig, db_path: str | None = None, clock: Clock = system_clock,
+                 steady: Callable[[], float] | None = None):
+        """``steady`` is a clock nobody sets, against which a step of ``clock`` shows: by default the
+        board's monotonic clock beside the system's, and for any other clock (a test's) that clock
+        itself, so that moving it is time passing, never a step."""
         self.cfg, self.clock, self.tz = cfg, clock, cfg.site.tz
+        self.steady = steady or (time.monotonic if clock is system_clock else lambda: clock().timestamp())
         self.db = store.connect(db_path or cfg.hub.database)
         self.views = Views(self.db, cfg)
         with store.transaction(self.db):
             self.db.executemany("INSERT OR IGNORE INTO counters (id) VALUES (?)", [(c.id,) for c in cfg.counters])
+        self._read: tuple[float, float] | None = None   # (wall, steady) at the last reading of the clock
+        self._stepped = False       # an unexplained forward step seen, and the clock still over a day ahead
+        self._issued = False        # a ticket issued in this run: the clock is in use
+        self.verdict: ClockVerdict | None = None
+        self._judge_clock(self.clock(), Changes())
 
     @property
     def day(self) -> str:
@@ -69,8 +121,9 @@ class Ledger:
 
     # --- the requests of SPEC section 4 ------------------------------------------------
     def issue(self, service: str, priority: bool = False, confirm: bool = False, source: str | None = None,
-              command_id: str | None = None) -> Outcome:
-        return self._apply(command_id, lambda now, ch: self._issue(service, priority, confirm, source, now, ch))
+              command_id: str | None = None, holders: tuple[Holder, ...] = ()) -> Outcome:
+        return self._apply(command_id, lambda now, ch: self._issue(service, priority, confirm, source, now, ch,
+                                                                   holders))
 
     def confirm(self, ticket_id: str, command_id: str | None = None) -> Outcome:
         return self._apply(command_id, lambda now, ch: self._settle(ticket_id, "waiting", None, ch))
@@ -125,16 +178,23 @@ class Ledger:
     def figures(self, day: str | None = None) -> dict:
         return day_figures(self.db, day or self.day, [s.id for s in self.cfg.services], self.tz)
 
-    def recent_calls(self) -> dict:
+    def recent_calls(self) -> RecentCalls:
         """``<R>/calls/recent``: the service day's last calls, newest first, from the database, so a
         restarted hub says the same as before."""
         return {"day": self.day, "calls": self.views.recent_calls(self.day)}
 
-    def counter_state(self, counter: str) -> dict:
+    def counter_state(self, counter: str) -> CounterState:
         return self.views.counter(counter)
 
-    def service_state(self, service: str) -> dict:
-        return self.views.service(service, self.day, self.clock())
+    def service_state(self, service: str) -> ServiceState:
+        return self.views.service(service, self.day, self.clock(), clock_ok=self.verdict.ok)
+
+    def clock_state(self) -> HubClock:
+        """``<R>/status/hub/clock``: the verdict on the hub's clock, unchanged between its changes
+        (and its minutes while wrong), so the retained topic is sent only then."""
+        v = self.verdict
+        return {"ok": v.ok, "reason": v.reason, "hub_time": iso(v.hub_time, self.tz),
+                "last_ticket_at": iso(v.last_ticket_at, self.tz), "since": iso(v.since, self.tz)}
 
     # --- the transaction around every request -------------------------------------------
     def _apply(self, command_id: str | None, fn) -> Outcome:
@@ -157,11 +217,61 @@ class Ledger:
         return Outcome(reply, ch)
 
     def _settle_time(self, now: datetime, ch: Changes) -> None:
-        """The day change, checked on every request and by the timer."""
-        today = service_day(now, self.tz, self.cfg.site.day_start).isoformat()
-        if today != self.day:
+        """The clock judged, then the day change, checked on every request and by the timer. The day
+        never goes back, nor on by a clock judged wrong: yesterday on the clock expires nothing."""
+        self._judge_clock(now, ch)
+        today = self._today(now)
+        if today > self.day and self.verdict.ok:
             self._change_day(today, now.timestamp())
             ch.everything = True
+
+    def _today(self, now: datetime) -> str:
+        return service_day(now, self.tz, self.cfg.site.day_start).isoformat()
+
+    def _judge_clock(self, now: datetime, ch: Changes) -> None:
+        """SPEC 10.1: no ticket dated before the last one. The clock is wrong while it is behind the
+        last ticket (or the ledger's service day), or more than a day ahead of the last ticket after
+        an unexplained forward step: one seen while running, after this run issued a ticket by the
+        clock before it, and not the correction of a clock found behind. A board setting its time
+        at boot, a technician before opening, a hub that was off for two days: all explained. The
+        hub goes on by itself as soon as the clock is right again."""
+        wall, steady = now.timestamp(), self.steady()
+        last = self._last_ticket_at()
+        stepped = self._read is not None and (wall - self._read[0]) - (steady - self._read[1]) > STEP_S
+        self._read = (wall, steady)
+        if stepped and self.verdict.ok and self._issued:
+            self._stepped = True
+        self._stepped = self._stepped and last is not None and wall > last + DAY_S
+        behind = (last is not None and wall < last) or self._today(now) < self.day
+        reason = "behind" if behind else "ahead" if self._stepped else None
+        v = self.verdict
+        if v is None or reason != v.reason:
+            self._tell_clock(reason, v is not None, wall, last)
+            self.verdict = ClockVerdict(reason, wall, wall, last)
+            ch.services.update(self.cfg.by_service)
+        elif reason is not None and wall // 60 != v.hub_time // 60:
+            self.verdict = replace(v, hub_time=wall, last_ticket_at=last)
+
+    def _tell_clock(self, reason: str | None, known: bool, wall: float, last: float | None) -> None:
+        """The log says it once when the verdict changes, not at every reading."""
+        now, then = iso(wall, self.tz), iso(last, self.tz)
+        if reason is not None:
+            log.error("đồng hồ máy chủ sai (%s): %s, số cuối phát lúc %s; không phát số đến khi chỉnh giờ / "
+                      "the hub's clock is wrong (%s): %s, last ticket at %s; no tickets until the time is set",
+                      WRONG[reason][0], now, then, WRONG[reason][1], now, then)
+        elif known:
+            log.warning("đồng hồ máy chủ đúng trở lại: %s; phát số tiếp / the hub's clock is right again: %s; "
+                        "issuing tickets", now, now)
+
+    def _last_ticket_at(self) -> float | None:
+        """When the last ticket was issued: in the latest day that has tickets (days never go back)."""
+        return self.db.execute("SELECT MAX(issued_at) FROM tickets WHERE day=(SELECT MAX(day) FROM tickets)"
+                               ).fetchone()[0]
+
+    def _clock_error(self) -> ContractError:
+        hub, last = iso(self._read[0], self.tz), iso(self.verdict.last_ticket_at, self.tz)
+        return ContractError("clock_wrong", f"giờ máy chủ {hub}, số cuối phát lúc {last}",
+                             f"hub time {hub}, last ticket at {last}")
 
     def _promote_stale_pending(self, now: float) -> None:
         """A pending ticket not settled in 60 s waits: a printed ticket is never lost. Only who can
@@ -180,26 +290,35 @@ class Ledger:
         day_start = datetime.combine(date.fromisoformat(today), self.cfg.site.day_start, self.tz).timestamp()
         self.db.execute("UPDATE pauses SET ended=? WHERE ended IS NULL", (min(ts, day_start),))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
+        persons.forget_before(self.db, today)
 
     # --- tickets -----------------------------------------------------------------------
     def _issue(self, service: str, priority: bool, confirm: bool, source: str | None, now: float,
-               ch: Changes) -> dict:
+               ch: Changes, holders: tuple[Holder, ...] = ()) -> dict:
         svc = self.cfg.by_service.get(service)
         if svc is None:
             raise ContractError("unknown_service", f"{service!r}", f"{service!r}")
-        reason, opens_at, number = self.views.closed(service, self.day, datetime.fromtimestamp(now, self.tz))
+        persons.allowed(svc, source)
+        reason, opens_at, number = self.views.closed(service, self.day, datetime.fromtimestamp(now, self.tz),
+                                                     clock_ok=self.verdict.ok)
+        if reason == "clock_wrong":
+            raise self._clock_error()
         if reason == "outside_hours":
             raise ContractError(reason, f"mở lại lúc {opens_at}", f"opens again at {opens_at}")
         if reason is not None:
             raise ContractError(reason, svc.name.vi, svc.name.en)
+        persons.check(self.db, self.cfg, svc, self.day, source, holders)
+        why = "age" if persons.elderly(self.cfg, holders, now) else ("asked" if priority else None)
         label = svc.label(number)
         ticket_id = f"{self.day.replace('-', '')}-{label}"
         self.db.execute(
             "INSERT INTO tickets (id, day, origin_service, service, number, label, priority, status, source, "
-            "issued_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (ticket_id, self.day, service, service, number, label, int(priority),
-             "pending" if confirm else "waiting", source, now))
+            "issued_at, priority_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (ticket_id, self.day, service, service, number, label, int(why is not None),
+             "pending" if confirm else "waiting", source, now, why))
+        persons.record(self.db, ticket_id, self.day, service, holders)
         ch.services.add(service)
+        self._issued = True
         return {"ok": True, "ticket": self.views.ticket(self._ticket(ticket_id), self.day)}
 
     def _settle(self, ticket_id: str, to: str, reason: str | None, ch: Changes) -> dict:
@@ -240,8 +359,8 @@ class Ledger:
             "first_called_at=COALESCE(first_called_at, ?) WHERE id=?", (counter, now, calls, now, t["id"]))
         self.db.execute("UPDATE counters SET status='serving', ticket_id=? WHERE id=?", (t["id"], counter))
         ch.services.add(t["service"])
-        event = {"counter": counter, "ticket": t["label"], "ticket_id": t["id"], "service": t["service"],
-                 "recall": recall, "calls": calls, "at": iso(now, self.tz)}
+        event: CallEvent = {"counter": counter, "ticket": t["label"], "ticket_id": t["id"], "service": t["service"],
+                            "recall": recall, "calls": calls, "at": iso(now, self.tz)}
         self.db.execute("INSERT INTO calls (day, event) VALUES (?,?)", (self.day, json.dumps(event)))
         ch.calls.append(event)
 

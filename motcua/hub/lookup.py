@@ -4,50 +4,29 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 from datetime import datetime
 
 from ..config import SiteConfig
 from ..contract import DOSSIER_CODE_EXAMPLE, DOSSIER_OPEN, MAX_CODE_INPUT, ContractError, normalise_dossier_code
+from ..ratelimit import RateLimiter
 from . import dossiers
-from .calendar import Clock, system_clock
-from .requests import field
+from .service_day import Clock, system_clock
+from .wire import field
 
-log = logging.getLogger("motcua.hub.lookup")
-LIMIT, WINDOW_S = 10, 60.0
-
-
-class RateLimiter:
-    """At most ``limit`` events per key in any ``window`` seconds (a sliding window)."""
-
-    def __init__(self, limit: int = LIMIT, window: float = WINDOW_S, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self.events: dict[str, deque] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        q = self.events[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        if len(self.events) > 10_000:         # forget idle sources so memory stays bounded
-            for k in [k for k, v in self.events.items() if not v or v[-1] <= now - self.window]:
-                del self.events[k]
-        return True
+log = logging.getLogger(__name__)
 
 
 class LookupDesk:
+    """The hub's answers about dossiers over MQTT: lookups from kiosks and SMS, rate-limited per asker, and due-date
+    extensions from the console. Every refusal is a ``ContractError`` with its code."""
+
     def __init__(self, cfg: SiteConfig, db: sqlite3.Connection, clock: Clock = system_clock,
                  limiter: RateLimiter | None = None):
         self.cfg, self.db, self.clock = cfg, db, clock
         self.limiter = limiter or RateLimiter()
 
     def lookup(self, body: dict, client: str) -> dict:
-        """``client`` is who really asks (``requests.client_of``), never the ``source`` it writes."""
+        """``client`` is who really asks (``wire.client_of``), never the ``source`` it writes."""
         if not self.limiter.allow(client):
             raise ContractError("rate_limited", "tối đa 10 lần trong 1 phút", "at most 10 lookups a minute")
         raw = body.get("code")

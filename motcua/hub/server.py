@@ -17,15 +17,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ..config import SiteConfig
-from ..contract import REQUEST_EXPIRY_S, ContractError
+from ..contract import ANY, REQUEST_EXPIRY_S, ContractError, ParsedTopic, Topics
 from ..exits import EX_CONFIG
 from ..link import DOWN_LIMIT_S, Link
 from ..sdnotify import Notifier
-from . import requests as rq
+from . import wire
 from .ledger import Changes, Ledger, Outcome
 from .lookup import LookupDesk
 
-log = logging.getLogger("motcua.hub")
+log = logging.getLogger(__name__)
 MAX_BATCH = 256
 FIGURES_EVERY_S = 300.0      # SPEC section 13: at least every 5 minutes, and when the day ends
 HEALTH_EVERY_S = 2.0         # the hub asks itself this often whether it still answers (SPEC 10.1)
@@ -34,6 +34,8 @@ HUSH_S = 60.0                # a bad request is logged once a minute at most (SP
 
 @dataclass
 class Inbound:
+    """A message as the MQTT thread received it, queued for the main loop; ``received`` is monotonic seconds, to drop
+    requests that waited too long."""
     topic: str
     payload: bytes
     props: object
@@ -44,10 +46,11 @@ class Inbound:
 class Request:
     """A message read off the wire, before the ledger sees it: a request that must get no reply
     never becomes one (SPEC 4.1)."""
-    suffix: str
+    suffix: str                    # what follows the root, for log lines
+    topic: ParsedTopic | None      # None: a topic the contract does not name
     body: dict | None
     error: ContractError | None
-    route: rq.Route
+    route: wire.Route
 
 
 class Hushed:
@@ -114,15 +117,18 @@ class SelfCheck:
 
 
 class HubServer:
+    """The hub's MQTT front: requests queued by the network thread and applied by the main loop in batches, one commit
+    each, then replies and retained states published; it also feeds systemd's watchdog only while it can answer
+    itself."""
+
     def __init__(self, cfg: SiteConfig, ledger: Ledger, lookup: LookupDesk | None = None,
                  notifier: Notifier | None = None):
         self.cfg, self.ledger = cfg, ledger
         self.notifier = notifier or Notifier()
-        root = f"{cfg.mqtt.topic_root}/{cfg.site.id}"
+        t = Topics(cfg.mqtt.topic_root, cfg.site.id)
         self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
-                         subscriptions=(f"{root}/ticket/+", f"{root}/counter/+/command",
-                                        f"{root}/counter/+/rating", f"{root}/dossier/lookup",
-                                        f"{root}/dossier/extend", f"{root}/hub/health", f"{root}/reply/hub/health"))
+                         subscriptions=(t.ticket(ANY), t.counter_command(ANY), t.counter_rating(ANY), t.lookup,
+                                        t.extend, t.hub_health, t.hub_health_reply))
         self.t = self.link.topics
         self.selfcheck = SelfCheck(self.link, self.notifier)
         self.dropped, self.unsent = Hushed(), Hushed()
@@ -199,7 +205,7 @@ class HubServer:
                 merged.absorb(changes)
             self.publish_changes(merged)
 
-    def handle_one(self, r: Request) -> tuple[rq.Route, dict, Changes]:
+    def handle_one(self, r: Request) -> tuple[wire.Route, dict, Changes]:
         """One request on its own: whatever goes wrong with it is its answer alone, never its batch's."""
         try:
             return self.handle(r)
@@ -217,64 +223,66 @@ class HubServer:
     def parse(self, m: Inbound) -> Request | None:
         """The request in a message, or None when it must get no reply at all: a reply topic or a
         correlation id that SPEC 4.1 forbids (logged once a minute at most), or an expired one."""
-        suffix = m.topic[len(self.t.root) + 1:]
+        suffix, topic = self.t.suffix(m.topic), self.t.parse(m.topic)
         body, error = None, None
         try:
-            body = rq.decode(m.payload)
+            body = wire.decode(m.payload)
         except ContractError as e:
             error = e
-        if suffix.startswith("counter/") and suffix.endswith("/rating"):
-            return Request(suffix, body, error, rq.Route(None))
-        route = rq.route(m.props, body, self.t.reply_prefix)
+        if topic is not None and topic.kind == "counter_rating":
+            return Request(suffix, topic, body, error, wire.Route(None))
+        route = wire.route(m.props, body, self.t.reply_prefix)
         if route is None:
             self.dropped.warn("bỏ yêu cầu trên %s: chủ đề trả lời hoặc correlation_id không hợp lệ / dropped a "
                               "request: its reply topic or correlation_id is not allowed (SPEC 4.1)", shown(m.topic))
             return None
-        if rq.expired(m.props, body, m.received):
+        if wire.expired(m.props, body, m.received):
             log.info("bỏ yêu cầu hết hạn / dropped an expired request on %s", shown(m.topic))
             return None
-        return Request(suffix, body, error, route)
+        return Request(suffix, topic, body, error, route)
 
-    def handle(self, r: Request) -> tuple[rq.Route, dict, Changes]:
-        if r.suffix.startswith("counter/") and r.suffix.endswith("/rating"):
-            return r.route, {}, self._rating(r.suffix.split("/")[1], r.body, r.error)
-        client = rq.client_of(r.route, self.t.reply_prefix)
-        outcome = Outcome(r.error.reply(), Changes()) if r.error else self._dispatch(r.suffix, r.body, client)
+    def handle(self, r: Request) -> tuple[wire.Route, dict, Changes]:
+        if r.topic is not None and r.topic.kind == "counter_rating":
+            return r.route, {}, self._rating(r.topic.counter, r.body, r.error)
+        client = wire.client_of(r.route, self.t.reply_prefix)
+        outcome = Outcome(r.error.reply(), Changes()) if r.error else self._dispatch(r, client)
         return r.route, outcome.reply, outcome.changes
 
-    def _dispatch(self, suffix: str, body: dict, client: str) -> Outcome:
+    def _dispatch(self, r: Request, client: str) -> Outcome:
+        topic, body = r.topic, r.body
         try:
-            parts = suffix.split("/")
-            if len(parts) == 3 and parts[0] == "counter" and parts[2] == "command":
-                return self._command(parts[1], body)
-            handler = self.handlers.get(suffix)
+            if topic is not None and topic.kind == "counter_command":
+                return self._command(topic.counter, body)
+            handler = self.handlers.get(topic.request or "") if topic is not None else None
             if handler is None:
-                what = shown(suffix)
+                what = shown(r.suffix)
                 raise ContractError("bad_request", f"không có chủ đề {what}", f"no such request {what}")
             return handler(body, client)
         except ContractError as e:
             return Outcome(e.reply(), Changes())
         except Exception:  # a bug must not take the hall down: answer, log, go on
-            log.exception("lỗi khi xử lý / error handling %s", shown(suffix))
+            log.exception("lỗi khi xử lý / error handling %s", shown(r.suffix))
             return Outcome(ContractError("unavailable").reply(), Changes())
 
     def _issue(self, body: dict, client: str) -> Outcome:
-        return self.ledger.issue(rq.field(body, "service", str, required=True),
-                                 rq.field(body, "priority", bool, default=False),
-                                 rq.field(body, "confirm", bool, default=False),
-                                 rq.field(body, "source", str), rq.field(body, "command_id", str))
+        return self.ledger.issue(wire.field(body, "service", str, required=True),
+                                 wire.field(body, "priority", bool, default=False),
+                                 wire.field(body, "confirm", bool, default=False),
+                                 wire.field(body, "source", str), wire.field(body, "command_id", str),
+                                 holders=wire.holders(body))
 
     def _confirm(self, body: dict, client: str) -> Outcome:
-        return self.ledger.confirm(rq.field(body, "ticket_id", str, required=True), rq.field(body, "command_id", str))
+        return self.ledger.confirm(wire.field(body, "ticket_id", str, required=True),
+                                   wire.field(body, "command_id", str))
 
     def _void(self, body: dict, client: str) -> Outcome:
-        return self.ledger.void(rq.field(body, "ticket_id", str, required=True),
-                                rq.field(body, "reason", str, max_len=200), rq.field(body, "command_id", str))
+        return self.ledger.void(wire.field(body, "ticket_id", str, required=True),
+                                wire.field(body, "reason", str, max_len=200), wire.field(body, "command_id", str))
 
     def _command(self, counter: str, body: dict) -> Outcome:
-        return self.ledger.command(counter, rq.field(body, "action", str, required=True),
-                                   service=rq.field(body, "service", str), ticket=rq.field(body, "ticket", str),
-                                   command_id=rq.field(body, "command_id", str))
+        return self.ledger.command(counter, wire.field(body, "action", str, required=True),
+                                   service=wire.field(body, "service", str), ticket=wire.field(body, "ticket", str),
+                                   command_id=wire.field(body, "command_id", str))
 
     def _health(self, body: dict, client: str) -> Outcome:
         """The hub's question to itself: answered from the ledger, inside the batch like any request."""
@@ -292,7 +300,7 @@ class HubServer:
         return changes
 
     # --- publishing ---------------------------------------------------------------------
-    def reply(self, route: rq.Route, reply: dict) -> None:
+    def reply(self, route: wire.Route, reply: dict) -> None:
         if route.topic is None:
             return
         props = None
@@ -310,6 +318,7 @@ class HubServer:
     def publish_changes(self, ch: Changes, services_too: bool = False) -> None:
         for call in ch.calls:
             self.link.publish(self.t.call, call)
+        self.link.retain(self.t.hub_clock, self.ledger.clock_state())   # sent only when the verdict changes
         if ch.everything:
             return self.publish_everything()
         if ch.calls:
@@ -327,6 +336,7 @@ class HubServer:
         for s in self.cfg.by_service:
             self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
         self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
+        self.link.retain(self.t.hub_clock, self.ledger.clock_state())
         if not self.ready:
             self.ready = True
             self.notifier.ready("hub serving")

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     finished_at REAL,
     calls INTEGER NOT NULL DEFAULT 0,
     void_reason TEXT,
+    priority_reason TEXT,              -- 'age' (the ID card's birth year), 'asked' (the kiosk's toggle), NULL
     UNIQUE (day, label)
 );
 CREATE INDEX IF NOT EXISTS tickets_queue ON tickets (day, status, service, priority, issued_at);
@@ -75,7 +76,17 @@ CREATE TABLE IF NOT EXISTS pauses (        -- a counter's pauses, for its paused
     ended REAL                             -- NULL while it lasts
 );
 CREATE INDEX IF NOT EXISTS pauses_day ON pauses (day, counter);
+CREATE TABLE IF NOT EXISTS holders (       -- who took a number, as a keyed hash only (SPEC 3.1); emptied daily
+    ticket_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    service TEXT NOT NULL,                 -- the service that issued the number
+    kind TEXT NOT NULL,                    -- 'card' (an ID number's hash) or 'phone' (a phone's hash)
+    hash TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS holders_hash ON holders (day, kind, hash);
 """
+ADDED_COLUMNS = {"tickets": {"priority_reason": "TEXT"}}   # columns newer than a database made by an older hub
 
 
 def durable(path: str | Path) -> sqlite3.Connection:
@@ -99,8 +110,19 @@ def connect(path: str | Path) -> sqlite3.Connection:
     db = durable(path)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA secure_delete=ON")     # a citizen's hash, deleted at the day's change, is overwritten too
     db.executescript(SCHEMA)
+    _add_columns(db)
     return db
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """A database made by an older hub gains the columns it lacks; nothing else about it changes."""
+    for table, columns in ADDED_COLUMNS.items():
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 @contextmanager

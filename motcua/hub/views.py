@@ -9,7 +9,8 @@ from bisect import bisect_left
 from datetime import datetime
 
 from ..config import SiteConfig
-from .calendar import in_hours, iso, next_opening
+from ..contract import CallEvent, CounterState, ServiceState, TicketPayload
+from .service_day import in_hours, iso, next_opening
 
 OPEN_STATUSES = ("waiting", "pending")   # people holding a ticket who have not been called yet
 RECENT_DONE = 20
@@ -17,19 +18,24 @@ RECENT_CALLS = 20      # SPEC 4: <R>/calls/recent holds the day's last 20 calls
 
 
 class Views:
+    """The ledger's rows as the contract's payloads (tickets with their place in the queue and estimated wait, counters,
+    services): read-only, shared by the hub and the console."""
+
     def __init__(self, db: sqlite3.Connection, cfg: SiteConfig):
         self.db, self.cfg, self.tz = db, cfg, cfg.site.tz
 
     # --- tickets -----------------------------------------------------------------------
-    def ticket(self, row: sqlite3.Row, day: str) -> dict:
+    def ticket(self, row: sqlite3.Row, day: str) -> TicketPayload:
         ahead = self.waiting_ahead(row) if row["status"] in OPEN_STATUSES else 0
         return self._payload(row, ahead, self.estimate(row["service"], ahead, day))
 
-    def _payload(self, row: sqlite3.Row, ahead: int, minutes: int) -> dict:
+    def _payload(self, row: sqlite3.Row, ahead: int, minutes: int) -> TicketPayload:
         return {"id": row["id"], "label": row["label"], "service": row["service"],
                 "priority": bool(row["priority"]), "status": row["status"],
                 "issued_at": iso(row["issued_at"], self.tz), "waiting_ahead": ahead,
-                "estimated_wait_min": minutes}
+                "estimated_wait_min": minutes, "source": row["source"],
+                # a reader (the console) may open a database the upgraded hub has not yet given the column
+                "priority_reason": row["priority_reason"] if "priority_reason" in row.keys() else None}
 
     def waiting_ahead(self, row: sqlite3.Row) -> int:
         """Tickets of its service called before it: all older ones, or older priority ones."""
@@ -85,7 +91,7 @@ class Views:
         return minutes, active
 
     # --- counters ----------------------------------------------------------------------
-    def counter(self, counter_id: str) -> dict:
+    def counter(self, counter_id: str) -> CounterState:
         row = self.db.execute(
             "SELECT c.status, t.id, t.label, t.service, t.priority, t.called_at, t.calls FROM counters c "
             "LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.id=?", (counter_id,)).fetchone()
@@ -97,13 +103,13 @@ class Views:
                 "called_at": iso(row["called_at"], self.tz) if serving else None,
                 "calls": row["calls"] if serving else 0}
 
-    def recent_calls(self, day: str) -> list[dict]:
+    def recent_calls(self, day: str) -> list[CallEvent]:
         """The day's last call events, newest first, as they were published."""
         return [json.loads(r[0]) for r in self.db.execute(
             "SELECT event FROM calls WHERE day=? ORDER BY seq DESC LIMIT ?", (day, RECENT_CALLS))]
 
     # --- services ----------------------------------------------------------------------
-    def service(self, service_id: str, day: str, now: datetime) -> dict:
+    def service(self, service_id: str, day: str, now: datetime, clock_ok: bool = True) -> ServiceState:
         counts = dict(self.db.execute(
             "SELECT status, COUNT(*) FROM tickets WHERE day=? AND service=? GROUP BY status", (day, service_id)))
         waiting = counts.get("waiting", 0) + counts.get("pending", 0)
@@ -117,7 +123,7 @@ class Views:
             "SELECT MIN(issued_at) FROM tickets WHERE day=? AND status IN ('waiting','pending') AND service=?",
             (day, service_id)).fetchone()[0] if waiting else None
         issued = self.issued(service_id, day)
-        reason, opens_at, _ = self.closed(service_id, day, now, issued)
+        reason, opens_at, _ = self.closed(service_id, day, now, issued, clock_ok)
         return {"service": service_id, "waiting": waiting, "issued": issued,
                 "served": counts.get("done", 0), "no_show": counts.get("no_show", 0),
                 "last_issued": last_issued[0] if last_issued else None,
@@ -137,11 +143,14 @@ class Views:
                               (day, service_id)).fetchone()[0]
         return self.cfg.by_service[service_id].first if top is None else top + 1
 
-    def closed(self, service_id: str, day: str, now: datetime,
-               issued: int | None = None) -> tuple[str | None, str | None, int]:
-        """(closed_reason, opens_at, next number): why the service takes no ticket now, or None."""
+    def closed(self, service_id: str, day: str, now: datetime, issued: int | None = None,
+               clock_ok: bool = True) -> tuple[str | None, str | None, int]:
+        """(closed_reason, opens_at, next number): why the service takes no ticket now, or None. A
+        hub whose clock is wrong (SPEC 10.1) takes none, whatever its hours say."""
         svc = self.cfg.by_service[service_id]
         number = self.next_number(service_id, day)
+        if not clock_ok:
+            return "clock_wrong", None, number
         if not in_hours(svc, now, self.tz):
             return "outside_hours", next_opening(svc, now, self.tz), number
         if svc.daily_limit is not None and issued is None:

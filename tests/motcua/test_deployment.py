@@ -59,7 +59,8 @@ def test_each_unit_runs_as_its_own_user_in_the_shared_group():
         states += re.findall(r"^StateDirectory=(.+)$", text, re.M)
     assert "motcua" not in states and len(states) == len(set(states)), states
     shared = {u.name for u in UNITS if re.search(r"^ReadWritePaths=/var/lib/motcua\b", u.read_text(), re.M)}
-    assert shared == {"motcua-hub.service", "motcua-followup.service", "motcua-console.service"}
+    assert shared == {"motcua-hub.service", "motcua-followup.service", "motcua-console.service",
+                      "motcua-replica.service"}
     groups = {u.name: set(re.search(r"^SupplementaryGroups=(.*)$", u.read_text(), re.M).group(1).split())
               for u in UNITS if "SupplementaryGroups=" in u.read_text()}
     assert groups["motcua-followup.service"] == {"gammu"} and groups["motcua-bridge@.service"] == {"dialout"}

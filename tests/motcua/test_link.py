@@ -25,7 +25,7 @@ def test_a_callback_that_raises_never_ends_the_network_thread(tmp_path, broker, 
     link.start()
     assert link.connected.wait(5) and link.alive()
     spy = Spy(broker.port, "nothing")
-    with caplog.at_level(logging.ERROR, logger="motcua.mqtt"):
+    with caplog.at_level(logging.ERROR, logger="motcua.link"):
         spy.publish("t/a", b"poison")
         spy.publish("t/a", b"after")
         wait_for(lambda: seen == [b"after"], 5, "the message after the poison")

