@@ -63,6 +63,7 @@ bench: setup
 	$(PY) bench/display_bench.py
 	$(PY) bench/kiosk_bench.py
 	$(PY) bench/followup_bench.py
+	$(PY) bench/sms_bench.py
 	$(PY) bench/console_bench.py
 	$(PY) bench/province_bench.py
 

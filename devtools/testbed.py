@@ -258,11 +258,13 @@ class GammuSmsd:
 
     def receive(self, phone: str, text: str) -> None:
         """A citizen's SMS arriving at the modem (the dummy phone's inbox, as Gammu's own tests do)."""
-        folder = self.phone / "sms" / "1"
-        n = len(list(folder.iterdir())) + 1
+        folder = self.phone / "sms" / "1"       # past the highest left: the daemon deletes as it reads, any order
+        n = max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=0) + 1
         hex_text = text.encode("utf-16-be").hex().upper()
-        (folder / str(n)).write_text(f"[SMSBackup000]\nNumber = \"{phone}\"\nText00 = {hex_text}\nCoding = Default\n"
-                                     "Folder = 1\nSent = 20261203T090000\nState = UnRead\n", encoding="utf-8")
+        tmp = folder / f".{n}.tmp"               # whole when the daemon sees it
+        tmp.write_text(f"[SMSBackup000]\nNumber = \"{phone}\"\nText00 = {hex_text}\nCoding = Default\n"
+                       "Folder = 1\nSent = 20261203T090000\nState = UnRead\n", encoding="utf-8")
+        tmp.rename(folder / str(n))
 
 
 def tls_certificates(workdir: Path) -> tuple[Path, Path, Path]:

@@ -49,10 +49,14 @@ def acl(cfg: SiteConfig) -> str:
         blocks.append(("followup", [*_write(t.status("followup"), t.status("smsd"), t.issue),
                                     *_read(t.status("hub"), t.replies("followup"), t.call, t.service_state(ANY),
                                            t.counter_state(ANY))]))
-    if cfg.console:         # reads the whole hall; acts only as a keypad would, and enters extensions
+    if cfg.console:         # reads the whole hall; acts only as a keypad would, enters extensions, edits the site file
         blocks.append(("console", [*_read(t.everything),
                                    *_write(t.counter_command(ANY), t.counter_rating(ANY), t.extend,
-                                           t.status("console"))]))
+                                           t.config_set, t.config_history, t.status("console"),
+                                           t.config_status("console"))]))
+    for user, lines in blocks[1:]:  # every process takes the site document from the hub and says which it runs on
+        if user != "console":
+            lines += [*_read(t.config), *_write(t.config_status(user))]
     out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
     for user, lines in blocks:
         out += [f"user {user}", *lines, ""]

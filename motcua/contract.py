@@ -46,6 +46,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     "person_limit_reached": ("Ông bà đã lấy đủ số hôm nay", "You have taken all the numbers allowed today"),
     "remote_limit_reached": ("Đã hết số lấy từ xa hôm nay", "No more remote numbers today"),
     "not_allowed": ("Không được phép", "Not allowed"),
+    "conflict": ("Cấu hình đã được người khác thay đổi trước, vui lòng tải lại",
+                 "Someone else changed the settings first: reload them"),
+    "config_invalid": ("Cấu hình không hợp lệ", "Invalid settings"),
 }
 
 
@@ -69,7 +72,8 @@ ANY, ALL = "+", "#"     # MQTT wildcards (one level; every level below): for sub
 PROVINCE_LINK = "province-link"        # status/<this>: a hall's mosquitto bridge, "1" linked and "0" cut (SPEC 13)
 LINK_UP = "1"
 # the requests the hub answers that name no counter (counter/<C>/command is the one that does)
-REQUESTS = ("ticket/issue", "ticket/confirm", "ticket/void", "dossier/lookup", "dossier/extend", "hub/health")
+REQUESTS = ("ticket/issue", "ticket/confirm", "ticket/void", "dossier/lookup", "dossier/extend", "hub/health",
+            "config/set", "config/history")
 
 
 def is_online(payload: bytes | str) -> bool:
@@ -191,6 +195,24 @@ class Topics:
         return f"{self.reply('hub')}/health"
 
     @property
+    def config(self) -> str:
+        """Retained: the site document the hub keeps, with its version (SPEC 2.1)."""
+        return f"{self.root}/config"
+
+    @property
+    def config_set(self) -> str:
+        """A change of the site document; the console's broker user only (SPEC 2.1)."""
+        return self.request("config/set")
+
+    @property
+    def config_history(self) -> str:
+        return self.request("config/history")
+
+    def config_status(self, component: str) -> str:
+        """Retained: which version of the site document ``component`` runs on (SPEC 2.1)."""
+        return f"{self.status(component)}/config"
+
+    @property
     def issue(self) -> str:
         return self.ticket("issue")
 
@@ -227,10 +249,12 @@ def _parse_levels(levels: list[str]) -> ParsedTopic | None:
             return ParsedTopic("status", component=component)
         case ["status", "hub", "clock"]:
             return ParsedTopic("hub_clock")
+        case ["status", component, "config"]:
+            return ParsedTopic("config_status", component=component)
         case ["kiosk", kiosk, "printer"]:
             return ParsedTopic("printer", kiosk=kiosk)
-        case ["call"]:
-            return ParsedTopic("call")
+        case ["call" | "config" as what]:
+            return ParsedTopic(what)
         case ["calls", "recent"]:
             return ParsedTopic("calls_recent")
         case ["figures", day]:
@@ -311,6 +335,27 @@ class HubClock(TypedDict):
     hub_time: str                      # the hub's clock at the change (each minute while wrong)
     last_ticket_at: str | None
     since: str                         # the hub's clock when the verdict took its value
+
+
+class ConfigEntry(TypedDict):
+    """One version of the site document, as ``config/history`` lists it (newest first)."""
+    version: int
+    at: str                            # when it was written
+    by: str                            # who wrote it: the console's user, or "file" for a hand edit
+    sha256: str                        # of the file's text as written
+
+
+class ConfigPayload(ConfigEntry):
+    """Retained on ``config`` (SPEC 2.1): the whole site document except the accounts."""
+    document: dict
+
+
+class ConfigStatus(TypedDict):
+    """Retained on ``status/<component>/config`` (SPEC 2.1): the version a process runs on."""
+    version: int
+    applied: bool
+    restart_needed: bool               # some changed key (the broker, a database path) waits for a restart
+    problems: list[str]                # what is not applied, and why
 
 
 # --- labels ------------------------------------------------------------------------------

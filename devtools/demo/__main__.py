@@ -4,7 +4,9 @@ on a pseudo-terminal, a printer emulator, a wall screen with its voice, and a sc
 The demo runs from ``demo-out/``: its own mosquitto on a free port, the example site with the
 database there and ticket windows opened all day (so the demo works at any hour), and a morning
 of tickets and key presses (calls, a transfer, a no-show, a recall, a pause, a rating) through the
-real serial protocol, logged in Vietnamese and English from the hub's own call events.
+real serial protocol, logged in Vietnamese and English from the hub's own call events; then the
+follow-up's SMS, a number taken by SMS (``LS``) with its turn notices, and tickets printed with
+their SMS line.
 """
 from __future__ import annotations
 
@@ -62,6 +64,8 @@ class Hall:
         for k in data.get("kiosks", []):
             k["printer"] = {"connection": "network", "host": "127.0.0.1", "port": self.printer_port,
                             "paper_width_mm": 80}
+            k["ticket_sms_line"] = True        # "Nhắn STT A012 gửi 0912 000 111 …" under the QR
+        data["site"]["secret_file"] = demo_followup.site_secret(self.out)    # numbers by SMS hash phones with it
         data["followup"] = demo_followup.section(self.out, self.smsd)
         data["console"], data["users"] = demo_console.section(self.out)     # counter 12: no keypad, a PC
         path = self.out / "site.yaml"
@@ -246,6 +250,9 @@ def main() -> int:
         morning(c, cfg, site, states, keypads)
         hall.smsd.start()
         demo_followup.run(hall.spawn, site, cfg, c, OUT, say)
+        for _ in range(4):                     # four citizens at the kiosk before the one who texts
+            take(site, kiosk.id, "LAND", False)
+        demo_followup.by_sms(hall.smsd, OUT, keypads["1"], "1", say)
         kiosk_tour(site, kiosk.id)
         mine = c.issue("LAND", source=f"kiosk-{kiosk.id}")["ticket"]
         say(f"📱 Trang của số {mine['label']} trên điện thoại (mã QR trên phiếu) / its phone page (the ticket's QR): "

@@ -1,9 +1,12 @@
 """The demo's follow-up: Gammu's real daemon on its dummy phone, the sample dossiers' morning of
 changes, and what the citizens' phones get — each SMS as written and as sent — then a letter of
-apology and the day's overdue watch in ``demo-out/letters``."""
+apology and the day's overdue watch in ``demo-out/letters``; last, a citizen who takes a number by
+SMS (``LS``) and is told by SMS when the turn is near and when it is called."""
 from __future__ import annotations
 
 import csv
+import re
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +18,9 @@ from motcua.hubclient import HubClient
 
 from ..testbed import ROOT, GammuSmsd
 
+MODEM = "0912 000 111"           # the dummy phone's number, printed on the kiosk's tickets
+CITIZEN = "+84905123456"         # the phone that takes a number by SMS
+
 
 def section(out: Path, smsd: GammuSmsd) -> dict:
     """The site file's followup section for the demo: its files in demo-out, no quiet hours (the
@@ -25,7 +31,17 @@ def section(out: Path, smsd: GammuSmsd) -> dict:
                        "UBND TỈNH QUẢNG NGÃI", "place": "Quảng Ngãi", "signer": "GIÁM ĐỐC",
                        "signer_name": "Nguyễn Văn Bình", "number": "{n}/XL-TTPVHCC", "watch_number": "{n}/NN-TTPVHCC"},
             "sms": {"transport": "gammu", "gammu": {"config": str(smsd.config)}, "centre": "TT PVHCC Quang Ngai",
-                    "centre_phone": "0255 3822 000", "quiet_hours": "00:00-00:01", "per_phone_daily": 3}}
+                    "centre_phone": "0255 3822 000", "quiet_hours": "00:00-00:01", "per_phone_daily": 3,
+                    "modem_number": MODEM}}
+
+
+def site_secret(out: Path) -> str:
+    """The site's secret (made by install.sh on a real hub): the follow-up hashes phones with it, so
+    numbers by SMS need it."""
+    path = out / "site.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return str(path)
 
 
 def todays_changes(path: Path, tz) -> Path:
@@ -57,11 +73,12 @@ def todays_changes(path: Path, tz) -> Path:
     return path
 
 
-def messages(db: Path) -> list[tuple]:
+def messages(db: Path, phone: str | None = None) -> list[tuple]:
+    """The follow-up's SMS, oldest first (one phone's only, if given)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return conn.execute("SELECT event, code, phone, written, text, state, last_error FROM messages "
-                            "ORDER BY id").fetchall()
+                            "WHERE ? IS NULL OR phone = ? ORDER BY id", (phone, phone)).fetchall()
     except sqlite3.Error:
         return []
     finally:
@@ -87,11 +104,47 @@ def run(spawn, site: Path, cfg, client: HubClient, out: Path, say) -> None:
         if len(got) >= 5 and all(m[5] in ("sent", "failed") for m in got):
             break
         time.sleep(0.5)
-    for event, code, phone, written, text, state, error in messages(out / "followup.sqlite3"):
-        say(f"📱 SMS {event} — {code} → {phone or 'không có số'}: {written or '—'}",
-            f"   as sent ({state}{': ' + error if error else ''}): {text or '—'}")
+    show(messages(out / "followup.sqlite3"), say)
     watch = subprocess.run([sys.executable, "-m", "motcua.followup", "--config", str(site), "--watch"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
     letters = sorted((out / "letters").glob("xin-loi-*.pdf"))
     say(f"📄 Thư xin lỗi: {', '.join(p.name for p in letters) or '—'}; danh sách quá hạn: {watch}",
         f"   Letters of apology and the overdue watch in {out / 'letters'}")
+
+
+def show(rows: list[tuple], say) -> None:
+    """Each SMS as written (with diacritics) and as handed to Gammu (folded to GSM 7-bit), with its state."""
+    for event, code, phone, written, text, state, error in rows:
+        say(f"📱 SMS {event} — {code or ''} → {phone or 'không có số'}: {written or '—'}",
+            f"   as sent ({state}{': ' + error if error else ''}): {text or '—'}")
+
+
+def sent(db: Path, phone: str, n: int, timeout: float = 30) -> list[tuple]:
+    """That phone's first ``n`` SMS once gammu-smsd has sent them all (or what there is after ``timeout``)."""
+    deadline, got = time.monotonic() + timeout, messages(db, phone)[:n]
+    while (len(got) < n or any(m[5] not in ("sent", "failed") for m in got)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        got = messages(db, phone)[:n]
+    return got
+
+
+def by_sms(smsd: GammuSmsd, out: Path, keypad, counter: str, say) -> None:
+    """A citizen texts ``LS đất đai`` to the centre's modem and gets a number; the counter's keypad
+    calls the tickets ahead, and the phone is told when three or fewer wait and when it is called."""
+    db = out / "followup.sqlite3"
+    say(f"📲 Công dân {CITIZEN} nhắn \"LS đất đai\" tới số của trung tâm ({MODEM})",
+        f"   A citizen texts \"LS dat dai\" to the centre's modem ({MODEM})")
+    smsd.receive(CITIZEN, "LS đất đai")
+    answer = sent(db, CITIZEN, 1)
+    show(answer, say)
+    taken = re.search(r"là (\S+) \(", answer[0][3]) if answer else None
+    if taken is None:
+        say("⚠  Không lấy được số qua tin nhắn / no number by SMS")
+        return
+    for _ in range(15):
+        if any(m[3].startswith(f"Mời số {taken.group(1)} ") for m in messages(db, CITIZEN)):
+            break
+        say(f"⌨  Quầy {counter} bấm GỌI TIẾP", f"   Counter {counter} presses NEXT")
+        keypad.press("NEXT")
+        time.sleep(2)                # a pass of the follow-up (1 s) and the broker's news
+    show(sent(db, CITIZEN, 3)[1:], say)

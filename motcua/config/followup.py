@@ -24,9 +24,11 @@ DEFAULT_TEMPLATES = {
     # answers to a citizen who texts a code (not an event: no key, no letter)
     "lookup": "Hồ sơ {code}: {status}, hẹn trả {due:dd/mm/yyyy}.",
     "lookup_unknown": "Không tìm thấy hồ sơ {code}. Liên hệ {centre_phone}.",
-    "stop": "Đã ngừng gửi tin nhắn về hồ sơ đến số này. Liên hệ {centre_phone} để nhận lại.",
-    # anything else a citizen texts: once a day per phone, never repeating what was sent
-    "help": "{centre}: nhắn HS <mã hồ sơ> để tra cứu hồ sơ, STOP để ngừng nhận tin. Hỗ trợ: {centre_phone}.",
+    "stop": "Đã ngừng gửi tin về hồ sơ và báo lượt (LS, STT) đến số này. Liên hệ {centre_phone} để nhận lại.",
+    # anything else a citizen texts: once a day per phone, never repeating what was sent; every command in one
+    # SMS part when folded (with a centre's name of up to 28 letters)
+    "help": "{centre}: nhắn LS <dịch vụ> để lấy số, STT <số> để được báo lượt, HS <mã hồ sơ> để tra hồ sơ, "
+            "STOP để ngừng nhận tin. Hỗ trợ: {centre_phone}.",
     # a number by SMS (LS <service>, SPEC 11.1): the answer, or why not with the services open for it
     "take": "{centre}: số của ông/bà là {label} ({service}), {ahead} người chờ trước, khoảng {wait} phút. {url}",
     "take_closed": "{centre}: {service} ngoài giờ lấy số, mở lúc {opens}. Lấy số qua tin nhắn: {services}.",

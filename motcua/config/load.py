@@ -9,6 +9,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..exits import EX_USAGE_CONFIG
 from .bridge import BRIDGES, bridge_checks
@@ -18,7 +19,7 @@ from .display import DISPLAYS
 from .followup import FOLLOWUP
 from .followup import cross_check as followup_checks
 from .kiosk import KIOSKS, printer_checks
-from .schema import Ctx, Map, Problem, line_of, load_yaml_with_lines, suggest
+from .schema import Ctx, Dict, Field, Int, List, Map, Problem, line_of, load_yaml_with_lines, suggest
 from .site import COUNTERS, HUB, MQTT, PRIORITY, SERVICES, SITE, Service, SiteConfig
 
 SCHEMA = Map({
@@ -40,6 +41,13 @@ class ConfigError(Exception):
         return [f"{self.path}:{line}: {p.dotted}: {p.message}" for line, p in self.problems]
 
 
+class DocumentError(ConfigError):
+    """A site document held in memory is wrong: its problems by key path only, ``services[0].hours[0]: ...``."""
+
+    def lines(self) -> list[str]:
+        return [f"{p.dotted}: {p.message}" for _, p in self.problems]
+
+
 def load(path: str | os.PathLike, section: str | None = None, ident: str | None = None) -> SiteConfig:
     """Read and validate the site file; with ``section``/``ident``, that entry must exist."""
     path = str(path)
@@ -52,6 +60,25 @@ def load(path: str | os.PathLike, section: str | None = None, ident: str | None 
         mark = getattr(e, "problem_mark", None)
         raise ConfigError(path, [((mark.line + 1) if mark else 1, Problem((), f"not valid YAML: {e}"))]) from None
     ctx = Ctx()
+    raw = _validate(data, ctx, section, ident)
+    if ctx.problems:
+        raise ConfigError(path, [(line_of(p.path, lines), p) for p in ctx.problems])
+    return _build(path, raw)
+
+
+def load_document(data: Any, path: str) -> SiteConfig:
+    """Validate a site document held in memory (one that came over MQTT as JSON) with the same schema as
+    ``load``; ``path`` is the file it would be written to. Raises ``DocumentError``, whose ``lines()`` are
+    ``key.path: message``: a document has no lines to point at."""
+    ctx = Ctx()
+    raw = _validate(from_json(data), ctx)
+    if ctx.problems:
+        raise DocumentError(path, [(0, p) for p in ctx.problems])
+    return _build(path, raw)
+
+
+def _validate(data: Any, ctx: Ctx, section: str | None = None, ident: str | None = None) -> Any:
+    """The sections as typed values, and every problem in ``ctx``; None only when ``ctx`` has problems."""
     raw = SCHEMA.validate(data, (), ctx)
     if raw is not None:
         for name in PROCESS_SECTIONS:
@@ -59,9 +86,19 @@ def load(path: str | os.PathLike, section: str | None = None, ident: str | None 
         _cross_checks(raw, ctx)
         if section and ident is not None and ident not in {e.id for e in raw.get(section) or ()}:
             ctx.error((section,), f"no entry with id {ident!r} (started with --id {ident})")
-    if ctx.problems:
-        raise ConfigError(path, [(line_of(p.path, lines), p) for p in ctx.problems])
-    return _build(path, raw)
+    return raw
+
+
+def from_json(value: Any, field: Field = SCHEMA) -> Any:
+    """JSON keys are always text: a mapping keyed by numbers in YAML (keypad addresses) comes back from JSON
+    with keys like ``"5"``; those are taken as the numbers they spell, where the schema wants numbers."""
+    if isinstance(field, Map) and isinstance(value, dict):
+        return {k: from_json(v, field.fields[k]) if k in field.fields else v for k, v in value.items()}
+    if isinstance(field, List) and isinstance(value, list):
+        return [from_json(v, field.item) for v in value]
+    if isinstance(field, Dict) and isinstance(field.key, Int) and isinstance(value, dict):
+        return {int(k) if isinstance(k, str) and k.isdigit() and k.isascii() else k: v for k, v in value.items()}
+    return value
 
 
 def _build(path: str, raw: dict) -> SiteConfig:

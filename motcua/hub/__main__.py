@@ -16,6 +16,7 @@ from .ledger import Ledger
 from .lookup import LookupDesk
 from .server import HubServer
 from .service_day import system_clock
+from .site_file import SiteFile
 
 log = logging.getLogger(__package__)
 
@@ -92,13 +93,24 @@ def import_dossiers(cfg: SiteConfig, path: str) -> int:
     return 0
 
 
+def site_file(cfg: SiteConfig) -> SiteFile | None:
+    """The site file the hub keeps and publishes (SPEC 2.1), or None when it cannot be written: the hub then
+    serves as before, on the file it read at start."""
+    try:
+        return SiteFile(cfg.path)
+    except (OSError, ValueError) as e:
+        log.warning("không giữ được tệp cấu hình, không nhận thay đổi qua MQTT / cannot keep the site file, no "
+                    "changes over MQTT: %s", e)
+        return None
+
+
 def serve(cfg: SiteConfig) -> int:
     """Run the hub: the ledger, dossier lookups and, when configured, the dossier pull beside it, until stopped; 78
     (``EX_CONFIG``, no restart loop) when the broker credentials cannot be read or are refused."""
     ledger = Ledger(cfg)
     desk = LookupDesk(cfg, dossiers.connect(dossiers.store_path(cfg)))
     try:
-        server = HubServer(cfg, ledger, lookup=desk)
+        server = HubServer(cfg, ledger, lookup=desk, site_file=site_file(cfg))
     except OSError as e:   # e.g. the broker password file cannot be read
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG

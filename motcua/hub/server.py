@@ -24,6 +24,7 @@ from ..sdnotify import Notifier
 from . import wire
 from .ledger import Changes, Ledger, Outcome
 from .lookup import LookupDesk
+from .site_file import ConfigDesk, SiteFile
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 256
@@ -122,13 +123,17 @@ class HubServer:
     itself."""
 
     def __init__(self, cfg: SiteConfig, ledger: Ledger, lookup: LookupDesk | None = None,
-                 notifier: Notifier | None = None):
+                 notifier: Notifier | None = None, site_file: SiteFile | None = None):
+        """With ``site_file``, the hub keeps the site file (SPEC 2.1): it publishes it on ``config`` and takes
+        changes on ``config/set``; without, it reads the file at start only."""
         self.cfg, self.ledger = cfg, ledger
         self.notifier = notifier or Notifier()
         t = Topics(cfg.mqtt.topic_root, cfg.site.id)
+        self.desk = ConfigDesk(site_file, cfg) if site_file is not None else None
+        config_topics = (t.config_set, t.config_history) if self.desk else ()
         self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
                          subscriptions=(t.ticket(ANY), t.counter_command(ANY), t.counter_rating(ANY), t.lookup,
-                                        t.extend, t.hub_health, t.hub_health_reply))
+                                        t.extend, t.hub_health, t.hub_health_reply, *config_topics))
         self.t = self.link.topics
         self.selfcheck = SelfCheck(self.link, self.notifier)
         self.dropped, self.unsent = Hushed(), Hushed()
@@ -138,6 +143,11 @@ class HubServer:
         if lookup is not None:
             self.handlers["dossier/lookup"] = lambda body, client: Outcome(lookup.lookup(body, client), Changes())
             self.handlers["dossier/extend"] = lambda body, client: Outcome(lookup.extend(body), Changes())
+        if self.desk is not None:
+            self.handlers["config/set"] = self._config_set
+            self.handlers["config/history"] = lambda body, client: Outcome(self.desk.history(body, client), Changes())
+        self._config_news = self.desk is not None     # config and status/hub/config to publish
+        self._gone: list[str] = []                     # retained states of removed services and counters to clear
         self.stopping = False
         self.ready = False
         self._minute = 0
@@ -288,6 +298,31 @@ class HubServer:
         """The hub's question to itself: answered from the ledger, inside the batch like any request."""
         return Outcome({"ok": True, "day": self.ledger.day}, Changes())
 
+    def _config_set(self, body: dict, client: str) -> Outcome:
+        reply, cfg = self.desk.change(body, client, self.ledger)
+        return Outcome(reply, Changes() if cfg is None else self._take(cfg))
+
+    def _take(self, cfg: SiteConfig) -> Changes:
+        """Run on a changed site file from the next request on (SPEC 2.1): services, counters and priority live;
+        every service and counter state said again, those removed cleared."""
+        self._gone += [self.t.service_state(s) for s in self.cfg.by_service if s not in cfg.by_service]
+        self._gone += [self.t.counter_state(c) for c in self.cfg.by_counter if c not in cfg.by_counter]
+        self.cfg = self.ledger.cfg = self.ledger.views.cfg = cfg
+        self.ledger.db.executemany("INSERT OR IGNORE INTO counters (id) VALUES (?)", [(c.id,) for c in cfg.counters])
+        self._config_news = True
+        return Changes(counters=set(cfg.by_counter), services=set(cfg.by_service))
+
+    def publish_config(self) -> None:
+        """The site document and the hub's own status of it, retained, when they changed (after the commit)."""
+        if not self._config_news:
+            return
+        for topic in self._gone:
+            self.link.publish(topic, b"", retain=True)
+        self._gone = []
+        self.link.retain(self.t.config, self.desk.file.public())
+        self.link.retain(self.t.config_status("hub"), self.desk.status)
+        self._config_news = False
+
     def _rating(self, counter: str, body: dict | None, error: ContractError | None) -> Changes:
         score = body.get("score") if body else None
         if error or counter not in self.cfg.by_counter or score not in (1, 2, 3) or isinstance(score, bool):
@@ -316,6 +351,7 @@ class HubServer:
                              shown(route.topic), shown(route.topic), exc_info=True)
 
     def publish_changes(self, ch: Changes, services_too: bool = False) -> None:
+        self.publish_config()
         for call in ch.calls:
             self.link.publish(self.t.call, call)
         self.link.retain(self.t.hub_clock, self.ledger.clock_state())   # sent only when the verdict changes
@@ -337,6 +373,7 @@ class HubServer:
             self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
         self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
         self.link.retain(self.t.hub_clock, self.ledger.clock_state())
+        self.publish_config()
         if not self.ready:
             self.ready = True
             self.notifier.ready("hub serving")

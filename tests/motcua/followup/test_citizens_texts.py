@@ -14,7 +14,8 @@ from motcua.followup.texts import compose
 from tests.motcua.followup.test_followup import CODE, gammu_hall, pass_until_sent
 
 CENTRE = {"centre": "TT PVHCC Quang Ngai", "centre_phone": "0255 3822 000"}
-HELP = "TT PVHCC Quang Ngai: nhan HS <ma ho so> de tra cuu ho so, STOP de ngung nhan tin. Ho tro: 0255 3822 000."
+HELP = ("TT PVHCC Quang Ngai: nhan LS <dich vu> de lay so, STT <so> de duoc bao luot, HS <ma ho so> de tra ho so, "
+        "STOP de ngung nhan tin. Ho tro: 0255 3822 000.")
 
 
 UNICODE_INBOX = True         # the inbox as UTF-16: Vietnamese texts, and a broken one as it came

@@ -53,6 +53,16 @@ def test_any_note_fits_three_parts_and_never_cuts_the_code_or_date(event, note, 
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", sent), "no control characters reach a phone"
 
 
+@pytest.mark.parametrize("template, commands", [("help", ("LS <dich vu>", "STT <so>", "HS <ma ho so>", "STOP")),
+                                                  ("stop", ("LS", "STT"))])
+def test_the_help_and_stop_texts_name_the_commands_in_one_folded_part(template, commands):
+    """A citizen reads every command, numbers and turns included, in one SMS, with a centre's name of 28 letters."""
+    fields = {**SAMPLE, "centre": "Trung tâm PVHCC tỉnh Q. Ngãi", "centre_phone": "0255 3822 000"}
+    written, sent = compose(DEFAULT_TEMPLATES[template], fields, False)
+    assert parts(sent, False) == 1, sent
+    assert all(c in sent for c in commands) and sent == fold(written)
+
+
 def test_lengths_follow_the_encoding():
     assert parts("a" * 160, False) == 1 and parts("a" * 161, False) == 2 and parts("a" * 459, False) == 3
     assert parts("ệ" * 70, True) == 1 and parts("ệ" * 71, True) == 2 and parts("ệ" * 201, True) == 3
