@@ -18,6 +18,7 @@ from motcua.contract import ANY  # noqa: E402
 from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.link import Link  # noqa: E402
+from motcua.site_sync import SiteSync  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
 
 from .model import BoardModel  # noqa: E402
@@ -93,6 +94,20 @@ def run(cfg: SiteConfig, entry: Display, args) -> int:
         log.error("không đọc được thông tin đăng nhập / cannot read broker credentials: %s", e)
         return EX_CONFIG
     app = BoardApp(model, cfg.site.name, entry.notice, cfg.site.tz)
+
+    def take(new: SiteConfig) -> list[str]:
+        """The counters shown, their names, the notice and the voice, live (SPEC 2.1), on Kivy's thread."""
+        mine = new.entry("displays", args.id)
+        model.reconfigure(new, mine)
+        app.retitle(new.site.name, mine.notice)
+        if announcer is not None:
+            announcer.cfg = voice_config(mine)
+        app.changed()
+        return []
+
+    from kivy.clock import Clock
+    SiteSync(cfg, link, take, section="displays", ident=args.id, restart=(("site", "id"), ("site", "timezone")),
+             schedule=lambda work: Clock.schedule_once(lambda dt: work(), 0))
     return run_app(app, link, link.start, link.stop, args.screenshot, "board showing", log)
 
 

@@ -127,6 +127,12 @@ class BoardApp(App):
             log.debug("frame shows %s at %.6f", self._flip_note, time.monotonic())
             self._flip_note = None
 
+    def retitle(self, centre: str, notice: str) -> None:
+        """A new centre name or notice line from a new site document (SPEC 2.1), on Kivy's thread."""
+        self.centre, self.notice = centre, notice
+        if self.root is not None:
+            self.root.centre, self.root.notice = centre, notice
+
     @mainthread
     def changed(self) -> None:
         """Called from the MQTT thread on a call: draw it on the next frame, not at the next tick."""

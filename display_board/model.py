@@ -57,6 +57,19 @@ class BoardModel:
         self.hub_online = True
         self.t = Topics(cfg.mqtt.topic_root, cfg.site.id)
 
+    def reconfigure(self, cfg: SiteConfig, entry: Display) -> None:
+        """A new site document (SPEC 2.1): the counters shown, their names and the services counted; what a counter
+        that stays shows (its ticket, paused) and the waiting counts already heard are kept."""
+        with self.lock:
+            old = self.tiles
+            self.cfg = cfg
+            self.tiles = {cid: Tile(cid, cfg.by_counter[cid].name.vi, cfg.by_counter[cid].name.en,
+                                    *((old[cid].ticket, old[cid].paused) if cid in old else ()))
+                          for cid in entry.counters}
+            self.services = [s for s in cfg.services if any(s.id in cfg.by_counter[c].services for c in self.tiles)]
+            self.waiting = {s.id: self.waiting.get(s.id, 0) for s in self.services}
+            self.calls = deque(self.calls, maxlen=max(1, entry.last_calls))
+
     def on_message(self, topic: str, payload: bytes) -> tuple[str, str] | None:
         """Take one message; return (ticket, counter) when it is a call to announce on this board."""
         p = self.t.parse(topic)

@@ -9,6 +9,7 @@ from motcua.contract import Topics
 from motcua.exits import EX_CONFIG
 from motcua.hubclient import HubClient
 from motcua.sdnotify import Notifier
+from motcua.site_sync import SiteSync
 from motcua.startup import begin, on_stop, parser
 
 from .bridge import Bridge
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     bridge = Bridge(entry, component, client, lambda dev, data: lines[dev].write(data))
     for p in entry.ports:
         lines[p.device] = SerialLine(p.device, p.baudrate, bridge.line_arrived)
+    SiteSync(cfg, client.link, lambda new: bridge.reconfigure(new.entry("bridges", args.id)), section="bridges",
+             ident=args.id, schedule=lambda work: bridge.inbox.put(("call", work)),   # keypad maps live (SPEC 2.1)
+             restart=(("site", "id"),))
     stop = {"now": False}
     on_stop(lambda: stop.update(now=True))
     notifier = Notifier()

@@ -57,6 +57,7 @@ class Bridge:
                  clock: Callable[[], float] = time.monotonic):
         self.component, self.client, self.write, self.clock = component, client, write, clock
         self.t = client.t
+        self.lines = {p.device: p.baudrate for p in entry.ports}    # opened at start; kept until the next
         self.sessions = {(p.device, addr): KeypadSession(addr, counter, p.device)
                          for p, addr, counter in entry.keypads}
         self.by_counter = {s.counter: s for s in self.sessions.values()}
@@ -80,6 +81,30 @@ class Bridge:
             except ValueError:
                 log.warning("trạng thái quầy không đọc được / unreadable counter state on %s", msg.topic)
 
+    def reconfigure(self, entry: BridgeEntry) -> list[str]:
+        """Take new keypad maps live (SPEC 2.1), on this loop's thread: a keypad whose address or counter changed is a
+        new session, one no longer listed goes offline. Serial lines are opened at start: a change to them waits for
+        the next start, and is returned as such."""
+        wanted = {(p.device, addr): counter for p, addr, counter in entry.keypads if p.device in self.lines}
+        for key, s in list(self.sessions.items()):
+            if wanted.get(key) != s.counter:
+                self._status(s, OFFLINE)
+                del self.sessions[key]
+        for (device, addr), counter in wanted.items():
+            if (device, addr) not in self.sessions:
+                self.sessions[(device, addr)] = KeypadSession(addr, counter, device)
+        pending = {c: s for c, s in self.by_counter.items() if self.presses.get(c)}   # owed presses still go
+        self.by_counter = {**pending, **{s.counter: s for s in self.sessions.values()}}
+        for counter in self.by_counter:
+            self.presses.setdefault(counter, deque())
+            topic = self.t.counter_state(counter)
+            if topic not in self.client.link.subscriptions:
+                self.client.link.subscriptions = (*self.client.link.subscriptions, topic)
+                self.client.link.client.subscribe(topic, qos=1)
+        if {p.device: p.baudrate for p in entry.ports} != self.lines:
+            return ["bridges.ports: cổng nối tiếp đổi khi khởi động lại / serial lines change at the next start"]
+        return []
+
     # --- the loop ---------------------------------------------------------------------------
     def step(self, timeout: float = 0.02) -> None:
         """Handle what arrived (waiting up to ``timeout``), then run the timers."""
@@ -100,6 +125,8 @@ class Bridge:
             self.on_reply(event[1], event[2])
         elif kind == "state":
             self.on_state(event[1], event[2])
+        elif kind == "call":           # work handed to this loop's thread (a new site document)
+            event[1]()
 
     def on_line(self, device: str, line: bytes | None) -> None:
         now = self.clock()

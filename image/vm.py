@@ -64,10 +64,13 @@ class Vm:
                     "-initrd", str(initrd), "-append", "root=LABEL=motcua-root ro console=ttyAMA0", *common]
         vars_ = self.work / "OVMF_VARS.fd"
         shutil.copy(OVMF / "OVMF_VARS_4M.fd", vars_)
-        cpu = ["-cpu", "max"]      # "host" under KVM passes MSRs a nested hypervisor may refuse
+        # a nested hypervisor may refuse the MSR of arch-capabilities ("failed to set MSR 0x10a")
+        cpu = ["-cpu", "max,-arch-capabilities" if self.accel == "kvm" else "max"]
+        # virtio-vga: the guest's virtio_gpu DRM driver gives cage a KMS device, and QEMU's screendump
+        # reads the frame it scans out (with "-vga std" the guest's bochs driver left the dump black)
         return ["qemu-system-x86_64", "-machine", f"q35,accel={self.accel}", *cpu,
                 "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF / 'OVMF_CODE_4M.fd'}",
-                "-drive", f"if=pflash,format=raw,file={vars_}", "-vga", "std",
+                "-drive", f"if=pflash,format=raw,file={vars_}", "-vga", "virtio",
                 "-device", "qemu-xhci", "-device", "usb-tablet", *common]
 
     def start(self) -> Vm:

@@ -21,6 +21,7 @@ from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.personal import SecretProblem, read_secret  # noqa: E402
+from motcua.site_sync import SiteSync  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
 
 from .dossier_lookup import DossierLookup  # noqa: E402
@@ -46,6 +47,25 @@ def wire(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
     model = model_ref["m"] = KioskModel(cfg, desk, secret=site_secret(cfg))
     lookup = DossierLookup(client, f"kiosk-{kiosk.id}", lambda: model.hub_ok)
     return model, lookup, client, desk
+
+
+def follow_the_hub(cfg, app, client: HubClient, ident: str) -> SiteSync:
+    """Take newer site documents live (SPEC 2.1), on Kivy's thread: the services offered (names, new ones, closed or
+    open), the centre's name, the lookup and large-text options. The printer, the voice and the screen were opened
+    with the old entry: a change to them waits for the next start."""
+    from kivy.clock import Clock
+
+    def take(new) -> list[str]:
+        mine, old = new.entry("kiosks", ident), app.kiosk
+        app.model.reconfigure(new)
+        app.kiosk, app.centre = mine, new.site.name
+        app.lookup_enabled, app.large_enabled = mine.dossier_lookup, mine.large_mode
+        return [f"kiosks.{key}: cần khởi động lại / taken at the next start"
+                for key in ("printer", "speech", "screen") if getattr(mine, key) != getattr(old, key)]
+
+    return SiteSync(cfg, client.link, take, section="kiosks", ident=ident,
+                    restart=(("site", "id"), ("site", "timezone"), ("site", "secret_file")),
+                    schedule=lambda work: Clock.schedule_once(lambda dt: work(), 0))
 
 
 def site_secret(cfg) -> bytes | None:
@@ -112,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.screenshot:
         threading.Thread(target=poll_printer, name="printer-poll", daemon=True).start()
+    follow_the_hub(cfg, app, client, args.id)
     return run_app(app, client.link, lambda: client.start(wait=None), client.stop, args.screenshot,
                    "kiosk showing", log)
 

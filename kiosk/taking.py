@@ -65,6 +65,10 @@ class KioskModel:
         self.lock = threading.Lock()
         self.topics = Topics(cfg.mqtt.topic_root, cfg.site.id)
 
+    def reconfigure(self, cfg: SiteConfig) -> None:
+        """A new site document (SPEC 2.1): the services offered, their names and order, from the next refresh on."""
+        self.cfg = cfg
+
     def t(self, key: str, **kw) -> str:
         vi, en = TEXT[key]
         return (vi if self.lang == "vi" else en).format(**kw)

@@ -60,6 +60,7 @@ class Link:
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
         self.retained: dict[str, bytes] = {}   # topic -> what this process last published retained
+        self.routes: dict[str, Callable[[paho.MQTTMessage], None]] = {}   # topic -> its own handler (route)
         self._retained_lock = threading.Lock()
         self._stopping = False
         self._threaded = False
@@ -180,6 +181,14 @@ class Link:
         self.publish(topic, payload, retain=True)
         return True
 
+    def route(self, topic: str, handler: Callable[[paho.MQTTMessage], None]) -> None:
+        """Subscribe to ``topic`` (now and on every reconnect) and hand its messages to ``handler`` rather than to
+        ``on_message`` (which still gets it when one of ``subscriptions`` covers it): a concern every process shares
+        (the site document, SPEC 2.1) plugs in without each process's own dispatch knowing it."""
+        self.routes[topic] = handler
+        if self.connected.is_set():
+            self.client.subscribe(topic, qos=1)
+
     # --- paho callbacks (network thread) -----------------------------------------------
     def _connected(self, client, userdata, flags, reason_code, properties=None) -> None:
         if reason_code.is_failure:
@@ -192,7 +201,7 @@ class Link:
                 log.warning("MQTT connect failed: %s", reason_code)
             return
         log.info("đã kết nối MQTT / connected to %s:%s", self.cfg.mqtt.host, self.cfg.mqtt.port)
-        for topic in self.subscriptions:
+        for topic in (*self.subscriptions, *self.routes):
             client.subscribe(topic, qos=1)
         if self._on_connect_cb is not None:
             self._on_connect_cb()
@@ -215,6 +224,10 @@ class Link:
             self._on_disconnect_cb()
 
     def _message(self, client, userdata, msg) -> None:
+        if msg.topic in self.routes:
+            self.routes[msg.topic](msg)
+            if not any(paho.topic_matches_sub(f, msg.topic) for f in self.subscriptions):
+                return                      # the process's own dispatch asked for it too: it gets it as well
         if self._on_message_cb is not None:
             self._on_message_cb(msg)
 

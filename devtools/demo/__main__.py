@@ -126,7 +126,8 @@ def take(site: Path, kiosk_id: str, service: str, priority: bool) -> None:
     r = subprocess.run([sys.executable, "-m", "kiosk.printing", "--config", str(site), "--id", kiosk_id,
                         "--take", service, *(["--priority"] if priority else []), "--log-level", "WARNING"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
-    vi, en = ((r.stdout if r.returncode == 0 else r.stderr).strip().splitlines() + ["", ""])[-2:]
+    lines = (r.stdout if r.returncode == 0 else r.stderr).strip().splitlines()
+    vi, en = (lines[-2:] + ["", ""])[:2]
     say(f"{'🎫' if r.returncode == 0 else '⚠ '} {vi}", f"   {en}")
 
 
@@ -252,6 +253,9 @@ def main() -> int:
         demo_followup.run(hall.spawn, site, cfg, c, OUT, say)
         for _ in range(4):                     # four citizens at the kiosk before the one who texts
             take(site, kiosk.id, "LAND", False)
+        printed = max((OUT / "printer").glob("*.png"), key=lambda p: p.stat().st_mtime, default=None)
+        say(f"🖨  Phiếu có dòng \"Nhắn STT … gửi {cfg.followup.sms.modem_number}\": {printed}",
+            "   A ticket with its SMS line")
         demo_followup.by_sms(hall.smsd, OUT, keypads["1"], "1", say)
         kiosk_tour(site, kiosk.id)
         mine = c.issue("LAND", source=f"kiosk-{kiosk.id}")["ticket"]

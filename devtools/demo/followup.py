@@ -115,7 +115,7 @@ def run(spawn, site: Path, cfg, client: HubClient, out: Path, say) -> None:
 def show(rows: list[tuple], say) -> None:
     """Each SMS as written (with diacritics) and as handed to Gammu (folded to GSM 7-bit), with its state."""
     for event, code, phone, written, text, state, error in rows:
-        say(f"📱 SMS {event} — {code or ''} → {phone or 'không có số'}: {written or '—'}",
+        say(f"📱 SMS {event}{' — ' + code if code else ''} → {phone or 'không có số'}: {written or '—'}",
             f"   as sent ({state}{': ' + error if error else ''}): {text or '—'}")
 
 
@@ -141,10 +141,13 @@ def by_sms(smsd: GammuSmsd, out: Path, keypad, counter: str, say) -> None:
     if taken is None:
         say("⚠  Không lấy được số qua tin nhắn / no number by SMS")
         return
+    told, call = 1, f"Mời số {taken.group(1)} "
     for _ in range(15):
-        if any(m[3].startswith(f"Mời số {taken.group(1)} ") for m in messages(db, CITIZEN)):
-            break
         say(f"⌨  Quầy {counter} bấm GỌI TIẾP", f"   Counter {counter} presses NEXT")
         keypad.press("NEXT")
         time.sleep(2)                # a pass of the follow-up (1 s) and the broker's news
-    show(sent(db, CITIZEN, 3)[1:], say)
+        notices = sent(db, CITIZEN, len(messages(db, CITIZEN)))[told:]
+        show(notices, say)
+        told += len(notices)
+        if any(m[3].startswith(call) for m in notices):
+            break

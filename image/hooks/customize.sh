@@ -22,6 +22,9 @@ cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$ROOT/tmp/build-ca.crt"
 # console's its cookie key): it brings the code, the venv from PyPI and the compiled files. Each board's
 # own roles are installed at its first boot (motcua-firstboot), with passwords of its own.
 in_root MOTCUA_NO_APT=1 PIP_CERT=/tmp/build-ca.crt bash /tmp/motcua-src/systemd/install.sh followup
+# the hub's extra (Litestream) too, remembered as install.sh does: a board's first boot has no PyPI to reach
+in_root env PIP_CERT=/tmp/build-ca.crt /opt/motcua/.venv/bin/python -m pip install -q -e "/opt/motcua[replica]"
+echo "$(sha256sum < "$ROOT/opt/motcua/pyproject.toml")[replica]" >> "$ROOT/opt/motcua/.venv/.motcua-installed"
 umount "$ROOT/root/.cache/pip"; trap - EXIT
 rm -rf "$ROOT/tmp/motcua-src" "$ROOT/tmp/build-ca.crt" "$ROOT/root/.cache"
 

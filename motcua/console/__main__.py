@@ -30,6 +30,7 @@ from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..hubclient import HubClient
 from ..link import DOWN_LIMIT_S, Link
 from ..sdnotify import Notifier
+from ..site_sync import SiteSync
 from ..startup import begin, on_stop, parser
 from .auth import MAX_PASSWORD, hash_password
 from .counter_panel import ROUTES as PANEL_ROUTES
@@ -203,8 +204,17 @@ def _build(cfg: SiteConfig, users: dict[str, User], secret: bytes, loop) -> tupl
         console = Console(cfg, users, secret, view, hub, LedgerReader(cfg), Recent(cfg))
         app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
         app["phone"] = PhoneDesk(console)
+        SiteSync(cfg, link, lambda new: take(new, console, view), schedule=loop.call_soon_threadsafe)
     view.on_change = lambda: loop.call_soon_threadsafe(console.notify)
     return app, link
+
+
+def take(new: SiteConfig, console: Console, view: Hall) -> list[str]:
+    """A new site document, live (SPEC 2.1), on the server's loop: the services' and counters' names, the figures'
+    labels, the centre. The address, the secret and the databases were opened with the old one (kept until the next
+    start by ``SiteSync``)."""
+    console.cfg = view.cfg = new
+    return []
 
 
 async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import sys
 import time
 from datetime import datetime
@@ -14,12 +15,15 @@ from ..hub import dossiers
 from ..hubclient import HubClient
 from ..link import Link
 from ..sdnotify import Notifier
+from ..site_sync import RESTART, SiteSync
 from ..startup import begin, on_stop, parser
 from .service import FollowUp
 from .transports import TransportError, transport_for
 from .turns import Hall
 
 log = logging.getLogger(__package__)
+HELD = (("site", "id"), ("site", "timezone"), ("site", "day_starts_at"), ("hub", "database"),
+        *(p for p in RESTART if p[0] == "followup"))    # what the outbox, store and transport were opened with
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +86,8 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
     hub = HubClient(cfg, "followup", subscriptions=hall.subscriptions(), on_message=hall.on_message)
     fu.turns.attach(hub, hall)       # LS and STT by SMS (SPEC 11.1), through the broker
     link = hub.link
+    work: queue.SimpleQueue = queue.SimpleQueue()     # a new site document, taken between passes (SPEC 2.1)
+    SiteSync(cfg, link, fu.take, schedule=work.put, restart=HELD)
     notifier, stop = Notifier(), {"now": False}
     on_stop(lambda: stop.update(now=True))
     hub.start(wait=None)
@@ -96,6 +102,8 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
             for _ in range(int(cfg.followup.interval_s * 10)):
                 if stop["now"]:
                     break
+                while not work.empty():
+                    work.get()()
                 if link.vouches():        # up, or down for less than DOWN_LIMIT_S
                     notifier.watchdog()
                 time.sleep(0.1)

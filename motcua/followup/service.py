@@ -49,6 +49,15 @@ class FollowUp:
         self.turns = Turns(self)       # numbers by SMS and turn notices, once given the broker (attach)
         self._store: sqlite3.Connection | None = None
 
+    def take(self, cfg: SiteConfig) -> list[str]:
+        """A new site document, live (SPEC 2.1), between two passes: SMS rules and templates, the letters' wording,
+        holidays, the centre's name. The outbox, the letters folder and the transport were opened with the old one;
+        ``cfg`` keeps their values until the next start, so nothing here needs one."""
+        self.cfg, self.f, self.sms = cfg, cfg.followup, cfg.followup.sms
+        self.own_voice = OwnVoice((self.sms.template(t) for t in DEFAULT_TEMPLATES), self._fields())
+        self.turns.cfg, self.turns.sms = cfg, cfg.followup.sms
+        return []
+
     # --- the hub's store, read-only ----------------------------------------------------------
     def store(self) -> sqlite3.Connection | None:
         if self._store is None:

@@ -205,6 +205,8 @@ class Turns:
 
     # --- STT <label> -------------------------------------------------------------------------------
     def follow(self, phone: str, asked: str, name: str, now: datetime) -> None:
+        if self.fu.outbox.opted_out(phone):       # STOP ends everything: no following, no answer, until the centre
+            return                                # takes the phone off the list
         day = self.day(now)
         svc, label = self._issued(asked)
         mine = self.fu.outbox.follows(day, phone=phone)

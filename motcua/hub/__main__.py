@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="with the hub stopped: restore the ledger, the dossier store and the follow-up's outbox from "
                         "the newest copy; exit 0 restored, 1 no copy, 2 config, 4 a database exists, 5 failed")
     p.add_argument("--force", action="store_true", help="with --restore: replace databases that exist")
-    args, cfg, _ = begin(p, argv)
+    args, cfg, _ = begin(p, argv, from_hub=False)   # the hub is the site file's writer (SPEC 2.1)
     if isinstance(cfg, int):
         return cfg
     if args.mosquitto_acl:

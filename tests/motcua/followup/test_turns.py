@@ -246,6 +246,9 @@ def test_stop_ends_following_and_stt_is_bounded(hall):
     assert hall.said("+84912000002") == ["TT PVHCC Quang Ngai: hom nay chua co so A999 dang cho de theo doi.",
                                          "TT PVHCC Quang Ngai: hom nay chua co so B001 dang cho de theo doi."]
     hall.texts(("+84912000003", "Stop"))
+    before = hall.said("+84912000003")
+    hall.texts(("+84912000003", "STT A005"))
+    assert hall.said("+84912000003") == before, "after STOP no following is promised, none answered"
     for _ in range(6):
         hall.next("1")
     hall.settle("A006", 0)
