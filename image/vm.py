@@ -17,6 +17,7 @@ OVMF = Path("/usr/share/OVMF")
 
 
 def free_port() -> int:
+    """A host port nobody listens on, for QEMU to forward a board's port to."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -29,11 +30,13 @@ def put_on_boot_partition(image: Path, files: dict[str, Path]) -> None:
 
 
 def read_boot_partition(image: Path, name: str) -> str:
+    """A file of the MOTCUA-BOOT partition, as a clerk reads the card on a PC after the first boot."""
     return subprocess.run(["mtype", "-i", f"{image}@@1M", f"::/{name}"], check=True, capture_output=True,
                           text=True).stdout
 
 
 def kvm_usable() -> bool:
+    """Whether /dev/kvm can be opened; whether a guest then runs is another matter (docs/image.md)."""
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
@@ -66,8 +69,8 @@ class Vm:
         shutil.copy(OVMF / "OVMF_VARS_4M.fd", vars_)
         # a nested hypervisor may refuse the MSR of arch-capabilities ("failed to set MSR 0x10a")
         cpu = ["-cpu", "max,-arch-capabilities" if self.accel == "kvm" else "max"]
-        # virtio-vga: the guest's virtio_gpu DRM driver gives cage a KMS device, and QEMU's screendump
-        # reads the frame it scans out (with "-vga std" the guest's bochs driver left the dump black)
+        # virtio-vga: the guest's virtio_gpu DRM driver gives cage its KMS device (drawn by pixman), and QEMU's
+        # screendump reads the frame it scans out
         return ["qemu-system-x86_64", "-machine", f"q35,accel={self.accel}", *cpu,
                 "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF / 'OVMF_CODE_4M.fd'}",
                 "-drive", f"if=pflash,format=raw,file={vars_}", "-vga", "virtio",

@@ -30,7 +30,7 @@ from .config.schema import Ctx, Problem, dotted
 from .config.site import SITE
 from .contract import ConfigStatus
 from .exits import EX_USAGE_CONFIG
-from .hub.site_file import _atomic_write
+from .hub.site_file import atomic_write
 from .link import Link
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def fetch(path: str | os.PathLike, data: dict, every_s: float = 30.0) -> tuple[i
 def keep(path: str | os.PathLike, version: int, document: dict, sha256: str | None) -> None:
     """The hub's document beside the board's file, written whole (a power cut leaves the old one or the new)."""
     try:
-        _atomic_write(copy_path(path), yaml.safe_dump(
+        atomic_write(copy_path(path), yaml.safe_dump(
             {"version": version, "sha256": sha256, "document": document}, allow_unicode=True, sort_keys=False))
     except OSError as e:
         log.warning("không ghi được bản cấu hình / cannot keep the site document beside %s: %s", path, e)

@@ -234,8 +234,11 @@ def clock(board: Board, setup: Setup, cfg: SiteConfig) -> None:
 
 SCREEN_IS_THE_KIOSKS = """\
 # written by motcua-firstboot: this board's one screen is the kiosk's (a console shows one session at a
-# time); the wall screen runs without a picture of its own, for its voice calls and its status
+# time); the wall screen runs without a picture of its own, for its voice calls and its status; with no cage
+# session around it, it says READY and feeds the watchdog itself
 [Service]
+Type=notify
+WatchdogSec=30
 ExecStart=
 ExecStart=/opt/motcua/.venv/bin/python -m display_board --config /etc/motcua/motcua.yaml --id %i
 Environment=SDL_VIDEODRIVER=offscreen

@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     role, ident = args
     cmd = command(role, ident, rotation(role, ident))
+    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    if runtime:      # the unit's own (cage.conf): its ProtectHome= hides the session's /run/user/<uid> from cage
+        os.environ["XDG_RUNTIME_DIR"] = runtime
     os.execvp(cmd[0], cmd)     # replaces this process: nothing returns from here
 
 

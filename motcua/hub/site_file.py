@@ -94,19 +94,19 @@ class SiteFile:
         """Write ``document`` as the new version: the old file's comments and key order kept where keys did not
         change."""
         text = render(self.path.read_text(encoding="utf-8"), document)
-        _atomic_write(self.path, text)
+        atomic_write(self.path, text)
         self._record(text, by, command_id)
         return self.current
 
     def _record(self, text: str, by: str, command_id: str | None) -> None:
         version = self.entries[-1]["version"] + 1 if self.entries else 1
         at = datetime.fromtimestamp(self.clock()).astimezone().isoformat(timespec="seconds")
-        _atomic_write(self.folder / f"v{version}.yaml", text)
+        atomic_write(self.folder / f"v{version}.yaml", text)
         self.entries.append({"version": version, "at": at, "by": by, "sha256": _sha(text), "command_id": command_id})
         for old in self.entries[:-(KEPT + 1)]:
             (self.folder / f"v{old['version']}.yaml").unlink(missing_ok=True)
         self.entries = self.entries[-(KEPT + 1):]
-        _atomic_write(self.folder / "index.json", json.dumps(self.entries, ensure_ascii=False, indent=1))
+        atomic_write(self.folder / "index.json", json.dumps(self.entries, ensure_ascii=False, indent=1))
         log.info("cấu hình phiên bản %d / site file version %d by %s", version, version, by)
 
     def _read_index(self) -> list[dict]:
@@ -128,7 +128,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Temporary file, fsync, rename, fsync of the folder: after a power cut the file is the old one or the new."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:

@@ -227,3 +227,26 @@ def test_any_board_file_gets_problems_never_an_exception(data):
     if isinstance(data, dict):
         assert isinstance(small_problems(data, "displays", "hall"), list)
         assert with_keys({"mqtt": 1}, data, LOCAL).keys() <= {"mqtt", "users", "console"}
+
+
+def test_the_console_names_a_renamed_service_on_the_phone_page(tmp_path, broker):
+    """The console keeps its accounts from its own file and shows a service's new name, set through the hub while it
+    runs, on a ticket's phone page."""
+    from devtools.web import WebClient
+    from tests.motcua.console.conftest import start_hall, stop_hall
+    h, extra = start_hall(tmp_path, broker)
+    console = HubClient(dataclasses.replace(h.cfg, mqtt=dataclasses.replace(h.cfg.mqtt, username="console")),
+                        "console-test", announce=False).start()
+    spy = Spy(broker.port, console.t.config_status("console"))
+    try:
+        change(SimpleNamespace(console=console, t=console.t), 1, [
+            {"path": "services[0].name", "value": {"vi": "Đất đai và nhà ở", "en": "Land and housing"}}], "r1")
+        wait_for(lambda: any(s["version"] == 2 and s["applied"] for s in spy.on(console.t.config_status("console"))),
+                 15, "the console on version 2")
+        ticket = h.client.issue("LAND")["ticket"]
+        _, _, phone = WebClient(h.base).get(f"/t/{ticket['id'].split('-')[0]}/{ticket['label']}")
+        assert "Đất đai và nhà ở" in phone.decode()
+        assert WebClient(h.base).login("giamsat") == 303, "the accounts are the board's own"
+    finally:
+        spy.close(), console.stop()
+        stop_hall(h, extra)
