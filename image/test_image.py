@@ -112,10 +112,17 @@ def test_the_kiosks_first_frame_is_its_home_screen(vm, tmp_path):
     """The board's screen through QEMU's monitor: the kiosk under cage, not a login prompt (a text
     console has a handful of colours; the kiosk's home screen has its colours and anti-aliased text)."""
     from PIL import Image
-    png = vm.screendump(Path(os.environ.get("MOTCUA_SCREENSHOT", tmp_path / "kiosk.png")))
-    image = Image.open(png).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 20)
-    assert image.size[0] >= 1024 and len(colours) > 200, f"{len(colours)} colours: a text console? see {png}"
+    png = Path(os.environ.get("MOTCUA_SCREENSHOT", tmp_path / "kiosk.png"))
+
+    def colours() -> int:
+        """The unit is active once cage runs; Kivy's first frame comes later (a minute or more under TCG)."""
+        image = Image.open(vm.screendump(png)).convert("RGB")
+        return len(image.getcolors(maxcolors=1 << 20)) if image.size[0] >= 1024 else 0
+
+    try:
+        vm.wait(lambda: colours() > 200, 300, 5)
+    except TimeoutError:
+        pytest.fail(f"{colours()} colours: a black screen or a text console? see {png}")
 
 
 def test_a_reboot_keeps_the_days_tickets_and_numbering(vm):
