@@ -212,7 +212,7 @@ def test_broker_restart_is_survived_and_state_returns(tmp_path):
     wait_for(lambda: spy.on(c.t.counter_state("1")), 8, "counter state after the broker restart")
     assert time.monotonic() - t0 < 5
     assert spy.on(c.t.counter_state("1"))[-1]["ticket"] == "A001"
-    assert spy.on(c.t.status("hub"))[-1] == "online"
+    wait_for(lambda: spy.on(c.t.status("hub"))[-1:] == ["online"], 5, "status/hub online, said after the state")
     assert c.issue("LAND", timeout=5)["ticket"]["label"] == "A002", "the client reconnected too"
     spy.close(), c.stop(), hub.stop(), b.stop()
 
