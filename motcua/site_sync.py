@@ -30,7 +30,7 @@ from .config.schema import Ctx, Problem, dotted
 from .config.site import SITE
 from .contract import ConfigStatus
 from .exits import EX_USAGE_CONFIG
-from .hub.site_file import atomic_write
+from .files import atomic_write
 from .link import Link
 
 log = logging.getLogger(__name__)

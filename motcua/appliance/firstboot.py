@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from ..config import SiteConfig
+from ..files import atomic_write
 from .setup import SETUP_NAME, Role, Setup, SetupError, read, scrubbed
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -294,19 +295,9 @@ def _stamp(text: str) -> str:
 
 
 def write(path: Path, text: str, mode: int | None = 0o644) -> None:
-    """Whole or not at all (a power cut mid-write leaves the old file): a temporary file, fsync, rename.
-    ``mode`` None for the boot partition, whose FAT keeps no modes (its mount's umask decides)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode is None else mode)
-    try:
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if mode is not None:
-        os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    """Whole or not at all (a power cut mid-write leaves the old file). ``mode`` None for the boot
+    partition, whose FAT keeps no modes (its mount's umask decides)."""
+    atomic_write(path, text, mode)
 
 
 def copy(src: Path, dst: Path, mode: int) -> None:

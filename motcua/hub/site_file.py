@@ -32,6 +32,7 @@ from ..config import SiteConfig
 from ..config.load import DocumentError, from_json, load_document
 from ..config.schema import dotted
 from ..contract import ConfigEntry, ConfigPayload, ConfigStatus, ContractError
+from ..files import atomic_write
 from .wire import field
 
 log = logging.getLogger(__name__)
@@ -127,20 +128,6 @@ def _entry(e: dict) -> ConfigEntry:
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-
-def atomic_write(path: Path, text: str) -> None:
-    """Temporary file, fsync, rename, fsync of the folder: after a power cut the file is the old one or the new."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def public_document(document: dict) -> dict:
