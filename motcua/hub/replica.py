@@ -284,8 +284,8 @@ class Watcher:
                   "last_copy_at": max(copies, default=None), "lag_s": max(r["lag_s"] for r in reports),
                   "problem": next((r["problem"] for r in reports if r["problem"]), None), "replicas": reports}
         self.status = OFFLINE if detail["problem"] else ONLINE
+        self.publish("status", self.status)     # first: whoever reads the detail has the status beside it
         self.publish("detail", detail)
-        self.publish("status", self.status)
         return detail
 
     def _log_change(self, report: dict) -> None:

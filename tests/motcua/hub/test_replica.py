@@ -145,24 +145,24 @@ def test_a_stick_missing_or_full_is_told_on_status_replica_and_in_the_live_hall(
     replicator(cfg.path)
     try:
         wait_for(lambda: details(spy, cfg) and details(spy, cfg)[-1]["problem"] == "missing", 30, "missing")
-        assert spy.on(status)[-1] == "offline"
+        wait_for(lambda: (spy.on(status) or [None])[-1] == "offline", 10, "status/replica offline")
         stick = mount_stick(tmp_path / "usb")           # plugged in
         wait_for(lambda: details(spy, cfg)[-1]["problem"] is None and details(spy, cfg)[-1]["last_copy_at"], 30,
                  "a first copy")
-        assert spy.on(status)[-1] == "online"
+        wait_for(lambda: (spy.on(status) or [None])[-1] == "online", 10, "status/replica online")
         room = os.statvfs(stick).f_bavail * os.statvfs(stick).f_frsize
         with open(stick / "filler", "wb") as f:          # a stick filled by someone's files
             f.truncate(0)
             f.write(b"\0" * (room - FULL_BELOW_BYTES // 2))
         wait_for(lambda: details(spy, cfg)[-1]["problem"] == "full", 30, "full")
-        assert spy.on(status)[-1] == "offline"
+        wait_for(lambda: (spy.on(status) or [None])[-1] == "offline", 10, "status/replica offline when full")
         for topic, payload in [(status, b"offline"), (f"{status}/detail", json.dumps(details(spy, cfg)[-1]).encode())]:
             hall.message(topic, payload, True)
         assert [p.online for p in hall.snapshot()["parts"] if p.name == "replica"] == [False], \
             "the live hall shows the copies as a part that is down"
         (stick / "filler").unlink()
         wait_for(lambda: details(spy, cfg)[-1]["problem"] is None, 30, "room again")
-        assert spy.on(status)[-1] == "online"
+        wait_for(lambda: (spy.on(status) or [None])[-1] == "online", 10, "status/replica online again")
     finally:
         hub.stop()
         spy.close()
