@@ -57,6 +57,7 @@ def acl(cfg: SiteConfig) -> str:
     for user, lines in blocks[1:]:  # every process takes the site document from the hub and says which it runs on
         if user != "console":
             lines += [*_read(t.config), *_write(t.config_status(user))]
+        lines += _write(t.seen(user))   # what it saw of today's queue, for a hub restored from a copy (SPEC 14)
     out = [f"# motcua ACL for site {cfg.site.id}, generated from {cfg.path}; do not edit by hand", ""]
     for user, lines in blocks:
         out += [f"user {user}", *lines, ""]

@@ -5,6 +5,7 @@ construction: topic names, error codes, ticket labels and the dossier code. No K
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,7 @@ API_VERSION = 1
 MAX_PAYLOAD_BYTES = 1_000_000          # anything larger is answered with bad_request
 REQUEST_EXPIRY_S = 10                  # what clients put in Message Expiry Interval
 PENDING_TIMEOUT_S = 60                 # a pending ticket not settled by then starts waiting
+RECENT_CALLS = 20                      # calls/recent holds the day's last 20 calls (SPEC 4)
 ONLINE, OFFLINE = "online", "offline"
 VOICE_PHRASE = "Xin mời công dân có số thứ tự {ticket} đến quầy số {counter}"   # SPEC section 8
 
@@ -49,6 +51,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "conflict": ("Cấu hình đã được người khác thay đổi trước, vui lòng tải lại",
                  "Someone else changed the settings first: reload them"),
     "config_invalid": ("Cấu hình không hợp lệ", "Invalid settings"),
+    "service_closed": ("Dịch vụ tạm ngừng nhận hồ sơ hôm nay", "This service is closed today"),
 }
 
 
@@ -83,14 +86,27 @@ def is_online(payload: bytes | str) -> bool:
     return text.strip() in (ONLINE, f'"{ONLINE}"')
 
 
+def hall_message(t: Topics, topic: str, payload: bytes, kinds: tuple[str, ...]) -> tuple[ParsedTopic, dict] | None:
+    """A message of one of ``kinds`` under ``t``'s root whose payload is a JSON object: (its topic read back, the
+    object); None for anything else, which a follower of the hall passes over."""
+    parsed = t.parse(topic)
+    if parsed is None or parsed.kind not in kinds:
+        return None
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    return (parsed, body) if isinstance(body, dict) else None
+
+
 @dataclass(frozen=True)
 class ParsedTopic:
     """A topic under one hall's root, read back: its kind and the ids it names.
 
     Kinds: ``counter_state``, ``counter_command``, ``counter_rating`` (``counter``),
     ``service_state`` (``service``), ``status`` (``component``), ``printer`` (``kiosk``), ``call``,
-    ``calls_recent``, ``hub_clock``, ``figures`` (``day``), ``reply`` (``client``, the first level under
-    ``reply/``) and ``request`` (``request``: one of ``REQUESTS``)."""
+    ``calls_recent``, ``hub_clock``, ``figures`` (``day``), ``seen`` (``component``), ``reply``
+    (``client``, the first level under ``reply/``) and ``request`` (``request``: one of ``REQUESTS``)."""
     kind: str
     counter: str | None = None
     service: str | None = None
@@ -156,6 +172,11 @@ class Topics:
     def status(self, component: str) -> str:
         return f"{self.root}/status/{component}"
 
+    def status_detail(self, component: str) -> str:
+        """Retained JSON beside ``status/<component>``: what a supervisor reads next to it in the live hall (the
+        hub's board, a replica's lag and last copy, the standby's copy)."""
+        return f"{self.status(component)}/detail"
+
     @property
     def hub_clock(self) -> str:
         """Retained JSON: whether the hub trusts its clock (SPEC 10.1). Beside ``status/hub``, which
@@ -176,6 +197,11 @@ class Topics:
 
     def figures(self, day: str) -> str:
         return f"{self.root}/figures/{day}"
+
+    def seen(self, component: str) -> str:
+        """Retained: what ``component`` saw of today's queue (its highest labels, the last calls), said again on
+        every reconnect, so a hub restored from a copy never issues a label the hall has seen (SPEC 14)."""
+        return f"{self.root}/seen/{component}"
 
     def request(self, name: str) -> str:
         """A request of ``REQUESTS`` (``ticket/issue``…); ``ticket(ANY)`` is the filter of every ticket request."""
@@ -239,18 +265,26 @@ class Topics:
         return (self.counter_state(ANY), self.service_state(ANY), self.status(ALL), self.call, self.figures(ALL))
 
 
+REPLICA_PROBLEMS = {   # a copy's problem (the code on status/replica/detail and status/standby/detail) -> (vi, en)
+    "missing": ("không thấy nơi chép (USB chưa cắm?)", "the replica's folder is missing (USB stick not plugged in?)"),
+    "own_disk": ("nơi chép nằm trên chính ổ của hub", "the replica lies on the hub's own disk"),
+    "full": ("nơi chép đã đầy", "the replica's disk is full"),
+    "behind": ("bản sao bị chậm", "the copy is falling behind"),
+    "unreachable": ("không đọc được nơi chép", "cannot read the replica"),
+    "stopped": ("Litestream đã dừng, đang chạy lại", "Litestream stopped; starting it again"),
+}
+
+
 def _parse_levels(levels: list[str]) -> ParsedTopic | None:
     match levels:
         case ["counter", counter, "state" | "command" | "rating" as what]:
             return ParsedTopic(f"counter_{what}", counter=counter)
         case ["service", service, "state"]:
             return ParsedTopic("service_state", service=service)
-        case ["status", component]:
-            return ParsedTopic("status", component=component)
-        case ["status", "hub", "clock"]:
-            return ParsedTopic("hub_clock")
-        case ["status", component, "config"]:
-            return ParsedTopic("config_status", component=component)
+        case ["status" | "seen" as what, component]:
+            return ParsedTopic(what, component=component)
+        case ["status", component, what]:
+            return _status_beside(component, what)
         case ["kiosk", kiosk, "printer"]:
             return ParsedTopic("printer", kiosk=kiosk)
         case ["call" | "config" as what]:
@@ -264,6 +298,14 @@ def _parse_levels(levels: list[str]) -> ParsedTopic | None:
         case [group, name] if f"{group}/{name}" in REQUESTS:
             return ParsedTopic("request", request=f"{group}/{name}")
     return None
+
+
+def _status_beside(component: str, what: str) -> ParsedTopic | None:
+    """What is said beside ``status/<component>``: the hub's clock, a process's site document, a detail."""
+    if (component, what) == ("hub", "clock"):
+        return ParsedTopic("hub_clock")
+    kind = {"config": "config_status", "detail": "status_detail"}.get(what)
+    return ParsedTopic(kind, component=component) if kind else None
 
 
 # --- payload shapes: what the hub publishes (SPEC section 4), the return types of the functions
@@ -312,6 +354,12 @@ class RecentCalls(TypedDict):
     calls: list[CallEvent]
 
 
+class TwoLanguages(TypedDict):
+    """A text shown to citizens in both languages."""
+    vi: str
+    en: str
+
+
 class ServiceState(TypedDict):
     """Retained on ``service/<S>/state``."""
     service: str
@@ -323,8 +371,9 @@ class ServiceState(TypedDict):
     last_called: str | None
     open: bool
     estimated_wait_min: int
-    closed_reason: str | None          # outside_hours, daily_limit_reached, clock_wrong; null while open
-    opens_at: str | None               # HH:MM, when closed until a window opens today or tomorrow
+    closed_reason: str | None          # outside_hours, daily_limit_reached, clock_wrong, service_closed; null: open
+    opens_at: str | None               # HH:MM today or tomorrow, "HH:MM dd/mm" later (the working calendar)
+    closed_text: TwoLanguages | None   # service_closed: the supervisor's reason, as citizens read it; else null
     oldest_waiting_at: str | None      # when the longest-waiting ticket was issued (the console's "oldest")
 
 

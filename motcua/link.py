@@ -3,9 +3,10 @@
 What every process needs, in one place: MQTT 5 with per-process credentials (environment over the
 site file), TLS, ``status/<component>`` online with an ``offline`` last will, resubscribing on every
 (re)connect, saying again on every (re)connect what it holds retained (a broker restarted without
-persistence has forgotten it), reconnecting within seconds, TCP_NODELAY, an exception in a callback
-logged and survived, and stopping for good when the broker refuses the credentials (the process
-then exits 78 so systemd does not loop).
+persistence has forgotten it; among it what the process saw of today's queue, ``motcua.seen``),
+reconnecting within seconds, TCP_NODELAY, an exception in a callback logged and survived, and
+stopping for good when the broker refuses the credentials (the process then exits 78 so systemd
+does not loop).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from .config import SiteConfig
 from .contract import OFFLINE, ONLINE, Topics
+from .seen import Seen, follows_hall
 
 log = logging.getLogger(__name__)
 REFUSED_CREDENTIALS = {134, 135, 140}   # bad user name or password, not authorised, bad auth method
@@ -67,6 +69,8 @@ class Link:
         self._thread: threading.Thread | None = None
         self.client_id = f"motcua-{cfg.site.id}-{component}"
         self.client = self._make_client()
+        # a process that follows the hall says what it saw of today's queue, for a restored hub (SPEC 14)
+        self.seen = Seen(self) if announce and follows_hall(self.topics, subscriptions) else None
 
     def _make_client(self) -> paho.Client:
         m = self.cfg.mqtt
@@ -230,6 +234,8 @@ class Link:
                 return                      # the process's own dispatch asked for it too: it gets it as well
         if self._on_message_cb is not None:
             self._on_message_cb(msg)
+        if self.seen is not None:
+            self.seen.note(msg)
 
 
 def _sent(info: paho.MQTTMessageInfo) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import SiteConfig
-from ..contract import ALL, ANY, LINK_UP, Topics, is_online
+from ..contract import ALL, ANY, LINK_UP, REPLICA_PROBLEMS, ParsedTopic, Topics, is_online
 from ..hub.service_day import service_day
 
 LAST_CALLS = 10
@@ -34,6 +34,7 @@ class Part:
     since: float | None = None
     at_least: bool = False        # offline already when the console started: since is a lower bound
     detail: str = ""
+    note: tuple[str, str] | None = None     # (vi, en) from status/<part>/detail: the hub's board, a copy's lag
 
 
 def expected_parts(cfg: SiteConfig) -> list[str]:
@@ -98,25 +99,33 @@ class Hall:
         if body is None:
             return
         with self.lock:
-            if p.kind == "counter_state":
-                self._counter(p.counter, body)
-            elif p.kind == "service_state":
-                self.services[p.service] = body
-            elif p.kind == "printer":
-                self._printer(p.kiosk, body, retained)
-            elif p.kind == "call":
-                self._call(body)
-            elif p.kind == "calls_recent":
-                self._recent(body)
-            elif p.kind == "hub_clock":
-                self.hub_clock = body
-            elif p.kind == "figures" and p.day >= max(self.figures, default=""):
-                self.figures = {p.day: body}
-            else:
+            if not self._apply(p, body, retained):
                 return
             self._bump()
         for listener in list(self.listeners):
             listener(p.kind, body)
+
+    def _apply(self, p: ParsedTopic, body: dict, retained: bool) -> bool:
+        """One JSON message into the picture (under ``lock``); False for a kind the hall does not show."""
+        if p.kind == "counter_state":
+            self._counter(p.counter, body)
+        elif p.kind == "service_state":
+            self.services[p.service] = body
+        elif p.kind == "printer":
+            self._printer(p.kiosk, body, retained)
+        elif p.kind == "call":
+            self._call(body)
+        elif p.kind == "calls_recent":
+            self._recent(body)
+        elif p.kind == "hub_clock":
+            self.hub_clock = body
+        elif p.kind == "status_detail":
+            self.parts.setdefault(p.component, Part(p.component)).note = part_note(p.component, body)
+        elif p.kind == "figures" and p.day >= max(self.figures, default=""):
+            self.figures = {p.day: body}
+        else:
+            return False
+        return True
 
     def _counter(self, counter: str, body: dict) -> None:
         before = self.counters.get(counter)
@@ -177,6 +186,33 @@ class Hall:
                     "services": {s: dict(v) for s, v in self.services.items()},
                     "parts": [Part(**p.__dict__) for p in self.parts.values()], "calls": list(self.calls),
                     "figures": dict(next(iter(self.figures.values()), {})), "hub_clock": dict(self.hub_clock)}
+
+
+def part_note(component: str, body: dict) -> tuple[str, str] | None:
+    """What the live hall says beside a part, from its ``status/<part>/detail`` (SPEC 14): which board is the
+    hub (and whether it started from a copy), when the last copy was made and how far behind it is, or why not."""
+    board = body.get("board")
+    board = board[:64] if isinstance(board, str) else ""
+    if component == "hub":
+        if not board:
+            return None
+        copy = ("; chạy từ bản sao", "; started from a copy") if body.get("restored") else ("", "")
+        return f"máy {board}{copy[0]}", f"board {board}{copy[1]}"
+    if component not in ("replica", "standby"):
+        return None
+    vi, en = [f"máy {board}"] if board else [], [f"board {board}"] if board else []
+    at, lag = body.get("last_copy_at") or body.get("copy_at"), body.get("lag_s")
+    if isinstance(at, str) and len(at) >= 19:
+        vi.append(f"bản sao lúc {at[11:19]}")
+        en.append(f"last copy at {at[11:19]}")
+    if isinstance(lag, (int, float)) and not isinstance(lag, bool):
+        vi.append(f"chậm {lag:g} s")
+        en.append(f"{lag:g} s behind")
+    problem = REPLICA_PROBLEMS.get(str(body.get("problem")))
+    if problem:
+        vi.insert(0, problem[0])
+        en.insert(0, problem[1])
+    return ("; ".join(vi), "; ".join(en)) if vi else None
 
 
 def _json_object(payload: bytes) -> dict | None:

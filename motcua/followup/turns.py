@@ -18,14 +18,13 @@ Notices go out in quiet hours too and are dropped, not sent late, when they coul
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 
 from ..config import Service
-from ..contract import ANY, Topics, parse_label
+from ..contract import ANY, Topics, hall_message, parse_label
 from ..hub.service_day import in_hours, next_opening, service_day
 from ..hubclient import HubClient, HubUnavailable
 from ..personal import SecretProblem, keyed_hash, read_secret
@@ -64,15 +63,10 @@ class Hall:
         return (t.service_state(ANY), t.counter_state(ANY), t.call)
 
     def on_message(self, msg) -> None:
-        parsed = self.topics.parse(msg.topic)
-        if parsed is None or parsed.kind not in ("service_state", "counter_state", "call"):
+        got = hall_message(self.topics, msg.topic, msg.payload, ("service_state", "counter_state", "call"))
+        if got is None:
             return
-        try:
-            body = json.loads(msg.payload)
-        except ValueError:
-            return
-        if not isinstance(body, dict):
-            return
+        parsed, body = got
         at = self.clock()
         with self.lock:
             if parsed.kind == "service_state":
@@ -165,7 +159,8 @@ class Turns:
         why = WHY_NOT.get(code, "take_unavailable")
         log.info("không cấp số qua tin nhắn / no number by SMS for %s: %s", svc.id, code)
         self._answer(phone, why, msg.name, {"service": svc.name.vi,
-                                             "opens": next_opening(svc, now, self.cfg.site.tz) or "--:--"}, now)
+                                             "opens": next_opening(svc, self.cfg.calendar, now, self.cfg.site.tz)
+                                                       or "--:--"}, now)
 
     def _issue(self, svc: Service, phone: str, msg: Incoming, now: datetime) -> dict:
         body = {"service": svc.id, "priority": False, "confirm": False, "source": "sms",
@@ -200,7 +195,8 @@ class Turns:
     def open_services(self, now: datetime) -> str:
         """The services that take numbers by SMS now, as a citizen would ask for them."""
         tz = self.cfg.site.tz
-        names = [f"{s.name.vi} (LS {s.prefix or s.id})" for s in self.cfg.services if s.remote and in_hours(s, now, tz)]
+        names = [f"{s.name.vi} (LS {s.prefix or s.id})" for s in self.cfg.services if s.remote
+                 and in_hours(s, self.cfg.calendar, now, tz)]
         return ", ".join(names) or "không có / none"
 
     # --- STT <label> -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""python -m motcua.hub --config FILE [--check-config | --import-dossiers PATH | --replicate | --restore [--force]]"""
+"""python -m motcua.hub --config FILE [--check-config | --import-dossiers PATH | --replicate | --restore [--force] |
+--standby --from PATH | --take-over --from PATH]"""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from ..config import SiteConfig
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..mosquitto_bridge import bridge_section
 from ..startup import begin, on_stop, parser
-from . import dossiers, replica
+from . import dossiers, replica, standby
 from .dossier_import import import_file
 from .dossier_pull import DossierPuller
 from .ledger import Ledger
@@ -43,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="with the hub stopped: restore the ledger, the dossier store and the follow-up's outbox from "
                         "the newest copy; exit 0 restored, 1 no copy, 2 config, 4 a database exists, 5 failed")
     p.add_argument("--force", action="store_true", help="with --restore: replace databases that exist")
+    p.add_argument("--standby", action="store_true",
+                   help="on another board: keep the hub's databases restored from the copy in --from, and say how "
+                        "it is on status/standby (motcua-standby.service)")
+    p.add_argument("--take-over", action="store_true",
+                   help="make this board the hub (keepalived's notify script, this board MASTER): the newest copy in "
+                        "--from restored when newer than the local databases, the hub then hears the hall before it "
+                        "answers; exit 0 to start the hub, 1 no ledger nor copy")
+    p.add_argument("--from", dest="source", metavar="PATH",
+                   help="with --standby and --take-over: the folder the hub's Litestream copies into on this board")
     args, cfg, _ = begin(p, argv, from_hub=False)   # the hub is the site file's writer (SPEC 2.1)
     if isinstance(cfg, int):
         return cfg
@@ -62,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         return litestream_config(cfg, args.litestream_config)
     if args.restore:
         return replica.restore(cfg, args.force)
+    if (args.standby or args.take_over) and not args.source:
+        print("--standby và --take-over cần --from PATH / --standby and --take-over need --from PATH", file=sys.stderr)
+        return EX_USAGE_CONFIG
+    if args.take_over:
+        return standby.take_over(cfg, args.source)
+    if args.standby:
+        halt = {"now": False}
+        on_stop(lambda: halt.update(now=True))
+        return standby.standby(cfg, args.source, lambda: halt["now"])
     if args.replicate:
         stop = {"now": False}
         on_stop(lambda: stop.update(now=True))

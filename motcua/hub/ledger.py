@@ -29,7 +29,7 @@ from . import holders as persons
 from . import store
 from .figures import day_figures
 from .service_day import Clock, iso, service_day, system_clock
-from .views import Views
+from .views import Views, floor_key
 from .wire import Holder
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class Outcome:
     changes: Changes
 
 
+SEEN_SOURCE = "seen"   # the source of a ticket taken in from what the hall saw, missing from a restored ledger
 STEP_S = 60.0      # the wall clock moved this much more than the steady one: it was stepped, not slewed
 DAY_S = 86400.0
 WRONG = {"behind": ("chậm hơn số cuối đã phát", "behind the last ticket"),
@@ -290,6 +291,7 @@ class Ledger:
         day_start = datetime.combine(date.fromisoformat(today), self.cfg.site.day_start, self.tz).timestamp()
         self.db.execute("UPDATE pauses SET ended=? WHERE ended IS NULL", (min(ts, day_start),))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
+        self.db.execute("DELETE FROM meta WHERE key LIKE 'floor %' AND key < ?", (floor_key(today, ""),))
         persons.forget_before(self.db, today)
 
     # --- tickets -----------------------------------------------------------------------
@@ -304,22 +306,45 @@ class Ledger:
         if reason == "clock_wrong":
             raise self._clock_error()
         if reason == "outside_hours":
-            raise ContractError(reason, f"mở lại lúc {opens_at}", f"opens again at {opens_at}")
+            raise ContractError(reason, f"mở lại lúc {opens_at}" if opens_at else "chưa có lịch mở lại",
+                                f"opens again at {opens_at}" if opens_at else "no opening planned")
+        if reason == "service_closed":
+            said = self.views.closed_text(service, self.day) or {"vi": "", "en": ""}
+            raise ContractError(reason, f"{svc.name.vi} — {said['vi']}", f"{svc.name.en} — {said['en']}")
         if reason is not None:
             raise ContractError(reason, svc.name.vi, svc.name.en)
         persons.check(self.db, self.cfg, svc, self.day, source, holders)
         why = "age" if persons.elderly(self.cfg, holders, now) else ("asked" if priority else None)
-        label = svc.label(number)
-        ticket_id = f"{self.day.replace('-', '')}-{label}"
-        self.db.execute(
-            "INSERT INTO tickets (id, day, origin_service, service, number, label, priority, status, source, "
-            "issued_at, priority_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (ticket_id, self.day, service, service, number, label, int(why is not None),
-             "pending" if confirm else "waiting", source, now, why))
+        ticket_id = self.insert_ticket(service, number, "pending" if confirm else "waiting", source, now, why)
         persons.record(self.db, ticket_id, self.day, service, holders)
         ch.services.add(service)
         self._issued = True
         return {"ok": True, "ticket": self.views.ticket(self._ticket(ticket_id), self.day)}
+
+    def insert_ticket(self, service: str, number: int, status: str, source: str | None, now: float,
+                      why: str | None = None) -> str:
+        """A new row of today's tickets; its id."""
+        label = self.cfg.by_service[service].label(number)
+        ticket_id = f"{self.day.replace('-', '')}-{label}"
+        self.db.execute(
+            "INSERT INTO tickets (id, day, origin_service, service, number, label, priority, status, source, "
+            "issued_at, priority_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (ticket_id, self.day, service, service, number, label, int(why is not None), status, source, now, why))
+        return ticket_id
+
+    def take_in(self, label: str, now: float, status: str = "waiting"):
+        """A label the hall saw issued that this (restored) ledger lacks (SPEC 14): recorded with ``status`` so the
+        citizen holding it is served; None when the label is in the ledger or was never seen issued."""
+        found = self.views.service_of(label)
+        if found is None:
+            return None
+        service, number = found
+        if number >= self.views.next_number(service, self.day) or self.db.execute(
+                "SELECT 1 FROM tickets WHERE day=? AND label=?", (self.day, label)).fetchone() is not None:
+            return None
+        log.warning("nhận số %s mà bản sao sổ thiếu / taking in %s, seen issued but missing from the restored "
+                    "ledger", label, label)
+        return self._ticket(self.insert_ticket(service, number, status, SEEN_SOURCE, now))
 
     def _settle(self, ticket_id: str, to: str, reason: str | None, ch: Changes) -> dict:
         """confirm (pending -> waiting) or void (pending|waiting -> void)."""
@@ -415,7 +440,7 @@ class Ledger:
 
     def _on_call(self, counter, now, ch, ticket=None, **_):
         t = self.db.execute("SELECT * FROM tickets WHERE day=? AND label=? AND status IN ('waiting','no_show')",
-                            (self.day, ticket)).fetchone()
+                            (self.day, ticket)).fetchone() or self.take_in(ticket, now)
         if t is None:
             raise ContractError("unknown_ticket", f"số {ticket!r} không chờ gọi", f"{ticket!r} is not waiting")
         self._finish(counter, "done", now, ch)

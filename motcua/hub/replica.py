@@ -36,11 +36,11 @@ import yaml
 
 from ..config import SiteConfig
 from ..config.site import Replica
-from ..contract import OFFLINE, ONLINE
+from ..contract import OFFLINE, ONLINE, REPLICA_PROBLEMS
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..link import Link
 from ..sdnotify import Notifier
-from . import dossiers
+from . import dossiers, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,6 @@ EX_NO_COPY = 1                       # --restore: no replica holds a copy of the
 EX_EXISTS = 4                        # --restore: a database is there already (give --force to replace it)
 EX_FAILED = 5                        # --restore: Litestream could not restore; nothing was replaced
 
-PROBLEMS = {   # code -> (Vietnamese, English), for the log; the code goes on status/replica/detail
-    "missing": ("không thấy nơi chép (USB chưa cắm?)", "the replica's folder is missing (USB stick not plugged in?)"),
-    "own_disk": ("nơi chép nằm trên chính ổ của hub", "the replica lies on the hub's own disk"),
-    "full": ("nơi chép đã đầy", "the replica's disk is full"),
-    "behind": ("bản sao bị chậm", "the copy is falling behind"),
-    "unreachable": ("không đọc được nơi chép", "cannot read the replica"),
-    "stopped": ("Litestream đã dừng, đang chạy lại", "Litestream stopped; starting it again"),
-}
 
 
 @dataclass(frozen=True)
@@ -296,7 +288,7 @@ class Watcher:
         if problem is None:
             log.info("bản sao %s đã cập nhật / replica %s is up to date", target, target)
         else:
-            vi, en = PROBLEMS[problem]
+            vi, en = REPLICA_PROBLEMS[problem]
             log.warning("bản sao %s: %s / replica %s: %s", target, vi, target, en)
 
 
@@ -308,7 +300,7 @@ def replicate(cfg: SiteConfig, stopping: Callable[[], bool]) -> int:
     with tempfile.TemporaryDirectory(prefix="motcua-replica-") as work:
         watches = [Watch(cfg, Litestream(binary, cfg, i, work)) for i in range(len(cfg.hub.replicas))]
         watcher = Watcher(cfg, watches, lambda kind, body: link.retain(topic if kind == "status" else
-                                                                     f"{topic}/detail", body))
+                                                                     link.topics.status_detail("replica"), body))
 
         def say_again() -> None:           # status/replica after every (re)connect: the broker may have forgotten it
             if watcher.status:
@@ -382,6 +374,7 @@ def restore(cfg: SiteConfig, force: bool, say: Callable[[str], None] = print) ->
         except LitestreamError as e:
             print(f"khôi phục thất bại, không thay gì / the restore failed, nothing replaced: {e}", file=sys.stderr)
             return EX_FAILED
+        reconcile.mark(cfg, f"restored from {ls.replica.target}")   # the hub hears the hall before answering
         for db, (tmp, copy) in restored.items():
             _move_in(tmp, db, len(cfg.hub.replicas))
             at = copy.at.astimezone(cfg.site.tz)

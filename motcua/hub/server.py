@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -24,6 +26,7 @@ from ..sdnotify import Notifier
 from . import wire
 from .ledger import Changes, Ledger, Outcome
 from .lookup import LookupDesk
+from .reconcile import Reconciler
 from .site_file import ConfigDesk, SiteFile
 
 log = logging.getLogger(__name__)
@@ -123,17 +126,20 @@ class HubServer:
     itself."""
 
     def __init__(self, cfg: SiteConfig, ledger: Ledger, lookup: LookupDesk | None = None,
-                 notifier: Notifier | None = None, site_file: SiteFile | None = None):
+                 notifier: Notifier | None = None, site_file: SiteFile | None = None,
+                 reconciler: Reconciler | None = None):
         """With ``site_file``, the hub keeps the site file (SPEC 2.1): it publishes it on ``config`` and takes
-        changes on ``config/set``; without, it reads the file at start only."""
+        changes on ``config/set``; without, it reads the file at start only. ``reconciler`` hears what the hall saw
+        (SPEC 14); by default one that holds the hub back only when its ledger was restored."""
         self.cfg, self.ledger = cfg, ledger
+        self.reconciler = reconciler or Reconciler(cfg, ledger)
         self.notifier = notifier or Notifier()
         t = Topics(cfg.mqtt.topic_root, cfg.site.id)
         self.desk = ConfigDesk(site_file, cfg) if site_file is not None else None
         config_topics = (t.config_set, t.config_history) if self.desk else ()
         self.link = Link(cfg, "hub", session_expiry=300, on_message=self._received, on_connect=self._connected,
                          subscriptions=(t.ticket(ANY), t.counter_command(ANY), t.counter_rating(ANY), t.lookup,
-                                        t.extend, t.hub_health, t.hub_health_reply, *config_topics))
+                                        t.extend, t.hub_health, t.hub_health_reply, t.seen(ANY), *config_topics))
         self.t = self.link.topics
         self.selfcheck = SelfCheck(self.link, self.notifier)
         self.dropped, self.unsent = Hushed(), Hushed()
@@ -152,6 +158,7 @@ class HubServer:
         self.ready = False
         self._minute = 0
         self._figures_at, self._figures_day = 0.0, ""
+        self.started = datetime.now(cfg.site.tz).isoformat(timespec="seconds")   # on status/hub/detail
 
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -171,6 +178,8 @@ class HubServer:
         pending tickets; on each new minute, services opening or closing (ticket windows are HH:MM).
         A failing tick (the disk full) is logged and tried again next second."""
         self.selfcheck.tick(time.monotonic())
+        if self.reconciler.holding(time.monotonic()):
+            return
         minute = int(time.time() // 60)
         try:
             changes = self.ledger.tick()
@@ -194,11 +203,19 @@ class HubServer:
         if msg.topic == self.t.hub_health_reply:
             self.selfcheck.answered(bytes(msg.payload), getattr(msg, "properties", None))
             return
+        if msg.topic.startswith(self.t.seen("")):
+            self.reconciler.hear(self.t.suffix(msg.topic)[len("seen/"):] or None, bytes(msg.payload))
+            return
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
                                   time.monotonic()))
 
     def flush(self) -> None:
-        """Read what arrived, apply it in one transaction, commit once, then answer and publish."""
+        """Hear the hall when it has spoken (a restored hub answers nothing before), then read what arrived, apply it
+        in one transaction, commit once, then answer and publish."""
+        if self.reconciler.holding(time.monotonic()):
+            return
+        if self.reconciler.pending or self.reconciler.restored:
+            self.reconcile()
         while self.inbox:
             batch, self.inbox = self.inbox[:MAX_BATCH], self.inbox[MAX_BATCH:]
             requests = [r for r in map(self.parse, batch) if r is not None]
@@ -215,6 +232,17 @@ class HubServer:
                 merged.absorb(changes)
             self.publish_changes(merged)
 
+    def reconcile(self) -> None:
+        """What the hall saw, applied in a transaction of its own; a failure is logged and tried again."""
+        try:
+            with self.ledger.batch():
+                changes = self.ledger.tick()
+                changes.absorb(self.reconciler.apply())
+        except Exception:
+            log.exception("không đối chiếu được với sảnh / cannot reconcile with the hall")
+            return
+        self.publish_changes(changes)
+
     def handle_one(self, r: Request) -> tuple[wire.Route, dict, Changes]:
         """One request on its own: whatever goes wrong with it is its answer alone, never its batch's."""
         try:
@@ -225,8 +253,10 @@ class HubServer:
 
     def _connected(self) -> None:
         """The first connection publishes the whole state and says READY. Later ones need nothing:
-        the link says again what it holds retained, in case the broker lost it."""
-        if not self.ready:
+        the link says again what it holds retained, in case the broker lost it. A hub whose ledger was restored
+        first hears what the hall saw (``flush``)."""
+        self.reconciler.connected(time.monotonic())
+        if not self.ready and not self.reconciler.restored:
             self.publish_everything()
 
     # --- one message --------------------------------------------------------------------
@@ -373,6 +403,8 @@ class HubServer:
             self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
         self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
         self.link.retain(self.t.hub_clock, self.ledger.clock_state())
+        self.link.retain(self.t.status_detail("hub"), {"board": socket.gethostname(), "since": self.started,
+                                                       "restored": self.reconciler.restored})
         self.publish_config()
         if not self.ready:
             self.ready = True

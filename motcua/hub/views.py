@@ -6,15 +6,14 @@ import json
 import math
 import sqlite3
 from bisect import bisect_left
-from datetime import datetime
+from datetime import date, datetime
 
 from ..config import SiteConfig
-from ..contract import CallEvent, CounterState, ServiceState, TicketPayload
+from ..contract import RECENT_CALLS, CallEvent, CounterState, ServiceState, TicketPayload, TwoLanguages, parse_label
 from .service_day import in_hours, iso, next_opening
 
 OPEN_STATUSES = ("waiting", "pending")   # people holding a ticket who have not been called yet
 RECENT_DONE = 20
-RECENT_CALLS = 20      # SPEC 4: <R>/calls/recent holds the day's last 20 calls
 
 
 class Views:
@@ -129,8 +128,13 @@ class Views:
                 "last_issued": last_issued[0] if last_issued else None,
                 "last_called": last_called[0] if last_called else None,
                 "open": reason is None, "estimated_wait_min": self.estimate(service_id, waiting, day),
-                "closed_reason": reason, "opens_at": opens_at,
+                "closed_reason": reason, "opens_at": opens_at, "closed_text": self.closed_text(service_id, day),
                 "oldest_waiting_at": iso(oldest, self.tz)}
+
+    def closed_text(self, service_id: str, day: str) -> TwoLanguages | None:
+        """The reason a supervisor gave for closing the service on ``day`` (SPEC 12.1), as citizens read it."""
+        closure = self.cfg.by_service[service_id].closed_on(date.fromisoformat(day))
+        return None if closure is None else {"vi": closure.reason.vi, "en": closure.reason.en}
 
     def issued(self, service_id: str, day: str) -> int:
         """Tickets handed out today by this service (a voided one never reached a citizen)."""
@@ -138,10 +142,20 @@ class Views:
                                (day, service_id)).fetchone()[0]
 
     def next_number(self, service_id: str, day: str) -> int:
-        """Numbers rise by one per ticket; a voided number is never reused."""
-        top = self.db.execute("SELECT MAX(number) FROM tickets WHERE day=? AND origin_service=?",
-                              (day, service_id)).fetchone()[0]
+        """Numbers rise by one per ticket; a voided number is never reused, nor one the hall saw issued that a
+        restored ledger lacks (its floor, SPEC 14)."""
+        top = self.db.execute("SELECT MAX(n) FROM (SELECT MAX(number) AS n FROM tickets WHERE day=? AND "
+                              "origin_service=? UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key=?)",
+                              (day, service_id, floor_key(day, service_id))).fetchone()[0]
         return self.cfg.by_service[service_id].first if top is None else top + 1
+
+    def service_of(self, label: str) -> tuple[str, int] | None:
+        """(the service that issues ``label``, its number), or None when no service of the site issues it."""
+        parsed = parse_label(label)
+        for svc in self.cfg.services if parsed else ():
+            if svc.prefix == parsed[0] and svc.first <= parsed[1] <= svc.last and svc.label(parsed[1]) == label:
+                return svc.id, parsed[1]
+        return None
 
     def closed(self, service_id: str, day: str, now: datetime, issued: int | None = None,
                clock_ok: bool = True) -> tuple[str | None, str | None, int]:
@@ -151,13 +165,20 @@ class Views:
         number = self.next_number(service_id, day)
         if not clock_ok:
             return "clock_wrong", None, number
-        if not in_hours(svc, now, self.tz):
-            return "outside_hours", next_opening(svc, now, self.tz), number
+        if svc.closed_on(date.fromisoformat(day)) is not None:
+            return "service_closed", next_opening(svc, self.cfg.calendar, now, self.tz), number
+        if not in_hours(svc, self.cfg.calendar, now, self.tz):
+            return "outside_hours", next_opening(svc, self.cfg.calendar, now, self.tz), number
         if svc.daily_limit is not None and issued is None:
             issued = self.issued(service_id, day)
         if number > svc.last or (svc.daily_limit is not None and issued >= svc.daily_limit):
             return "daily_limit_reached", None, number
         return None, None, number
+
+
+def floor_key(day: str, service_id: str) -> str:
+    """The ``meta`` key of the highest number of ``service_id`` the hall saw issued on ``day`` (SPEC 14)."""
+    return f"floor {day} {service_id}"
 
 
 def _minutes(ahead: int, pace: tuple[float, int]) -> int:

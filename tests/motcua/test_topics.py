@@ -19,6 +19,7 @@ def built(t: Topics, ident: str) -> list[tuple[str, ParsedTopic]]:
         (t.status(ident), ParsedTopic("status", component=ident)),
         (t.printer(ident), ParsedTopic("printer", kiosk=ident)),
         (t.figures(ident), ParsedTopic("figures", day=ident)),
+        (t.seen(ident), ParsedTopic("seen", component=ident)),
         (t.reply(ident), ParsedTopic("reply", client=ident)),
         (f"{t.reply(ident)}/r", ParsedTopic("reply", client=ident)),
         (t.call, ParsedTopic("call")),

@@ -1,5 +1,6 @@
 """SPEC sections 4 and 10: the hub as a real process behind a real mosquitto."""
 import json
+import socket
 import sqlite3
 import threading
 import time
@@ -47,6 +48,9 @@ def test_issue_call_and_state_end_to_end(hub, broker):
     later = Spy(broker.port, f"{c.t.root}/#")      # a newcomer gets the retained state
     wait_for(lambda: later.on(c.t.counter_state("1")) and later.on(c.t.status("hub")) == ["online"], 3, "retained")
     assert [m[2] for m in later.msgs if m[0] == c.t.counter_state("1")] == [True]
+    wait_for(lambda: later.on(c.t.status_detail("hub")), 3, "status/hub/detail")
+    detail = later.on(c.t.status_detail("hub"))[-1]
+    assert (detail["board"], detail["restored"]) == (socket.gethostname(), False), "the live hall names the hub's board"
     spy.close(), later.close()
 
 

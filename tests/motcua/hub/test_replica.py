@@ -160,6 +160,9 @@ def test_a_stick_missing_or_full_is_told_on_status_replica_and_in_the_live_hall(
             hall.message(topic, payload, True)
         assert [p.online for p in hall.snapshot()["parts"] if p.name == "replica"] == [False], \
             "the live hall shows the copies as a part that is down"
+        note = next(p.note for p in hall.snapshot()["parts"] if p.name == "replica")
+        assert note[0].startswith("nơi chép đã đầy") and "bản sao lúc" in note[0], note
+        assert note[1].startswith("the replica's disk is full"), note
         (stick / "filler").unlink()
         wait_for(lambda: details(spy, cfg)[-1]["problem"] is None, 30, "room again")
         wait_for(lambda: (spy.on(status) or [None])[-1] == "online", 10, "status/replica online again")
