@@ -9,7 +9,6 @@ import sys
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
-import dataclasses  # noqa: E402
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -19,18 +18,13 @@ from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.link import Link  # noqa: E402
 from motcua.site_sync import SiteSync  # noqa: E402
+from motcua.speech import announcement, voice_config  # noqa: E402
 from motcua.startup import begin, parser  # noqa: E402
 
 from .model import BoardModel  # noqa: E402
-from .voice import Announcer, VoiceConfig, announcement  # noqa: E402
+from .voice import Announcer  # noqa: E402
 
 log = logging.getLogger(__package__)
-
-
-def voice_config(entry: Display) -> VoiceConfig:
-    """The announcer's settings from the site file's display entry: its voice, plus how each counter is said as pairs,
-    since ``VoiceConfig`` is frozen."""
-    return VoiceConfig(**dataclasses.asdict(entry.voice), spoken_counters=tuple(entry.spoken_counters.items()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,30 +11,10 @@ import queue
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from motcua.config import Voice
-from motcua.speech import SoundState, chime, play_with_aplay, silence, speak, wav
-from motcua.spoken import phrase
+from motcua.speech import SoundState, VoiceConfig, announcement, play_with_aplay
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class VoiceConfig(Voice):
-    """A wall screen's voice as its site file sets it, with how it says each counter."""
-    spoken_counters: tuple[tuple[str, str], ...] = ()
-
-    def words(self, ticket: str, counter: str) -> str:
-        return phrase(ticket, counter, self.phrase, self.label_mode, dict(self.spoken_counters))
-
-
-def announcement(ticket: str, counter: str, cfg: VoiceConfig) -> tuple[str, bytes]:
-    """(the phrase as spoken, a WAV file: chime, pause, the phrase ``repeat`` times)."""
-    text = cfg.words(ticket, counter)
-    speech = speak(text, cfg.voice, cfg.speed)
-    pcm = (chime() + silence(0.3) if cfg.chime else b"") + (speech + silence(0.7)) * cfg.repeat
-    return text, wav(pcm)
 
 
 class Announcer:

@@ -36,6 +36,8 @@ TEXT = {
                       f"{ERRORS['outside_hours'][1]} — opens at {{opens_at}}"),
     "outside_hours_no_time": ERRORS["outside_hours"],
     "daily_limit_reached": ERRORS["daily_limit_reached"],
+    "service_closed": ("Tạm ngừng hôm nay: {reason}", "Closed today: {reason}"),
+    "service_closed_no_reason": ERRORS["service_closed"],
     "waiting": ("{waiting} người đang chờ · khoảng {minutes} phút", "{waiting} waiting · about {minutes} min"),
     "busy": BUSY,
     "printer": ("Máy in tạm ngừng — vui lòng liên hệ quầy hướng dẫn",
@@ -118,16 +120,24 @@ class KioskModel:
         for svc in self.cfg.services:
             st = states.get(svc.id, {})
             title = svc.name.vi if self.lang == "vi" else svc.name.en
-            reason = st.get("closed_reason")
-            if reason == "outside_hours":
-                detail = self.t("outside_hours", opens_at=st["opens_at"]) if st.get("opens_at") \
-                    else self.t("outside_hours_no_time")
-            elif reason == "daily_limit_reached":
-                detail = self.t("daily_limit_reached")
-            else:
-                detail = self.t("waiting", waiting=st.get("waiting", 0), minutes=st.get("estimated_wait_min", 0))
-            out.append(ServiceButton(svc.id, title, detail, usable and st.get("open", True) and reason is None))
+            can = usable and st.get("open", True) and st.get("closed_reason") is None
+            out.append(ServiceButton(svc.id, title, self.detail(st), can))
         return out
+
+    def detail(self, st: dict) -> str:
+        """What a service's button says under its name: why it is closed, or the people waiting and the wait."""
+        reason = st.get("closed_reason")
+        if reason == "outside_hours":
+            return self.t("outside_hours", opens_at=st["opens_at"]) if st.get("opens_at") \
+                else self.t("outside_hours_no_time")
+        if reason == "daily_limit_reached":
+            return self.t("daily_limit_reached")
+        if reason == "service_closed":
+            said = st.get("closed_text")
+            text = said.get(self.lang) if isinstance(said, dict) else None
+            return self.t("service_closed", reason=text) if isinstance(text, str) and text \
+                else self.t("service_closed_no_reason")
+        return self.t("waiting", waiting=st.get("waiting", 0), minutes=st.get("estimated_wait_min", 0))
 
     # --- the citizen's ID card ------------------------------------------------------------
     def read_card(self, text: str) -> bool:

@@ -9,7 +9,11 @@ import struct
 import subprocess
 import tempfile
 import wave
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .config import Display, Voice
+from .spoken import phrase
 
 RATE = 22050
 
@@ -117,3 +121,26 @@ class SoundState:
             else:
                 self.log.info("âm thanh hoạt động / sound works")
             self.on_problem(problem)
+
+
+@dataclass(frozen=True)
+class VoiceConfig(Voice):
+    """A wall screen's voice as its site file sets it, with how it says each counter."""
+    spoken_counters: tuple[tuple[str, str], ...] = ()
+
+    def words(self, ticket: str, counter: str) -> str:
+        return phrase(ticket, counter, self.phrase, self.label_mode, dict(self.spoken_counters))
+
+
+def voice_config(entry: Display) -> VoiceConfig:
+    """The announcer's settings from the site file's display entry: its voice, plus how each counter is said as pairs,
+    since ``VoiceConfig`` is frozen. The console's "nghe thử" (a sample call) uses it too."""
+    return VoiceConfig(**asdict(entry.voice), spoken_counters=tuple(entry.spoken_counters.items()))
+
+
+def announcement(ticket: str, counter: str, cfg: VoiceConfig) -> tuple[str, bytes]:
+    """(the phrase as spoken, a WAV file: chime, pause, the phrase ``repeat`` times)."""
+    text = cfg.words(ticket, counter)
+    speech = speak(text, cfg.voice, cfg.speed)
+    pcm = (chime() + silence(0.3) if cfg.chime else b"") + (speech + silence(0.7)) * cfg.repeat
+    return text, wav(pcm)

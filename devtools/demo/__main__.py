@@ -23,8 +23,9 @@ from firmware_bridge.simulator import Bus, KeypadSim
 from motcua import config
 from motcua.contract import ANY, Topics
 from motcua.hubclient import HubClient
+from motcua.site_sync import copy_path
 
-from ..testbed import ROOT, Broker, GammuSmsd, PtyPair, free_port
+from ..testbed import ROOT, Broker, GammuSmsd, PtyPair, free_port, wait_for
 from . import console as demo_console
 from . import followup as demo_followup
 
@@ -102,8 +103,9 @@ def say(vi: str, en: str = "") -> None:
     print(f"{time.strftime('%H:%M:%S')}  {vi}" + (f"\n{'':10}{en}" if en else ""), flush=True)
 
 
-def on_message(cfg, states: dict):
-    """Print call events as the hub publishes them; keep the latest service states."""
+def on_message(cfg, states: dict, applied: dict):
+    """Print call events as the hub publishes them; keep the latest service states, and the site document's version
+    each process says it runs on."""
     t = Topics(cfg.mqtt.topic_root, cfg.site.id)
 
     def handle(msg) -> None:
@@ -111,6 +113,8 @@ def on_message(cfg, states: dict):
         if p is not None and p.kind == "service_state":
             st = json.loads(msg.payload)
             states[st["service"]] = st
+        if p is not None and p.kind == "config_status" and msg.payload:
+            applied[p.component] = {**json.loads(msg.payload), "at": time.monotonic()}
         if p is None or p.kind != "call":
             return
         e = json.loads(msg.payload)
@@ -198,6 +202,36 @@ def kiosk_tour(site: Path, kiosk_id: str) -> None:
         f"the faintest text {min(c['lowest'] or 21 for c in s['contrast'].values())}:1 (7:1 needed)")
 
 
+NEW_NOTICE = "Chiều nay 14:00–15:00 tạm ngừng nhận hồ sơ đất đai — Land desk closed 14:00–15:00 today"
+
+
+def live_notice(console: str, cfg, applied: dict) -> None:
+    """The supervisor changes the wall screen's notice on its settings page; the running wall screen takes it (its
+    status on the broker says so), and a wall screen's board that knows only the broker, started now from a small
+    file, draws it from the hub's document on ``<R>/config``: ``board-live-notice.png``."""
+    saved = demo_console.change_notice(console, OUT, NEW_NOTICE, say)
+    if saved is None:
+        return
+    version, clicked = saved
+    status = wait_for(lambda: (applied.get("display-hall") or {}).get("version") == version
+                      and applied["display-hall"], 15, "the wall screen's status")
+    took = status["at"] - clicked
+    say(f"🖥  Bảng gọi số đang chạy đã áp dụng phiên bản {version} {took:.1f} s sau khi bấm Lưu "
+        f"(applied={status['applied']})", f"   The running wall screen took version {version} {took:.1f} s after Save")
+    small = OUT / "board-small.yaml"
+    copy_path(small).unlink(missing_ok=True)
+    small.write_text(yaml.safe_dump({"site": {"id": cfg.site.id}, "mqtt": {"host": "127.0.0.1", "port": cfg.mqtt.port,
+                                                                            "topic_root": cfg.mqtt.topic_root},
+                                     "displays": [{"id": "hall", "counters": ["1"]}]}, allow_unicode=True),
+                     encoding="utf-8")
+    with open(OUT / "board-live-notice.log", "wb") as log:
+        subprocess.run([sys.executable, "-m", "display_board", "--config", str(small), "--id", "hall",
+                        "--screenshot", str(OUT / "board-live-notice.png")], env=board_env(), cwd=ROOT,
+                       stdout=log, stderr=subprocess.STDOUT, timeout=60)
+    say(f"🖥  Bảng gọi số với thông báo mới (lấy từ <R>/config): {OUT / 'board-live-notice.png'}",
+        "   A wall screen with the new notice, drawn from the hub's document on the broker")
+
+
 def wait_if_someone_is_here(say, address: str) -> None:
     """At a terminal the hall stays up for the person to try the console; a scripted run ends."""
     if not sys.stdin.isatty() or os.environ.get("CI"):
@@ -217,7 +251,8 @@ def main() -> int:
         demo_province.run(OUT, say, lambda: wait_if_someone_is_here(say, "/province"))
         return 0
     for old in [*OUT.glob("hub*.sqlite3*"), *OUT.glob("followup*.sqlite3*"), *OUT.glob("printer/*.png"),
-                *OUT.glob("voice/*.wav"), *OUT.glob("letters/*"), *OUT.glob("gammu/*/*")]:
+                *OUT.glob("voice/*.wav"), *OUT.glob("letters/*"), *OUT.glob("gammu/*/*"),
+                *OUT.glob("*.from-hub.yaml"), *OUT.glob("site.yaml.history/*")]:     # a new hall: version 1
         if old.is_file():
             old.unlink()
     hall = Hall(OUT)
@@ -238,8 +273,9 @@ def main() -> int:
                    env=board_env())
         t = Topics(cfg.mqtt.topic_root, cfg.site.id)
         states: dict = {}
-        c = HubClient(cfg, "demo", subscriptions=(t.call, t.service_state(ANY)),
-                      on_message=on_message(cfg, states), announce=False).start()
+        applied: dict = {}
+        c = HubClient(cfg, "demo", subscriptions=(t.call, t.service_state(ANY), t.config_status(ANY)),
+                      on_message=on_message(cfg, states, applied), announce=False).start()
         c.issue("?", timeout=0.2, tries=100)    # returns once the hub answers
         kiosk = cfg.kiosks[0]
         bus, keypads = Bus(str(hall.keypad_side)), {}
@@ -262,10 +298,12 @@ def main() -> int:
         say(f"📱 Trang của số {mine['label']} trên điện thoại (mã QR trên phiếu) / its phone page (the ticket's QR): "
             f"{cfg.console.public_url}{demo_console.phone_path(mine)}")
         demo_console.tour(console, OUT, demo_console.phone_path(mine), say)
+        live_notice(console, cfg, applied)
         time.sleep(1.0)
-        subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",
-                        "--screenshot", str(OUT / "board.png")], env=board_env(), cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        with open(OUT / "board.log", "wb") as log:
+            subprocess.run([sys.executable, "-m", "display_board", "--config", str(site), "--id", "hall",
+                            "--screenshot", str(OUT / "board.png")], env=board_env(), cwd=ROOT,
+                           stdout=log, stderr=subprocess.STDOUT, timeout=60)
         say(f"🖥  Bảng gọi số / the wall screen: {OUT / 'board.png'}; "
             f"giọng đọc / voice calls: {OUT / 'voice'}", "")
         wait_if_someone_is_here(say, cfg.console.public_url)

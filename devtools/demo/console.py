@@ -7,14 +7,15 @@ import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
-from ..testbed import free_port, wait_for
+from ..testbed import env, free_port, wait_for
 
 LOGINS = {"giamsat": ("mk-giam-sat-1", "supervisor", []), "quay12": ("mk-quay-12", "clerk", ["12"]),
           "quay1": ("mk-quay-mot-1", "clerk", ["1"])}
 PAGES = [("login", "/login", None), ("hall", "/hall", "giamsat"), ("figures", "/figures", "giamsat"),
          ("dossiers", "/dossiers?from={year}-01-01&to={year}-12-31", "giamsat"), ("followup", "/followup", "giamsat"),
-         ("counter", "/counter/12", "quay12")]
+         ("counter", "/counter/12", "quay12"), ("settings", "/settings/services", "giamsat")]
 
 
 def lan_address() -> str:
@@ -49,7 +50,9 @@ def _free(port: int) -> bool:
 
 def start(spawn, site: Path, cfg, say) -> str:
     """Start the console; say where it is and who may log in. Returns the local address."""
-    spawn("console", [sys.executable, "-m", "motcua.console", "--config", str(site)])
+    # as systemd starts it: the broker user the hub takes config/set from (the settings pages)
+    spawn("console", [sys.executable, "-m", "motcua.console", "--config", str(site)],
+          env={**env(), "MOTCUA_MQTT_USERNAME": "console"})
     port = cfg.console.host_port[1]
     local = f"http://127.0.0.1:{port}"
     from ..web import ConsoleProcess
@@ -100,6 +103,40 @@ def tour(base: str, out: Path, phone_path: str | None, say) -> None:
         finally:
             phone.quit()
     say(f"📸 Ảnh các trang / screenshots of the pages: {shots}")
+
+
+def change_notice(base: str, out: Path, notice: str, say) -> tuple[int, float] | None:
+    """The supervisor, in Chromium, changes the wall screen's notice on its settings page and saves: the version the
+    hub made of it and when Save was pressed (``time.monotonic``); None without Chromium or when the hub refused it.
+    Screenshots: the notice typed, then saved."""
+    from selenium.webdriver.common.by import By
+
+    from ..web import chromium, login, wait_text
+    shots = out / "console"
+    try:
+        driver = chromium(1366, 768)
+    except Exception as e:        # no Chromium on this machine: the hall goes on
+        say(f"   (không đổi được thông báo / cannot change the notice: {e.__class__.__name__})")
+        return None
+    try:
+        login(driver, base, "giamsat", "/settings/displays")
+        box = driver.find_element(By.NAME, "displays[0].notice")
+        before = box.get_attribute("value")
+        box.clear()
+        box.send_keys(notice)
+        _full_page(driver, shots / "settings-notice-typed.png")
+        clicked = time.monotonic()
+        driver.find_element(By.CSS_SELECTOR, "#settings-form button.big").click()
+        saved = wait_text(driver, "#message", lambda t: "Đã lưu" in t or "Chưa lưu" in t, 10, "the hub's answer")
+        _full_page(driver, shots / "settings-notice-saved.png")
+        url = driver.current_url
+    finally:
+        driver.quit()
+    say(f"🛠  Giám sát đổi dòng thông báo của bảng gọi số trên trang cài đặt: {saved}",
+        f"   The supervisor changed the wall screen's notice on its settings page\n"
+        f"   trước / before: {before}\n   sau / after:    {notice}")
+    version = parse_qs(urlparse(url).query).get("saved", [""])[0]
+    return (int(version), clicked) if version.isdigit() else None
 
 
 def _full_page(driver, path: Path) -> None:

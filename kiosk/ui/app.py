@@ -15,6 +15,7 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.utils import escape_markup
 
 from motcua.config import Kiosk
 from motcua.contract import ERRORS, normalise_dossier_code
@@ -129,7 +130,8 @@ class KioskApp(App):
                 grid.add_widget(tile)
         for tile, b in zip(reversed(grid.children), buttons, strict=True):
             tile.service_id = b.id
-            tile.text = f"{b.title}\n[size={int(self.f * 30)}]{b.detail}[/size]"
+            # the tile reads markup for its size: a name or a supervisor's reason is shown as typed, [b] and all
+            tile.text = f"{escape_markup(b.title)}\n[size={int(self.f * 30)}]{escape_markup(b.detail)}[/size]"
             tile.disabled = not b.enabled
 
     def set_lang(self, lang: str) -> None:

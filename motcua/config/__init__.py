@@ -13,8 +13,8 @@ from .display import Display, Voice
 from .followup import Followup
 from .kiosk import Kiosk, Printer
 from .load import ConfigError, check_config_main, load
-from .site import Counter, DossierPull, Hub, Mqtt, Service, Site, SiteConfig, Tls
+from .site import Closure, Counter, DossierPull, Hub, Mqtt, Service, Site, SiteConfig, Tls
 
-__all__ = ["Bridge", "Broker", "ConfigError", "Console", "Counter", "Display", "DossierPull", "Followup", "Hub",
-           "Kiosk", "Mqtt", "Names", "Port", "Printer", "Service", "Site", "SiteConfig", "Tls", "User", "Voice",
+__all__ = ["Bridge", "Broker", "Closure", "ConfigError", "Console", "Counter", "Display", "DossierPull", "Followup",
+           "Hub", "Kiosk", "Mqtt", "Names", "Port", "Printer", "Service", "Site", "SiteConfig", "Tls", "User", "Voice",
            "Window", "check_config_main", "load"]

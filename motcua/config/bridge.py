@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .common import ID_COUNTER
-from .schema import Ctx, Dict, Int, List, Map, Str, suggest
+from .schema import COUNTER, Ctx, Dict, Int, List, Map, Str, dotted, unknown
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,10 @@ def bridge_checks(bridges: tuple[Bridge, ...], counter_ids: set, ctx: Ctx) -> No
             for addr, cid in port.keypads.items():
                 where = ("bridges", i, "ports", j, "keypads", addr)
                 if cid not in counter_ids:
-                    ctx.error(where, f"unknown counter {cid!r}{suggest(cid, counter_ids)}")
+                    ctx.error(where, *unknown(COUNTER, cid, counter_ids))
                 elif cid in owner:
-                    ctx.error(where, f"counter {cid!r} already has a keypad at {'.'.join(map(str, owner[cid]))}")
+                    at = dotted(owner[cid])
+                    ctx.error(where, f"quầy {cid!r} đã có bàn phím ở {at}",
+                              f"counter {cid!r} already has a keypad at {at}")
                 else:
                     owner[cid] = where

@@ -3,15 +3,17 @@ name in two languages, and a broker to connect to (the hall's own, the province'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 
-from .schema import Int, Map, Str
+from .schema import Int, Map, Shape, Str, Text
 
-HHMM = r"([01]\d|2[0-3]):[0-5]\d"
-WINDOW = rf"{HHMM}-{HHMM}"
-ID_SITE = r"[a-z0-9-]{1,32}"
-ID_SERVICE = r"[A-Z0-9_]{1,16}"
-ID_COUNTER = r"[a-z0-9-]{1,16}"     # counters, kiosks, wall screens and bridges
+HHMM = Shape(r"([01]\d|2[0-3]):[0-5]\d", "giờ HH:MM, ví dụ 07:30", "a time HH:MM, e.g. 07:30")
+WINDOW = Shape(rf"{HHMM}-{HHMM}", "HH:MM-HH:MM, ví dụ 07:30-11:30", "HH:MM-HH:MM, e.g. 07:30-11:30")
+DATE = Shape(r"\d{4}-\d{2}-\d{2}", "ngày YYYY-MM-DD, ví dụ 2026-09-02", "a date YYYY-MM-DD, e.g. 2026-09-02")
+ID_SITE = Shape(r"[a-z0-9-]{1,32}", "mã: 1 đến 32 ký tự a-z, 0-9, -", "an id: 1 to 32 of a-z, 0-9, -")
+ID_SERVICE = Shape(r"[A-Z0-9_]{1,16}", "mã: 1 đến 16 ký tự A-Z, 0-9, _", "an id: 1 to 16 of A-Z, 0-9, _")
+ID_COUNTER = Shape(r"[a-z0-9-]{1,16}", "mã: 1 đến 16 ký tự a-z, 0-9, -",     # counters, kiosks, wall screens and
+                   "an id: 1 to 16 of a-z, 0-9, -")                           # bridges
 VOICE_NAME = r"[a-z0-9-]{1,40}"     # an espeak-ng voice
 
 
@@ -33,10 +35,19 @@ class Window:
         return cls(hhmm(a), hhmm(b))
 
 
-def window_check(text: str) -> str | None:
+def date_check(text: str) -> Text | None:
+    """The schema check for a date of the site file (a holiday, a session): ``YYYY-MM-DD``."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return f"{text!r} không phải ngày dạng 2026-09-02", f"{text!r} is not a date like 2026-09-02"
+    return None
+
+
+def window_check(text: str) -> Text | None:
     """The schema check for a window: None when it is good, else the message shown at its line of the site file."""
     w = Window.parse(text)
-    return None if w.start < w.end else "a window must end after it starts"
+    return None if w.start < w.end else ("giờ kết thúc phải sau giờ bắt đầu", "a window must end after it starts")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 
 from .common import ID_COUNTER, ID_SITE, Broker, broker_schema
-from .schema import Int, List, Map, Str, suggest
+from .schema import COUNTER, Bool, Int, List, Map, Str, Text, unknown
 
 ROLES = ("supervisor", "clerk")
+NAME_PATTERN = r"[a-z0-9_.-]{1,32}"      # a login name, as typed at the login form (lower case)
 HASH_PATTERN = r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"
 
 
@@ -60,9 +61,11 @@ class User:
     role: str
     counters: tuple[str, ...]
     password_hash: str
+    disabled: bool = False             # kept in the list, logs in to nothing (SPEC 12.1)
 
     def __repr__(self) -> str:
-        return f"User({self.name!r}, {self.role}, counters={list(self.counters)}, password_hash=***)"
+        off = ", disabled" if self.disabled else ""
+        return f"User({self.name!r}, {self.role}, counters={list(self.counters)}, password_hash=***{off})"
 
     def may_use(self, counter: str) -> bool:
         return self.role == "supervisor" or counter in self.counters
@@ -72,17 +75,18 @@ def _user(**kw) -> User:
     return User(**{**kw, "counters": tuple(kw["counters"])})
 
 
-def _hash_check(text: str) -> str | None:
+def _hash_check(text: str) -> Text | None:
     """Never echoes the value: it may be a password typed where its hash belongs."""
     if re.fullmatch(HASH_PATTERN, text):
         return None
-    return "not a password hash; make one with: python -m motcua.console --config FILE --hash-password"
+    make = "python -m motcua.console --config FILE --hash-password"
+    return f"không phải mã băm của mật khẩu; tạo bằng: {make}", f"not a password hash; make one with: {make}"
 
 
-def _listen_check(text: str) -> str | None:
+def _listen_check(text: str) -> Text | None:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        return "host:port, e.g. 0.0.0.0:8080"
+        return "cần dạng máy:cổng, ví dụ 0.0.0.0:8080", "host:port, e.g. 0.0.0.0:8080"
     return None
 
 
@@ -101,10 +105,11 @@ CONSOLE = Map({
 }, build=Console, optional=True)
 
 USER = Map({
-    "name": Str(pattern=r"[a-z0-9_.-]{1,32}"),
+    "name": Str(pattern=NAME_PATTERN),
     "role": Str(choices=ROLES),
     "counters": List(Str(pattern=ID_COUNTER), default=[]),
     "password_hash": Str(min_len=1, max_len=400, check=_hash_check),
+    "disabled": Bool(default=False),
 }, build=_user)
 USERS = List(USER, optional=True, max_len=1000)
 
@@ -114,10 +119,11 @@ def cross_check(users, counter_ids: set, ctx, where: tuple = ("users",)) -> None
     seen: set = set()
     for i, u in enumerate(users or ()):
         if u.name in seen:
-            ctx.error((*where, i, "name"), f"duplicate user {u.name!r}")
+            ctx.error((*where, i, "name"), f"người dùng {u.name!r} bị trùng", f"duplicate user {u.name!r}")
         seen.add(u.name)
         if u.role == "clerk" and not u.counters:
-            ctx.error((*where, i, "counters"), "a clerk needs the counters they work at")
+            ctx.error((*where, i, "counters"), "nhân viên quầy cần có các quầy mình làm việc",
+                      "a clerk needs the counters they work at")
         for j, c in enumerate(u.counters):
             if c not in counter_ids:
-                ctx.error((*where, i, "counters", j), f"unknown counter {c!r}{suggest(c, counter_ids)}")
+                ctx.error((*where, i, "counters", j), *unknown(COUNTER, c, counter_ids))

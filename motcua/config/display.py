@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from ..contract import VOICE_PHRASE
 from .common import ID_COUNTER, VOICE_NAME
-from .schema import Bool, Dict, Int, List, Map, Str
+from .schema import Bool, Dict, Int, List, Map, Str, Text
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,12 @@ class Display:
     voice: Voice = Voice()
 
 
-def _phrase_check(template: str) -> str | None:
+def _phrase_check(template: str) -> Text | None:
     try:
         template.format(ticket="a, một", counter="năm")
-    except (KeyError, IndexError, ValueError) as e:
-        return f"bad phrase ({e}); placeholders: {{ticket}} {{counter}}"
+    except (KeyError, IndexError, ValueError, AttributeError) as e:     # {ticket.x}: no such attribute
+        return (f"câu gọi sai ({e}); chỗ điền: {{ticket}} {{counter}}",
+                f"bad phrase ({e}); placeholders: {{ticket}} {{counter}}")
     return None
 
 

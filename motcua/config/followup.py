@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
-from .common import HHMM, WINDOW
-from .schema import Bool, Ctx, Int, List, Map, Str
+from .common import HHMM, WINDOW, date_check
+from .schema import Bool, Ctx, Int, List, Map, Str, Text
 
 EVENTS = ("received", "supplement", "finance", "early", "ready", "extended", "overdue")
 # SPEC section 11, written with diacritics; sent without them unless sms.unicode is true
@@ -102,7 +102,7 @@ class Sms:
 @dataclass(frozen=True)
 class Followup:
     """The ``followup`` section: its outbox database, where letters and the daily overdue watch are written and when,
-    the public holidays that are not working days, the letter and the SMS."""
+    the public holidays that are not working days (with the site's ``calendar.holidays``), the letter and the SMS."""
     database: str
     letters_dir: str
     daily_at: str
@@ -112,23 +112,17 @@ class Followup:
     sms: Sms
 
 
-def _template_check(templates: dict) -> str | None:
+def _template_check(templates: dict) -> Text | None:
     from ..followup.texts import render  # the one renderer the follow-up uses
     for name, text in templates.items():
         if name not in DEFAULT_TEMPLATES:
-            return f"unknown template {name!r} (events: {', '.join(DEFAULT_TEMPLATES)})"
+            events = ", ".join(DEFAULT_TEMPLATES)
+            return f"không có mẫu {name!r} (các sự kiện: {events})", f"unknown template {name!r} (events: {events})"
         try:
             render(text, SAMPLE)
-        except (KeyError, IndexError, ValueError) as e:
-            return f"template {name}: bad placeholder {e}; known: {', '.join('{' + k + '}' for k in SAMPLE)}"
-    return None
-
-
-def _date_check(text: str) -> str | None:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return f"{text!r} is not a date like 2026-09-02"
+        except (KeyError, IndexError, ValueError, AttributeError) as e:     # {code.x}: no such attribute
+            known = ", ".join("{" + k + "}" for k in SAMPLE)
+            return f"mẫu {name}: chỗ điền sai {e}; có: {known}", f"template {name}: bad placeholder {e}; known: {known}"
     return None
 
 
@@ -166,7 +160,7 @@ FOLLOWUP = Map({
     "database": Str(min_len=1),
     "letters_dir": Str(min_len=1),
     "daily_at": Str(pattern=HHMM, default="07:30"),
-    "holidays": List(Str(check=_date_check), default=[]),
+    "holidays": List(Str(check=date_check), default=[]),
     "interval_s": Int(min=1, max=3600, default=5),
     "letter": Map({
         "agency": Str(min_len=1, max_len=200),
@@ -189,4 +183,5 @@ def cross_check(raw: Followup | None, ctx: Ctx) -> None:
         return
     sms = raw.sms
     if getattr(sms, sms.transport) is None:
-        ctx.error(("followup", "sms", sms.transport), f"required for transport {sms.transport}")
+        ctx.error(("followup", "sms", sms.transport), f"cần có khi gửi qua {sms.transport}",
+                  f"required for transport {sms.transport}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .common import ID_COUNTER, VOICE_NAME
-from .schema import Bool, Ctx, Int, List, Map, Num, Secret, Str
+from .schema import Bool, Ctx, Int, List, Map, Num, Secret, Shape, Str, Text
 
 PRINTER_CONNECTIONS = ("network", "usb", "serial", "file", "directory")
 REQUIRED_BY_CONNECTION = {"network": ("host",), "usb": ("vendor_id", "product_id"), "serial": ("device",),
@@ -69,11 +69,12 @@ class Kiosk:
     ticket_sms_line: bool = False      # "Nhắn STT A012 gửi <followup.sms.modem_number> …" under the QR
 
 
-def _qr_check(template: str) -> str | None:
+def _qr_check(template: str) -> Text | None:
     try:
         template.format(site="s", label="A001", ticket_id="x", service="S", yyyymmdd="20260101")
-    except (KeyError, IndexError, ValueError) as e:
-        return f"bad template ({e}); placeholders: {{site}} {{label}} {{ticket_id}} {{service}} {{yyyymmdd}}"
+    except (KeyError, IndexError, ValueError, AttributeError) as e:     # {label.x}: no such attribute
+        known = "{site} {label} {ticket_id} {service} {yyyymmdd}"
+        return f"mẫu sai ({e}); chỗ điền: {known}", f"bad template ({e}); placeholders: {known}"
     return None
 
 
@@ -83,7 +84,8 @@ PRINTER = Map({
     "vendor_id": Int(min=0, max=0xFFFF, optional=True), "product_id": Int(min=0, max=0xFFFF, optional=True),
     "device": Str(optional=True), "baudrate": Int(min=1200, max=4_000_000, default=19200),
     "path": Str(optional=True), "profile": Str(optional=True),
-    "paper_width_mm": Int(min=58, max=80, default=80, check=lambda v: None if v in WIDTH_DOTS else "58 or 80"),
+    "paper_width_mm": Int(min=58, max=80, default=80,
+                          check=lambda v: None if v in WIDTH_DOTS else ("chỉ 58 hoặc 80", "58 or 80")),
     "timeout_s": Int(min=1, max=60, default=5),
     "status_query": Bool(default=True),
 }, build=Printer)
@@ -101,7 +103,7 @@ KIOSKS = List(Map({
     "idle_reset_s": Int(min=5, max=3600, default=60),
     "dossier_lookup": Bool(default=True),
     "large_mode": Bool(default=True),
-    "maintenance_pin": Secret(pattern=r"\d{4,12}", optional=True),
+    "maintenance_pin": Secret(pattern=Shape(r"\d{4,12}", "4 đến 12 chữ số", "4 to 12 digits"), optional=True),
     "ticket_sms_line": Bool(default=False),
 }, build=Kiosk), optional=True)
 
@@ -111,7 +113,8 @@ def printer_checks(p: Printer, path: tuple, ctx: Ctx) -> None:
     cannot say it, as what is required depends on another field."""
     for key in REQUIRED_BY_CONNECTION[p.connection]:
         if getattr(p, key) is None:
-            ctx.error((*path, key), f"required for connection {p.connection}")
+            ctx.error((*path, key), f"cần có khi máy in nối kiểu {p.connection}",
+                      f"required for connection {p.connection}")
 
 
 def ticket_qr_template(kiosk: Kiosk, public_url: str | None) -> str:

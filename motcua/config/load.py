@@ -13,19 +13,35 @@ from typing import Any
 
 from ..exits import EX_USAGE_CONFIG
 from .bridge import BRIDGES, bridge_checks
+from .calendar import CALENDAR, EVERY_DAY
+from .calendar import cross_check as calendar_checks
 from .console import CONSOLE, USERS
 from .console import cross_check as users_checks
 from .display import DISPLAYS
 from .followup import FOLLOWUP
 from .followup import cross_check as followup_checks
 from .kiosk import KIOSKS, printer_checks
-from .schema import Ctx, Dict, Field, Int, List, Map, Problem, line_of, load_yaml_with_lines, suggest
+from .schema import (
+    COUNTER,
+    SERVICE,
+    Ctx,
+    Dict,
+    Field,
+    Int,
+    List,
+    Map,
+    Problem,
+    Text,
+    line_of,
+    load_yaml_with_lines,
+    unknown,
+)
 from .site import COUNTERS, HUB, MQTT, PRIORITY, SERVICES, SITE, Service, SiteConfig
 
 SCHEMA = Map({
     "site": SITE, "mqtt": MQTT, "hub": HUB, "priority": PRIORITY, "services": SERVICES, "counters": COUNTERS,
     "kiosks": KIOSKS, "displays": DISPLAYS, "followup": FOLLOWUP, "console": CONSOLE, "users": USERS,
-    "bridges": BRIDGES,
+    "bridges": BRIDGES, "calendar": CALENDAR,
 })
 PROCESS_SECTIONS = ("kiosks", "displays", "bridges")      # the sections whose entries a process is started as
 
@@ -38,14 +54,14 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [f"{self.path}:{line}: {p.dotted}: {p.message}" for line, p in self.problems]
+        return [f"{self.path}:{line}: {p.line()}" for line, p in self.problems]
 
 
 class DocumentError(ConfigError):
     """A site document held in memory is wrong: its problems by key path only, ``services[0].hours[0]: ...``."""
 
     def lines(self) -> list[str]:
-        return [f"{p.dotted}: {p.message}" for _, p in self.problems]
+        return [p.line() for _, p in self.problems]
 
 
 def load(path: str | os.PathLike, section: str | None = None, ident: str | None = None) -> SiteConfig:
@@ -55,10 +71,11 @@ def load(path: str | os.PathLike, section: str | None = None, ident: str | None 
         text = Path(path).read_text(encoding="utf-8")
         data, lines = load_yaml_with_lines(text)
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(path, [(1, Problem((), f"cannot read the file: {e}"))]) from None
+        raise ConfigError(path, [(1, Problem((), "không đọc được tệp", f"cannot read the file: {e}"))]) from None
     except Exception as e:  # yaml.YAMLError: a syntax error has its own mark
         mark = getattr(e, "problem_mark", None)
-        raise ConfigError(path, [((mark.line + 1) if mark else 1, Problem((), f"not valid YAML: {e}"))]) from None
+        problem = Problem((), "không đọc được YAML", f"not valid YAML: {e}")
+        raise ConfigError(path, [((mark.line + 1) if mark else 1, problem)]) from None
     ctx = Ctx()
     raw = _validate(data, ctx, section, ident)
     if ctx.problems:
@@ -85,8 +102,14 @@ def _validate(data: Any, ctx: Ctx, section: str | None = None, ident: str | None
             raw[name] = tuple(raw[name] or ())
         _cross_checks(raw, ctx)
         if section and ident is not None and ident not in {e.id for e in raw.get(section) or ()}:
-            ctx.error((section,), f"no entry with id {ident!r} (started with --id {ident})")
+            ctx.error((section,), *no_entry(ident))
     return raw
+
+
+def no_entry(ident: str) -> Text:
+    """The problem of a process started with an ``--id`` its section does not have."""
+    return (f"không có mục nào có mã {ident!r} (chạy với --id {ident})",
+            f"no entry with id {ident!r} (started with --id {ident})")
 
 
 def from_json(value: Any, field: Field = SCHEMA) -> Any:
@@ -102,15 +125,19 @@ def from_json(value: Any, field: Field = SCHEMA) -> Any:
 
 
 def _build(path: str, raw: dict) -> SiteConfig:
-    """The broker's credentials may differ per process: the environment overrides the file (SPEC 2)."""
+    """The broker's credentials may differ per process: the environment overrides the file (SPEC 2). The
+    calendar's holidays are the follow-up's non-working days too, besides its own ``followup.holidays``."""
     mq = raw["mqtt"]
     env_user, env_pw = os.environ.get("MOTCUA_MQTT_USERNAME"), os.environ.get("MOTCUA_MQTT_PASSWORD_FILE")
     if env_user or env_pw:
         mq = dataclasses.replace(mq, username=env_user or mq.username, password_file=env_pw or mq.password_file)
+    calendar, followup = raw["calendar"] or EVERY_DAY, raw["followup"]
+    if followup is not None and calendar.holidays:
+        followup = dataclasses.replace(followup, holidays=followup.holidays | calendar.holidays)
     return SiteConfig(path=path, site=raw["site"], mqtt=mq, hub=raw["hub"], priority=raw["priority"],
                       services=tuple(raw["services"]), counters=tuple(raw["counters"]), kiosks=raw["kiosks"],
-                      displays=raw["displays"], bridges=raw["bridges"], followup=raw["followup"],
-                      console=raw["console"], users=tuple(raw["users"] or ()))
+                      displays=raw["displays"], bridges=raw["bridges"], followup=followup,
+                      console=raw["console"], users=tuple(raw["users"] or ()), calendar=calendar)
 
 
 def _cross_checks(raw: dict, ctx: Ctx) -> None:
@@ -119,20 +146,22 @@ def _cross_checks(raw: dict, ctx: Ctx) -> None:
         _unique(raw, name, ctx)
     for i, s in enumerate(services):
         if s.first > s.last:
-            ctx.error(("services", i, "first"), f"first ({s.first}) is after last ({s.last})")
+            ctx.error(("services", i, "first"), f"số đầu ({s.first}) lớn hơn số cuối ({s.last})",
+                      f"first ({s.first}) is after last ({s.last})")
     _label_collisions(services, ctx)
     known = {s.id for s in services}
     counter_ids = {c.id for c in raw["counters"]}
     for i, c in enumerate(raw["counters"]):
         for j, sid in enumerate(c.services):
             if sid not in known:
-                ctx.error(("counters", i, "services", j), f"unknown service {sid!r}{suggest(sid, known)}")
+                ctx.error(("counters", i, "services", j), *unknown(SERVICE, sid, known))
     for i, d in enumerate(raw["displays"]):
         for j, cid in enumerate(d.counters):
             if cid not in counter_ids:
-                ctx.error(("displays", i, "counters", j), f"unknown counter {cid!r}{suggest(cid, counter_ids)}")
+                ctx.error(("displays", i, "counters", j), *unknown(COUNTER, cid, counter_ids))
     bridge_checks(raw["bridges"], counter_ids, ctx)
     followup_checks(raw["followup"], ctx)
+    calendar_checks(raw["calendar"], known, ctx)
     users_checks(raw["users"], counter_ids, ctx)
     for i, k in enumerate(raw["kiosks"]):
         printer_checks(k.printer, ("kiosks", i, "printer"), ctx)
@@ -142,7 +171,7 @@ def _unique(raw: dict, section: str, ctx: Ctx) -> None:
     seen: set = set()
     for i, item in enumerate(raw.get(section) or ()):
         if item.id in seen:
-            ctx.error((section, i, "id"), f"duplicate id {item.id!r}")
+            ctx.error((section, i, "id"), f"mã {item.id!r} bị trùng", f"duplicate id {item.id!r}")
         seen.add(item.id)
 
 
@@ -152,7 +181,8 @@ def _label_collisions(services: list[Service], ctx: Ctx) -> None:
         for j in range(i):
             b = services[j]
             if a.prefix == b.prefix and labels_overlap(a, b):
-                ctx.error(("services", i), f"its labels can collide with those of service {b.id!r}")
+                ctx.error(("services", i), f"số phát ra có thể trùng với số của dịch vụ {b.id!r}",
+                          f"its labels can collide with those of service {b.id!r}")
 
 
 def labels_overlap(a: Service, b: Service) -> bool:

@@ -2,7 +2,9 @@
 problem collected at once with its line, unknown keys refused with a "did you mean".
 
 A schema is a tree of ``Field`` objects; ``Map`` builds a dataclass (or dict) from its fields.
-Validation never raises on bad input: it appends ``Problem``s and returns None for that part.
+Validation never raises on bad input: it appends ``Problem``s and returns None for that part. Every problem is said
+in Vietnamese and in English at its source: a supervisor reads it beside a field of the console's settings pages in
+the page's language, a technician reads both from ``--check-config``.
 """
 from __future__ import annotations
 
@@ -16,17 +18,29 @@ from typing import Any
 import yaml
 
 Path_ = tuple  # a key path: ("services", 0, "first")
+Text = tuple[str, str]  # what a problem says: (Vietnamese, English)
+MISSING_KEY: Text = ("thiếu khóa bắt buộc", "required key is missing")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in the site file, at its path within the YAML."""
+    """One thing wrong in the site file, at its path within the YAML, in Vietnamese and in English."""
     path: Path_
-    message: str
+    vi: str
+    en: str
 
     @property
     def dotted(self) -> str:
         return dotted(self.path)
+
+    @property
+    def message(self) -> str:
+        """Both languages on one line, Vietnamese first: what the command line prints."""
+        return f"{self.vi} / {self.en}"
+
+    def line(self, lang: str | None = None) -> str:
+        """``key.path: message`` in ``lang`` (``vi`` or ``en``), or in both when None."""
+        return f"{self.dotted}: {self.message if lang is None else self.vi if lang == 'vi' else self.en}"
 
 
 def dotted(path: Path_) -> str:
@@ -43,8 +57,8 @@ class Ctx:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def error(self, path: Path_, message: str) -> None:
-        self.problems.append(Problem(tuple(path), message))
+    def error(self, path: Path_, vi: str, en: str) -> None:
+        self.problems.append(Problem(tuple(path), vi, en))
 
 
 MISSING = object()
@@ -52,25 +66,38 @@ MISSING = object()
 
 class Field:
     """The schema's building block: converts one YAML value, reports what is wrong into ``ctx`` and gives None instead
-    of raising, so every problem of the file is found in one pass. ``check`` is an extra rule returning a message or
-    None."""
+    of raising, so every problem of the file is found in one pass. ``check`` is an extra rule returning what is
+    wrong (Vietnamese, English) or None."""
 
-    def __init__(self, *, default: Any = MISSING, optional: bool = False, check: Callable | None = None):
+    def __init__(self, *, default: Any = MISSING, optional: bool = False,
+                 check: Callable[[Any], Text | None] | None = None):
         self.default = default
         self.optional = optional or default is not MISSING
-        self.check = check  # extra check: value -> message or None
+        self.check = check  # extra check: value -> Text or None
 
     def validate(self, value: Any, path: Path_, ctx: Ctx) -> Any:
         out = self.convert(value, path, ctx)
         if out is not None and self.check is not None:
             msg = self.check(out)
             if msg:
-                ctx.error(path, msg)
+                ctx.error(path, *msg)
                 return None
         return out
 
     def convert(self, value: Any, path: Path_, ctx: Ctx) -> Any:
         raise NotImplementedError
+
+
+class Shape(str):
+    """A pattern that says what it wants as a person would (``HH:MM-HH:MM, ví dụ 07:30-11:30``): a problem shows that
+    rather than the regular expression. It is still the pattern's text wherever a ``str`` is taken."""
+
+    like: Text
+
+    def __new__(cls, pattern: str, vi: str, en: str) -> Shape:
+        out = super().__new__(cls, pattern)
+        out.like = (vi, en)
+        return out
 
 
 class Str(Field):
@@ -81,21 +108,25 @@ class Str(Field):
                  max_len: int = 1000, min_len: int = 0, **kw):
         super().__init__(**kw)
         self.pattern = re.compile(pattern) if pattern else None
+        self.like = pattern.like if isinstance(pattern, Shape) else (pattern, pattern)
         self.choices, self.max_len, self.min_len = choices, max_len, min_len
 
     def convert(self, value, path, ctx):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            ctx.error(path, f"expected text, got {_kind(value)}")
+            ctx.error(path, *_got("cần chữ", "expected text", value))
             return None
         value = str(value)
         if self.choices is not None and value not in self.choices:
-            ctx.error(path, f"must be one of {', '.join(self.choices)}{suggest(value, self.choices)}")
+            vi, en = suggest(value, self.choices)
+            ctx.error(path, f"phải là một trong: {', '.join(self.choices)}{vi}",
+                      f"must be one of {', '.join(self.choices)}{en}")
             return None
         if self.pattern is not None and not self.pattern.fullmatch(value):
-            ctx.error(path, f"{value!r} does not match {self.pattern.pattern}")
+            ctx.error(path, f"{value!r}: phải có dạng {self.like[0]}", f"{value!r} does not match {self.like[1]}")
             return None
         if not self.min_len <= len(value) <= self.max_len:
-            ctx.error(path, f"length must be {self.min_len}..{self.max_len}")
+            ctx.error(path, f"phải dài từ {self.min_len} đến {self.max_len} ký tự, đang có {len(value)}",
+                      f"length must be {self.min_len}..{self.max_len}, has {len(value)}")
             return None
         return value
 
@@ -109,10 +140,10 @@ class Int(Field):
 
     def convert(self, value, path, ctx):
         if isinstance(value, bool) or not isinstance(value, int):
-            ctx.error(path, f"expected a whole number, got {_kind(value)}")
+            ctx.error(path, *_got("cần một số nguyên", "expected a whole number", value))
             return None
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            ctx.error(path, f"{value} is out of range {self.min}..{self.max}")
+            ctx.error(path, *_out_of_range("số nguyên", value, self.min, self.max))
             return None
         return value
 
@@ -126,10 +157,10 @@ class Num(Field):
 
     def convert(self, value, path, ctx):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            ctx.error(path, f"expected a number, got {_kind(value)}")
+            ctx.error(path, *_got("cần một số", "expected a number", value))
             return None
         if not self.min <= value <= self.max:
-            ctx.error(path, f"{value} is out of range {self.min}..{self.max}")
+            ctx.error(path, *_out_of_range("số", value, self.min, self.max))
             return None
         return float(value)
 
@@ -151,7 +182,7 @@ class Secret(Str):
         sub = Ctx()
         out = super().convert(value, path, sub)
         for p in sub.problems:
-            ctx.error(p.path, p.message.replace(repr(str(value)), "'***'"))
+            ctx.error(p.path, p.vi.replace(repr(str(value)), "'***'"), p.en.replace(repr(str(value)), "'***'"))
         return None if out is None else SecretText(out)
 
 
@@ -160,7 +191,7 @@ class Bool(Field):
 
     def convert(self, value, path, ctx):
         if not isinstance(value, bool):
-            ctx.error(path, f"expected true or false, got {_kind(value)}")
+            ctx.error(path, *_got("cần true hoặc false", "expected true or false", value))
             return None
         return value
 
@@ -174,10 +205,11 @@ class List(Field):
 
     def convert(self, value, path, ctx):
         if not isinstance(value, list):
-            ctx.error(path, f"expected a list, got {_kind(value)}")
+            ctx.error(path, *_got("cần một danh sách", "expected a list", value))
             return None
         if not self.min_len <= len(value) <= self.max_len:
-            ctx.error(path, f"needs {self.min_len}..{self.max_len} items, has {len(value)}")
+            ctx.error(path, f"cần từ {self.min_len} đến {self.max_len} mục, đang có {len(value)}",
+                      f"needs {self.min_len}..{self.max_len} items, has {len(value)}")
             return None
         out = [self.item.validate(v, (*path, i), ctx) for i, v in enumerate(value)]
         return None if any(v is None for v in out) else out
@@ -192,7 +224,7 @@ class Dict(Field):
 
     def convert(self, value, path, ctx):
         if not isinstance(value, dict):
-            ctx.error(path, f"expected a mapping, got {_kind(value)}")
+            ctx.error(path, *_got("cần các cặp khóa: giá trị", "expected a mapping", value))
             return None
         out, ok = {}, True
         for k, v in value.items():
@@ -214,12 +246,12 @@ class Map(Field):
         if value is None and all(f.optional for f in self.fields.values()):
             value = {}
         if not isinstance(value, dict):
-            ctx.error(path, f"expected a mapping, got {_kind(value)}")
+            ctx.error(path, *_got("cần các cặp khóa: giá trị", "expected a mapping", value))
             return None
         before = len(ctx.problems)
         for k in value:
             if str(k) not in self.fields:
-                ctx.error((*path, k), f"unknown key{suggest(str(k), self.fields)}")
+                ctx.error((*path, k), *unknown_key(str(k), self.fields))
         out = {}
         for name, field in self.fields.items():
             if name in value:
@@ -227,19 +259,55 @@ class Map(Field):
             elif field.optional:
                 out[name] = None if field.default is MISSING else field.default
             else:
-                ctx.error((*path, name), "required key is missing")
+                ctx.error((*path, name), *MISSING_KEY)
         return self.build(**out) if len(ctx.problems) == before else None
 
 
-def _kind(value) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+# what a YAML value is, as a problem names it: (Vietnamese, English)
+_KINDS = {"str": ("chữ", "str"), "int": ("số", "int"), "float": ("số", "float"), "bool": ("true/false", "bool"),
+          "list": ("danh sách", "list"), "dict": ("các cặp khóa: giá trị", "dict")}
 
 
-def suggest(word: str, known) -> str:
-    """`` (did you mean 'x'?)`` for the closest known word to a misspelt one, or empty text when nothing is close:
-    appended to error messages."""
+def _got(want_vi: str, want_en: str, value: Any) -> Text:
+    """``cần một số nguyên, không phải chữ 'x'`` / ``expected a whole number, got str 'x'``."""
+    if value is None:
+        return f"{want_vi}, đang để trống", f"{want_en}, got nothing"
+    name = type(value).__name__
+    vi, en = _KINDS.get(name, (name, name))
+    return f"{want_vi}, không phải {vi} {value!r}"[:100], f"{want_en}, got {en} {value!r}"[:100]
+
+
+def _out_of_range(kind_vi: str, value: Any, lo: Any, hi: Any) -> Text:
+    """``0: phải là số nguyên từ 1 đến 9999`` / ``0 is out of range 1..9999``; a bound may be open (None)."""
+    if hi is None:
+        return f"{value}: phải là {kind_vi} từ {lo} trở lên", f"{value} is out of range: at least {lo}"
+    if lo is None:
+        return f"{value}: phải là {kind_vi} không quá {hi}", f"{value} is out of range: at most {hi}"
+    return f"{value}: phải là {kind_vi} từ {lo} đến {hi}", f"{value} is out of range {lo}..{hi}"
+
+
+def suggest(word: str, known) -> Text:
+    """``; có phải ý bạn là 'x'?`` and `` (did you mean 'x'?)`` for the closest known word to a misspelt one, or empty
+    texts when nothing is close: appended to a problem's Vietnamese and English."""
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"; có phải ý bạn là '{close[0]}'?", f" (did you mean '{close[0]}'?)") if close else ("", "")
+
+
+def unknown_key(word: str, known) -> Text:
+    """``không có khóa này; có phải ý bạn là 'services'?`` / ``unknown key (did you mean 'services'?)``."""
+    vi, en = suggest(word, known)
+    return f"không có khóa này{vi}", f"unknown key{en}"
+
+
+def unknown(what: Text, word: str, known) -> Text:
+    """``không có quầy '9'; có phải ý bạn là '5'?`` / ``unknown counter '9' (did you mean '5'?)``: a reference to an
+    entry of another section that is not there; ``what`` names that kind of entry in both languages."""
+    vi, en = suggest(word, known)
+    return f"không có {what[0]} {word!r}{vi}", f"unknown {what[1]} {word!r}{en}"
+
+
+COUNTER: Text = ("quầy", "counter")
+SERVICE: Text = ("dịch vụ", "service")
 
 
 # --- YAML with line numbers ------------------------------------------------------------------

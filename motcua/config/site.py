@@ -3,12 +3,14 @@ and counters (SPEC sections 2 and 3), and ``SiteConfig``, the whole file as one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..contract import DOSSIER_FIELDS, format_label
 from .bridge import Bridge
+from .calendar import EVERY_DAY, Calendar
 from .common import (
+    DATE,
     HHMM,
     ID_COUNTER,
     ID_SERVICE,
@@ -19,6 +21,7 @@ from .common import (
     Names,
     Window,
     broker_schema,
+    date_check,
     hhmm,
     window_check,
 )
@@ -26,7 +29,7 @@ from .console import Console, User
 from .display import Display
 from .followup import Followup
 from .kiosk import Kiosk, ticket_qr_template
-from .schema import Bool, Dict, Int, List, Map, Str
+from .schema import Bool, Dict, Int, List, Map, Shape, Str, Text
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,14 @@ class Priority:
 
 
 @dataclass(frozen=True)
+class Closure:
+    """A service closed for one service day (a clerk is ill, the registry's line is down), with the reason citizens
+    read; the next day it opens by itself, so nothing has to be undone."""
+    date: date
+    reason: Names
+
+
+@dataclass(frozen=True)
 class Service:
     """A service citizens take numbers for: its label prefix and number range, daily limits and opening windows."""
     id: str
@@ -152,6 +163,11 @@ class Service:
     per_person_daily: int | None = None
     remote: bool = False                    # numbers may be taken by SMS (SPEC 3.1, 11.1)
     remote_daily_limit: int | None = None
+    closed: Closure | None = None           # closed on that one day only, with its reason (SPEC 12.1)
+
+    def closed_on(self, day: date) -> Closure | None:
+        """The closure that holds on service day ``day``, or None."""
+        return self.closed if self.closed is not None and self.closed.date == day else None
 
     def label(self, number: int) -> str:
         return format_label(self.prefix, number, self.last)
@@ -190,6 +206,7 @@ class SiteConfig:
     followup: Followup | None = None
     console: Console | None = None
     users: tuple[User, ...] = ()
+    calendar: Calendar = EVERY_DAY          # the days and sessions numbers are taken on (v2: every day)
     by_service: dict = field(default_factory=dict, repr=False)
     by_counter: dict = field(default_factory=dict, repr=False)
 
@@ -205,22 +222,44 @@ class SiteConfig:
         return ticket_qr_template(kiosk, self.console.public_url if self.console else None)
 
 
-def _tz_check(name: str) -> str | None:
+def _tz_check(name: str) -> Text | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {name!r} (e.g. Asia/Ho_Chi_Minh)"
+        return (f"không có múi giờ {name!r} (ví dụ Asia/Ho_Chi_Minh)",
+                f"unknown time zone {name!r} (e.g. Asia/Ho_Chi_Minh)")
     return None
 
 
 ABSOLUTE = r"/[^\0]{0,500}"
 
 
-def _one_target(replica: Replica) -> str | None:
+def _one_target(replica: Replica) -> Text | None:
     """A replica is one place: a path or an SFTP server, so a restore knows where it comes from."""
     if (replica.path is None) == (replica.sftp is None):
-        return "give exactly one of path (e.g. /media/usb/motcua) or sftp {host, user, key_file, host_key, path}"
+        both = "path (e.g. /media/usb/motcua), sftp {host, user, key_file, host_key, path}"
+        return f"ghi đúng một trong hai: {both.replace('e.g.', 'ví dụ')}", f"give exactly one of {both}"
     return None
+
+
+def _closure(**kw) -> Closure:
+    """A reason given only in Vietnamese is shown as it is to English readers too (a commune types one language)."""
+    reason = kw["reason"]
+    return Closure(date.fromisoformat(kw["date"]), Names(reason["vi"], reason["en"] or reason["vi"]))
+
+
+def _one_line(text: str) -> Text | None:
+    """A reason is one line of text: it is shown on a kiosk button, a wall screen and in a reply."""
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        return "chỉ một dòng, không có tab hay ký tự điều khiển", "one line, without tabs or control characters"
+    return None
+
+
+REASON = Str(min_len=1, max_len=160, check=_one_line)
+CLOSED = Map({
+    "date": Str(pattern=DATE, check=date_check),
+    "reason": Map({"vi": REASON, "en": Str(max_len=160, check=_one_line, optional=True)}),
+}, build=_closure, optional=True)
 
 
 def _service(**kw) -> Service:
@@ -279,7 +318,7 @@ PRIORITY = Map({"mode": Str(choices=("first", "alternate"), default="first"),
 SERVICES = List(Map({
     "id": Str(pattern=ID_SERVICE),
     "name": NAMES,
-    "prefix": Str(pattern=r"[A-Z]{0,2}", default=""),
+    "prefix": Str(pattern=Shape(r"[A-Z]{0,2}", "0 đến 2 chữ in hoa A-Z", "0 to 2 capital letters A-Z"), default=""),
     "first": Int(min=0, max=9999),
     "last": Int(min=0, max=9999),
     "daily_limit": Int(min=1, max=9999, optional=True),
@@ -287,6 +326,7 @@ SERVICES = List(Map({
     "per_person_daily": Int(min=1, max=100, optional=True),
     "remote": Bool(default=False),
     "remote_daily_limit": Int(min=1, max=9999, optional=True),
+    "closed": CLOSED,
 }, build=_service), min_len=1, max_len=200)
 COUNTERS = List(Map({
     "id": Str(pattern=ID_COUNTER),

@@ -23,15 +23,15 @@ from aiohttp import web
 
 from .. import memory
 from ..config import SiteConfig, load
-from ..config.console import USERS, User
-from ..config.console import cross_check as users_checks
-from ..config.schema import Ctx, line_of, load_yaml_with_lines
+from ..config.console import User
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..hubclient import HubClient
 from ..link import DOWN_LIMIT_S, Link
 from ..sdnotify import Notifier
 from ..site_sync import SiteSync
 from ..startup import begin, on_stop, parser
+from . import users_file
+from .accounts import ROUTES as ACCOUNT_ROUTES
 from .auth import MAX_PASSWORD, hash_password
 from .counter_panel import ROUTES as PANEL_ROUTES
 from .data import LedgerReader, Recent
@@ -39,8 +39,11 @@ from .hall import Hall
 from .pages import ROUTES
 from .phone import ROUTES as PHONE_ROUTES
 from .phone import PhoneDesk
+from .previews import ROUTES as PREVIEW_ROUTES
 from .province_view import ROUTES as PROVINCE_ROUTES
 from .province_view import Province, broker_config
+from .settings import ROUTES as SETTINGS_ROUTES
+from .settings import SiteDocs
 from .web import Console, make_app
 
 log = logging.getLogger(__package__)
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{cfg.path}: console: the section is missing (SPEC section 12)", file=sys.stderr)
         return EX_USAGE_CONFIG
     try:
-        users = load_users(cfg)
+        users = users_file.read(cfg)
         secret = load_secret(cfg.console.secret_file)
     except ValueError as e:
         print(str(e), file=sys.stderr)
@@ -83,16 +86,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def users_file_check(path: str) -> int:
-    """``--check-config`` looks at ``console.users_file`` too: it is the console's part of the site."""
+    """``--check-config`` looks at the console's users file too (``console.users_file``, or the one the Accounts page
+    wrote): it is the console's part of the site."""
     cfg = load(path)
-    if cfg.console is None or not cfg.console.users_file:
+    if cfg.console is None or not users_file.in_use(cfg):
         return 0
     try:
-        n = len(load_users(cfg))
+        n = len(users_file.read(cfg))
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return EX_USAGE_CONFIG
-    print(f"{cfg.console.users_file}: {n} người dùng / users OK")
+    print(f"{users_file.path_of(cfg)}: {n} người dùng / users OK")
     return 0
 
 
@@ -105,26 +109,6 @@ def print_hash() -> int:
         return EX_USAGE_CONFIG
     print(hash_password(password))
     return 0
-
-
-def load_users(cfg: SiteConfig) -> dict[str, User]:
-    """The site file's users and those of ``console.users_file``, checked the same way."""
-    users = list(cfg.users)
-    path = cfg.console.users_file
-    if path:
-        try:
-            data, lines = load_yaml_with_lines(Path(path).read_text(encoding="utf-8"))
-        except Exception as e:          # unreadable, or not YAML: said with the file's name
-            raise ValueError(f"{path}:1: cannot read the users file: {e}") from None
-        ctx = Ctx()
-        root = ("users",) if isinstance(data, dict) else ()      # `users: [...]`, or the list alone
-        listed = USERS.validate(data.get("users") if root else data, root, ctx) or []
-        users_checks(users + listed, set(cfg.by_counter), ctx, where=root)
-        if ctx.problems:
-            raise ValueError("\n".join(f"{path}:{line_of(p.path, lines)}: {p.dotted}: {p.message}"
-                                       for p in ctx.problems))
-        users += listed
-    return {u.name: u for u in users}
 
 
 def load_secret(path: str) -> bytes:
@@ -202,8 +186,11 @@ def _build(cfg: SiteConfig, users: dict[str, User], secret: bytes, loop) -> tupl
                         on_connect=lambda: view.connected(True), on_disconnect=lambda: view.connected(False))
         link = hub.link
         console = Console(cfg, users, secret, view, hub, LedgerReader(cfg), Recent(cfg))
-        app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES)
+        app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES + ACCOUNT_ROUTES + SETTINGS_ROUTES
+                       + PREVIEW_ROUTES)
         app["phone"] = PhoneDesk(console)
+        app["settings"] = SiteDocs(hub)
+        app["accounts"] = users_file.Book(console)
         SiteSync(cfg, link, lambda new: take(new, console, view), schedule=loop.call_soon_threadsafe)
     view.on_change = lambda: loop.call_soon_threadsafe(console.notify)
     return app, link

@@ -24,6 +24,7 @@ from ..config import User
 log = logging.getLogger(__name__)
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1     # 16 MiB, ~50 ms on a Raspberry Pi 4
 MAX_PASSWORD = 1024
+CUT = "~"                # an ``ended`` key ending all of a user's sessions begun before it (no nonce holds it)
 
 
 def hash_password(password: str) -> str:
@@ -74,11 +75,15 @@ class Sessions:
     def __init__(self, secret: bytes, users: dict[str, User], hours: int, clock: Callable[[], float] = time.time,
                  ended_file: Path | None = None):
         self.secret, self.users, self.lifetime, self.clock = secret, users, hours * 3600, clock
-        self.ended_file = ended_file          # logouts outlive a restart: "nonce expiry" per line
+        self.ended_file = ended_file          # logouts outlive a restart: "nonce expiry" or "~name until" per line
         self.ended: dict[str, float] = self._read_ended()
 
     def issue(self, user: User) -> str:
-        body = json.dumps([user.name, _fingerprint(user), int(self.clock() + self.lifetime),
+        expires = int(self.clock() + self.lifetime)
+        cut = self.ended.get(CUT + user.name)
+        if cut is not None and expires <= cut:      # begun in the second of an ``end_user``: after it all the same
+            expires = int(cut) + 1
+        body = json.dumps([user.name, _fingerprint(user), expires,
                            secrets.token_urlsafe(12)], separators=(",", ":")).encode()
         payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
         return f"{payload}.{self._sign(payload)}"
@@ -101,16 +106,28 @@ class Sessions:
         return session if self.valid(session) else None
 
     def valid(self, session: Session) -> bool:
-        """Still open: not logged out, not expired, and its user's password unchanged (an open
-        stream asks this on every wake, so a stream ends with its session)."""
+        """Still open: not logged out, not expired, its user enabled, with the password unchanged and
+        no ``end_user`` since it began (an open stream asks this on every wake, so a stream ends with
+        its session)."""
         user = self.users.get(session.user.name)
-        return (user is not None and _fingerprint(user) == _fingerprint(session.user)
-                and session.expires >= self.clock() and session.nonce not in self.ended)
+        cut = self.ended.get(CUT + session.user.name)
+        return (user is not None and not user.disabled and _fingerprint(user) == _fingerprint(session.user)
+                and session.expires >= self.clock() and session.nonce not in self.ended
+                and (cut is None or session.expires > cut))
+
+    def end_user(self, name: str) -> None:
+        """End every session ``name`` has now (an account disabled or changed), kept like a logout
+        for as long as a session begun before it could last, so enabling the account again later
+        revives none of them."""
+        self._remember(CUT + name, int(self.clock() + self.lifetime))
 
     def end(self, session: Session) -> None:
+        self._remember(session.nonce, session.expires)
+
+    def _remember(self, key: str, until: float) -> None:
         now = self.clock()
         self.ended = {n: e for n, e in self.ended.items() if e >= now}
-        self.ended[session.nonce] = session.expires
+        self.ended[key] = until
         if self.ended_file is not None:
             tmp = self.ended_file.with_suffix(".tmp")
             try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..config import SiteConfig
 from ..contract import RATINGS as RATING_NAMES
-from ..hub.figures import satisfied_share
+from ..hub.figures import satisfaction_index, satisfied_share
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ BY_SOURCE = [Column("issued_walk_in", "Phát tại sảnh", "Issued walk-in"),
              Column("issued_sms", "Phát qua SMS", "Issued by SMS")]
 RATINGS = [*(Column(f"r{score}", vi, en) for score, (vi, en) in RATING_NAMES.items()),
            Column("satisfied_pct", "Hài lòng (%)", "Satisfied (%)", "pct")]
+INDEX_766 = Column("index_766_pct", "Chỉ số hài lòng QĐ 766 (%)", "Satisfaction index, Decision 766 (%)", "pct")
 COUNTER_MEASURES = [
     Column("served", "Đã phục vụ", "Served"),
     *MEASURES[8:11], Column("paused_s", "Tạm nghỉ (phút)", "Paused (min)", "min"), *RATINGS]
@@ -92,6 +93,7 @@ def _row(first: list, figures: dict, columns: list[Column]) -> list:
     ratings = figures.get("ratings", {})
     flat = {**figures, "r1": ratings.get("1"), "r2": ratings.get("2"), "r3": ratings.get("3")}
     flat.setdefault("satisfied_pct", satisfied_share(ratings) if ratings else None)
+    flat.setdefault("index_766_pct", satisfaction_index(figures))
     return first + [value(c, flat.get(c.key)) for c in columns]
 
 
@@ -100,12 +102,13 @@ def figures_tables(fig: dict, cfg: SiteConfig) -> list[Table]:
     names = {s.id: s.name for s in cfg.services}
     counters = {c.id: c.name for c in cfg.counters}
     label = Column("name", "Tên", "Name", "text")
-    total = Table("total", "Tổng cộng", "Total", [label, *MEASURES, *RATINGS],
-                  [_row(["Tổng / Total"], fig["total"], MEASURES + RATINGS)])
+    total = Table("total", "Tổng cộng", "Total", [label, *MEASURES, *RATINGS, INDEX_766],
+                  [_row(["Tổng / Total"], fig["total"], MEASURES + RATINGS + [INDEX_766])])
     services = Table("services", "Theo dịch vụ", "By service", [Column("id", "Mã", "Code", "text"), label,
-                                                                  *MEASURES, *BY_SOURCE, *RATINGS])
+                                                                  *MEASURES, *BY_SOURCE, *RATINGS, INDEX_766])
     for sid, f in fig["services"].items():
-        services.rows.append(_row([sid, names[sid].vi if sid in names else sid], f, MEASURES + BY_SOURCE + RATINGS))
+        services.rows.append(_row([sid, names[sid].vi if sid in names else sid], f,
+                                  MEASURES + BY_SOURCE + RATINGS + [INDEX_766]))
     hours = Table("hours", "Theo giờ lấy số", "By hour of issue", [Column("hour", "Giờ", "Hour", "text"), *MEASURES])
     for h, f in fig["hours"].items():
         hours.rows.append(_row([f"{int(h):02d}:00"], f, MEASURES))
@@ -113,9 +116,10 @@ def figures_tables(fig: dict, cfg: SiteConfig) -> list[Table]:
                                                                  *COUNTER_MEASURES])
     for cid, f in fig["counters"].items():
         per_counter.rows.append(_row([cid, counters[cid].vi if cid in counters else cid], f, COUNTER_MEASURES))
-    days = Table("days", "Theo ngày", "By day", [Column("day", "Ngày", "Day", "text"), *MEASURES])
+    days = Table("days", "Theo ngày", "By day",
+                 [Column("day", "Ngày", "Day", "text"), *MEASURES, RATINGS[0], INDEX_766])
     for d, f in fig["days"].items():
-        days.rows.append(_row([d], f, MEASURES))
+        days.rows.append(_row([d], f, [*MEASURES, RATINGS[0], INDEX_766]))
     return [total, services, hours, per_counter, days]
 
 

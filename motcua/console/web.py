@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ import jinja2
 from aiohttp import web
 
 from ..config import SiteConfig
+from ..files import state_directory
 from . import i18n
 from .auth import Brake, Session, Sessions, check_password
 
@@ -95,8 +95,8 @@ def logouts_file(secret_file: str, environ: dict | None = None) -> Path:
     """Where logouts are kept across restarts: systemd's ``StateDirectory`` (``$STATE_DIRECTORY``,
     the first if several) when set, since the secrets folder belongs to install.sh and is not the
     console's to write; else beside the session key (development, tests)."""
-    state = ((os.environ if environ is None else environ).get("STATE_DIRECTORY") or "").split(":")[0]
-    return Path(state) / "console-logouts" if state else Path(secret_file).with_name("console-logouts")
+    state = state_directory(environ)
+    return state / "console-logouts" if state else Path(secret_file).with_name("console-logouts")
 
 
 def language(request: web.Request) -> str:
@@ -201,8 +201,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not same_origin(request) or not pre or form.get("csrf") != pre:
         return _login_page(request, "forged", status=403)
     name = str(form.get("username", ""))[:64].strip().lower()
+    name_key, address_key = brake_keys(request, name)
     address = request.remote or "?"
-    name_key, address_key = f"name:{name}|{address}", f"addr:{address}"
     wait = console.brake.begin(name_key, address_key)
     if wait > 0:
         return _login_page(request, "slow_down", status=429, s=int(wait) + 1)
@@ -213,15 +213,29 @@ async def login(request: web.Request) -> web.StreamResponse:
     if user is None or not ok:
         log.warning("đăng nhập sai / failed login for %r from %s", name, address)
         return _login_page(request, "wrong_login", status=401)
+    if user.disabled:                 # said only to whoever knows the password
+        log.warning("đăng nhập tài khoản đã khóa / login to disabled account %r from %s", name, address)
+        return _login_page(request, "account_disabled", status=403)
     console.brake.succeeded(name_key, address_key)
     target = local_next(str(form.get("next", "")))
     if target == "/" and user.role == "clerk" and not console.cfg.console.province:
         target = f"/counter/{user.counters[0]}"
     response = web.HTTPSeeOther(target)
-    response.set_cookie(SESSION_COOKIE, console.sessions.issue(user), httponly=True, samesite="Lax",
-                        secure=console.tls, max_age=console.cfg.console.session_hours * 3600)
+    set_session(response, console, console.sessions.issue(user))
     log.info("đăng nhập / login: %s (%s) from %s", user.name, user.role, address)
     return response
+
+
+def set_session(response: web.StreamResponse, console: Console, cookie: str) -> None:
+    """The session cookie as every login gives it: script cannot read it, other sites' posts do not carry it."""
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", secure=console.tls,
+                        max_age=console.cfg.console.session_hours * 3600)
+
+
+def brake_keys(request: web.Request, name: str) -> tuple[str, str]:
+    """What a password try is braked by: the name from this address, and this address for all names (SPEC 12.1)."""
+    address = request.remote or "?"
+    return f"name:{name}|{address}", f"addr:{address}"
 
 
 _DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="   # same cost

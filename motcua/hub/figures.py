@@ -74,6 +74,17 @@ def satisfied_share(ratings: dict) -> float | None:
     return None if total == 0 else round(100 * (ratings["2"] + ratings["3"]) / total, 1)
 
 
+def satisfaction_index(figures: dict) -> float | None:
+    """The satisfaction index of Decision 766/QĐ-TTg for one row of figures: the cases handled minus the dissatisfied
+    ratings (score 1), over the cases handled, as a percentage (SPEC 12.1). The ledger links no ticket to a dossier, so
+    a case is a ticket served; None when none was."""
+    served = figures.get("served") or 0
+    if not served:
+        return None
+    unhappy = (figures.get("ratings") or {}).get("1", 0)
+    return round(100 * max(0, served - unhappy) / served, 1)
+
+
 class _Rows:
     """The tickets, ratings and pauses of the days ``first``..``last`` (ISO dates), read once."""
 

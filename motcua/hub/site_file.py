@@ -30,7 +30,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from ..config import SiteConfig
 from ..config.load import DocumentError, from_json, load_document
-from ..config.schema import dotted
+from ..config.schema import Problem, dotted
 from ..contract import ConfigEntry, ConfigPayload, ConfigStatus, ContractError
 from ..files import atomic_write
 from .wire import field
@@ -51,7 +51,9 @@ class SiteFile:
     serves as before, with no ``config`` topics."""
 
     def __init__(self, path: str | os.PathLike, clock=time.time):
-        self.path, self.clock = Path(path), clock
+        # a link (an installed board's /etc/motcua/motcua.yaml -> site/motcua.yaml) is written where it points:
+        # that folder is the hub's to write, /etc/motcua is not (docs/deployment.md)
+        self.path, self.clock = Path(path).resolve(), clock
         self.folder = self.path.with_name(self.path.name + ".history")
         self.folder.mkdir(exist_ok=True)
         if not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
@@ -95,7 +97,7 @@ class SiteFile:
         """Write ``document`` as the new version: the old file's comments and key order kept where keys did not
         change."""
         text = render(self.path.read_text(encoding="utf-8"), document)
-        atomic_write(self.path, text)
+        atomic_write(self.path, text, self.path.stat().st_mode & 0o777)    # as installed: 0640, the group reads it
         self._record(text, by, command_id)
         return self.current
 
@@ -173,7 +175,10 @@ def _merge(old: Any, new: Any) -> Any:
         for key in [k for k in old if k not in new]:
             del old[key]
         for key, value in new.items():
-            old[key] = _merge(old[key], value) if key in old else _fresh(value)
+            if key in old:
+                old[key] = _merge(old[key], value)
+            else:
+                old[_fresh(key)] = _fresh(value)
         return old
     if isinstance(old, CommentedSeq) and isinstance(new, list):
         del old[len(new):]
@@ -190,8 +195,8 @@ def _merge(old: Any, new: Any) -> Any:
 def _fresh(value: Any) -> Any:
     """A new value as YAML 1.1 reads it back: ruamel writes YAML 1.2, where ``13:30`` is text, while PyYAML
     reads it as the number 810; such text is written in quotes."""
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, dict):         # keys too: a key ``no`` is the boolean False to YAML 1.1
+        return {_fresh(k): _fresh(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_fresh(v) for v in value]
     if isinstance(value, str):
@@ -292,34 +297,40 @@ def validated(document: dict, path: str) -> tuple[dict, SiteConfig]:
     try:
         return document, load_document(document, path)
     except DocumentError as e:
-        raise Refused("config_invalid", e.lines()) from None
+        raise Refused("config_invalid", [p for _, p in e.problems]) from None
 
 
 class Refused(ContractError):
-    """A refusal that lists its reasons, each by key path, in ``error.problems``."""
+    """A refusal that lists its reasons, each by key path: in ``error.problems`` as ``key.path: vi / en`` (SPEC 2.1),
+    and in each language alone in ``error.problems_text`` (an extension, beside ``text``), so the console's settings
+    pages show a supervisor the reason in the page's language."""
 
-    def __init__(self, code: str, problems: list[str]):
-        super().__init__(code, "; ".join(problems[:3]), "; ".join(problems[:3]))
-        self.problems = problems
+    def __init__(self, code: str, problems: list[Problem]):
+        vi, en = [p.line("vi") for p in problems], [p.line("en") for p in problems]
+        super().__init__(code, "; ".join(vi[:3]), "; ".join(en[:3]))
+        self.problems = [p.line() for p in problems]
+        self.problems_text = {"vi": vi, "en": en}
 
     def reply(self) -> dict:
         out = super().reply()
         out["error"]["problems"] = list(self.problems)
+        out["error"]["problems_text"] = dict(self.problems_text)
         return out
 
 
-def day_breakers(db: sqlite3.Connection, day: str, old: SiteConfig, new: SiteConfig) -> list[str]:
+def day_breakers(db: sqlite3.Connection, day: str, old: SiteConfig, new: SiteConfig) -> list[Problem]:
     """What the change would break today: a service or counter removed while a ticket waits there or is served,
     a service whose new prefix or range could issue again a label already issued today."""
     out = []
     for s in old.services:
         if s.id not in new.by_service and db.execute(
                 f"SELECT 1 FROM tickets WHERE day=? AND service=? AND status IN {ACTIVE}", (day, s.id)).fetchone():
-            out.append(f"services: {s.id}: còn số đang chờ hoặc đang phục vụ / has waiting or serving tickets")
+            out.append(Problem(("services",), f"{s.id}: còn số đang chờ hoặc đang phục vụ",
+                               f"{s.id}: has waiting or serving tickets"))
     for c in old.counters:
         if c.id not in new.by_counter and db.execute(
                 "SELECT 1 FROM counters WHERE id=? AND ticket_id IS NOT NULL", (c.id,)).fetchone():
-            out.append(f"counters: {c.id}: đang phục vụ một số / is serving a ticket")
+            out.append(Problem(("counters",), f"{c.id}: đang phục vụ một số", f"{c.id}: is serving a ticket"))
     labels = [row[0] for row in db.execute("SELECT label FROM tickets WHERE day=?", (day,))]
     for i, s in enumerate(new.services):
         before = old.by_service.get(s.id)
@@ -329,8 +340,8 @@ def day_breakers(db: sqlite3.Connection, day: str, old: SiteConfig, new: SiteCon
         start = s.first if top is None else top + 1
         again = next((label for label in labels if _could_issue(s, start, label)), None)
         if again is not None:
-            out.append(f"services[{i}]: số {again} đã phát hôm nay sẽ bị phát lại / "
-                       f"label {again}, issued today, could be issued again")
+            out.append(Problem(("services", i), f"số {again} đã phát hôm nay sẽ bị phát lại",
+                               f"label {again}, issued today, could be issued again"))
     return out
 
 

@@ -6,8 +6,8 @@ import threading
 import time
 import wave
 
-from display_board.voice import Announcer, VoiceConfig, announcement
-from motcua.speech import RATE
+from display_board.voice import Announcer
+from motcua.speech import RATE, VoiceConfig, announcement
 
 
 def test_announcement_wav_has_the_chime_then_the_phrase_repeated():

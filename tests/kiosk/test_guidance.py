@@ -1,10 +1,10 @@
 """What "Nghe hướng dẫn" / "Listen" says on each screen: the number spelled as the wall screen will
 call it, the waiting and the counters, what each screen offers, a dossier's status and due date."""
 from devtools.testbed import site_data, write_site
-from display_board.voice import VoiceConfig
 from kiosk import guidance
 from kiosk.taking import ServiceButton
 from motcua import config
+from motcua.speech import VoiceConfig
 
 TICKET = {"label": "A012", "service": "LAND", "waiting_ahead": 3, "estimated_wait_min": 15}
 

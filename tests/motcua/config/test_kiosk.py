@@ -26,8 +26,10 @@ def test_kiosk_key_mistakes_are_reported_and_the_pin_never_shown(tmp_path):
     with pytest.raises(config.ConfigError) as e:
         config.load(write_site(tmp_path, site_data(tmp_path, kiosks=[bad])))
     text = str(e.value)
-    assert "kiosks[0].maintenance_pin: '***' does not match" in text and "12ab34" not in text
-    assert "kiosks[0].idle_reset_s: 2 is out of range 5..3600" in text
-    assert "kiosks[0].screen.orientation: must be one of landscape, portrait" in text
-    assert "kiosks[0].screen.diagonal: unknown key (did you mean 'diagonal_in'?)" in text
+    assert ("kiosks[0].maintenance_pin: '***': phải có dạng 4 đến 12 chữ số / '***' does not match 4 to 12 digits"
+            in text) and "12ab34" not in text
+    assert "kiosks[0].idle_reset_s: 2: phải là số nguyên từ 5 đến 3600 / 2 is out of range 5..3600" in text
+    assert "kiosks[0].screen.orientation: phải là một trong: landscape, portrait" in text
+    assert ("kiosks[0].screen.diagonal: không có khóa này; có phải ý bạn là 'diagonal_in'? / "
+            "unknown key (did you mean 'diagonal_in'?)") in text
 

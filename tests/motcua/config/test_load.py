@@ -42,6 +42,7 @@ def test_every_problem_reported_at_once_with_line_and_suggestion(tmp_path):
     src = text.splitlines()
     by_key = {ln.split(": ")[1]: ln for ln in lines}
     unknown = by_key["hub.default_service_minute"]
+    assert "có phải ý bạn là 'default_service_minutes'?" in unknown
     assert "did you mean 'default_service_minutes'" in unknown
     line_no = int(unknown.split(":")[1])
     assert "default_service_minute:" in src[line_no - 1]
@@ -58,7 +59,8 @@ def test_missing_keys_and_bounds(tmp_path):
     data["mqtt"]["port"] = 0
     lines = problems(tmp_path, yaml.safe_dump(data, allow_unicode=True))
     text = "\n".join(lines)
-    for key in ("site.timezone: required key is missing", "services[0].last", "services[1].prefix", "mqtt.port"):
+    for key in ("site.timezone: thiếu khóa bắt buộc / required key is missing", "services[0].last",
+                "services[1].prefix", "mqtt.port"):
         assert key in text, text
 
 
@@ -74,7 +76,8 @@ def test_label_collisions_are_checked_on_labels(tmp_path, a, b, collide):
                      counters=[counter(1, ["S1", "S2"])])
     path = write_site(tmp_path, data)
     if collide:
-        with pytest.raises(ConfigError, match=r"services\[1\]: its labels can collide with those of service 'S1'"):
+        with pytest.raises(ConfigError, match=r"services\[1\]: số phát ra có thể trùng với số của dịch vụ 'S1' / "
+                                              r"its labels can collide with those of service 'S1'"):
             config.load(path)
     else:
         config.load(path)
@@ -97,21 +100,23 @@ def test_references_are_checked(tmp_path):
                      displays=[{"id": "hall", "counters": ["9"]}],
                      bridges=[{"id": "b1", "ports": [{"device": "/dev/ttyUSB0", "keypads": {5: "1", 6: "1"}}]}])
     text = "\n".join(problems(tmp_path, yaml.safe_dump(data, allow_unicode=True)))
-    assert "counters[0].services[0]: unknown service 'LANDS' (did you mean 'LAND'?)" in text
-    assert "displays[0].counters[0]: unknown counter '9'" in text
-    assert "already has a keypad" in text
+    assert ("counters[0].services[0]: không có dịch vụ 'LANDS'; có phải ý bạn là 'LAND'? / "
+            "unknown service 'LANDS' (did you mean 'LAND'?)") in text
+    assert "displays[0].counters[0]: không có quầy '9' / unknown counter '9'" in text
+    assert "quầy '1' đã có bàn phím ở bridges[0].ports[0].keypads[5] / counter '1' already has a keypad" in text
 
 
 def test_not_yaml_and_not_a_mapping(tmp_path):
-    assert "not valid YAML" in problems(tmp_path, "site: [unclosed\n")[0]
-    assert "expected a mapping" in problems(tmp_path, "- 1\n- 2\n")[0]
+    assert "(top): không đọc được YAML / not valid YAML" in problems(tmp_path, "site: [unclosed\n")[0]
+    assert "cần các cặp khóa: giá trị, không phải danh sách [1, 2] / expected a mapping" in \
+        problems(tmp_path, "- 1\n- 2\n")[0]
 
 
 def test_unknown_id_for_a_process_is_a_config_error(tmp_path):
     path = write_site(tmp_path, site_data(tmp_path, kiosks=[{"id": "k1", "printer": {
         "connection": "directory", "path": str(tmp_path)}}]))
     config.load(path, "kiosks", "k1")
-    with pytest.raises(ConfigError, match="no entry with id 'k2'"):
+    with pytest.raises(ConfigError, match="kiosks: không có mục nào có mã 'k2' .* / no entry with id 'k2'"):
         config.load(path, "kiosks", "k2")
 
 
@@ -136,4 +141,5 @@ def test_check_config_exit_codes(tmp_path, args, rc):
                        capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert r.returncode == rc, r.stdout + r.stderr
     if rc:
-        assert "mqtt.topic_rot: unknown key (did you mean 'topic_root'?)" in r.stderr
+        assert ("mqtt.topic_rot: không có khóa này; có phải ý bạn là 'topic_root'? / "
+                "unknown key (did you mean 'topic_root'?)") in r.stderr

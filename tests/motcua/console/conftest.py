@@ -31,7 +31,7 @@ def followup_section(tmp: Path) -> dict:
             "sms": {"transport": "directory", "directory": {"path": str(tmp / "sms")}}}
 
 
-def start_hall(tmp_path, broker, bridge: bool = False):
+def start_hall(tmp_path, broker, bridge: bool = False, console_env: dict | None = None):
     section = console_section(tmp_path)
     data = site_data(tmp_path, broker.port, console=section, users=users(), followup=followup_section(tmp_path))
     data["services"][0]["name"] = {"vi": "Đất đai <script>alert(1)</script>", "en": "Land <b>x</b>"}
@@ -47,7 +47,7 @@ def start_hall(tmp_path, broker, bridge: bool = False):
     client.request(client.t.issue, {"service": "NOPE"}, timeout=0.2, tries=100)   # the hub answers: it is up
     if bridge:
         extra.insert(0, BridgeProcess(cfg.path, tmp_path / "bridge.log").start())
-    console = ConsoleProcess(cfg.path, tmp_path / "console.log", section["public_url"]).start()
+    console = ConsoleProcess(cfg.path, tmp_path / "console.log", section["public_url"], console_env).start()
     h = ConsoleHall(tmp_path, cfg, hub, console, client, extra[-1] if bridge else None)
     return h, extra
 
@@ -63,6 +63,15 @@ def stop_hall(h: ConsoleHall, extra: list) -> None:
 @pytest.fixture
 def hall(tmp_path, broker):
     h, extra = start_hall(tmp_path, broker)
+    yield h
+    stop_hall(h, extra)
+
+
+@pytest.fixture
+def settings_hall(tmp_path, broker):
+    """A hall whose console is the broker user ``console``, as systemd starts it: the one user the hub takes
+    ``config/set`` from (SPEC 2.1), for the settings pages."""
+    h, extra = start_hall(tmp_path, broker, console_env={"MOTCUA_MQTT_USERNAME": "console"})
     yield h
     stop_hall(h, extra)
 

@@ -92,10 +92,10 @@ def test_a_refused_try_costs_nothing_more():
 
 
 @pytest.mark.parametrize("user, message", [
-    ({"name": "giamsat", "role": "supervisor", "password_hash": "mk-giam-sat-1"}, "not a password hash"),
-    ({"name": "quay9", "role": "clerk", "password_hash": "H"}, "a clerk needs the counters"),
-    ({"name": "quay9", "role": "clerk", "counters": ["9"], "password_hash": "H"}, "unknown counter '9'"),
-    ({"name": "quay9", "role": "clerck", "counters": ["1"], "password_hash": "H"}, "did you mean"),
+    ({"name": "giamsat", "role": "supervisor", "password_hash": "mk-giam-sat-1"}, "không phải mã băm của mật khẩu"),
+    ({"name": "quay9", "role": "clerk", "password_hash": "H"}, "nhân viên quầy cần có các quầy mình làm việc"),
+    ({"name": "quay9", "role": "clerk", "counters": ["9"], "password_hash": "H"}, "không có quầy '9'"),
+    ({"name": "quay9", "role": "clerck", "counters": ["1"], "password_hash": "H"}, "có phải ý bạn là 'clerk'?"),
 ])
 def test_users_in_the_site_file_are_checked(tmp_path, user, message):
     good = hash_password("x")
@@ -132,8 +132,8 @@ def test_check_config_reads_the_users_file_too(tmp_path):
     assert r.returncode == 0 and "1 người dùng / users OK" in r.stdout
     users_file.write_text("users:\n  - {name: quay1, role: clerk, counters: ['1'], password_hash: 'secret-pw'}\n")
     r = check()
-    assert r.returncode == 2 and f"{users_file}:2: users[0].password_hash: not a password hash" in r.stderr
+    assert r.returncode == 2 and f"{users_file}:2: users[0].password_hash: không phải mã băm" in r.stderr
     assert "secret-pw" not in r.stderr
     users_file.write_text(f"users:\n  - {{name: quay1, role: clerk, counters: ['9'], password_hash: '{good}'}}\n")
     r = check()
-    assert r.returncode == 2 and "users[0].counters[0]: unknown counter '9'" in r.stderr
+    assert r.returncode == 2 and "users[0].counters[0]: không có quầy '9' / unknown counter '9'" in r.stderr

@@ -325,10 +325,10 @@ def test_the_command_line(tmp_path):
     assert r.returncode == 1 and "no such dossier" in r.stderr
     section = {"database": "x", "letters_dir": "y", "letter": {"agency": "A", "place": "P"}}
     for sms, said in [({"transport": "directory", "directory": {"path": "z"}, "templates": {"recieved": "x"}},
-                       "templates.recieved: unknown key (did you mean 'received'?)"),
+                       "templates.recieved: không có khóa này; có phải ý bạn là 'received'? / unknown key"),
                       ({"transport": "directory", "directory": {"path": "z"}, "templates": {"ready": "{nope}"}},
-                       "template ready: bad placeholder 'nope'"),
-                      ({"transport": "gammu"}, "followup.sms.gammu: required for transport gammu")]:
+                       "mẫu ready: chỗ điền sai 'nope'"),
+                      ({"transport": "gammu"}, "followup.sms.gammu: cần có khi gửi qua gammu / required for")]:
         bad = write_site(tmp_path, {**site_data(tmp_path), "followup": {**section, "sms": sms}}, "bad.yaml")
         r = run_followup(bad, "--check-config")
         assert r.returncode == 2 and said in r.stderr, r.stderr

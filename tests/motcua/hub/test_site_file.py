@@ -116,6 +116,13 @@ def test_an_invalid_hour_is_refused_by_key_path_and_nothing_written(kept):
     problems = reply["error"]["problems"]
     assert any(p.startswith("services[0].hours[0]: ") for p in problems), problems
     assert any(p.startswith("priority.mode: ") for p in problems), "every problem at once"
+    assert "services[0].hours[0]: '25:00-26:00': phải có dạng HH:MM-HH:MM, ví dụ 07:30-11:30 / " \
+           "'25:00-26:00' does not match HH:MM-HH:MM, e.g. 07:30-11:30" in problems, "Vietnamese, then English"
+    said = reply["error"]["problems_text"]            # each language alone, for the console's pages
+    assert any(p.startswith("priority.mode: phải là một trong: first, alternate") for p in said["vi"]), said
+    assert any(p.startswith("priority.mode: must be one of first, alternate") for p in said["en"]), said
+    assert not any("must be" in p for p in said["vi"]) and not any("phải" in p for p in said["en"]), said
+    assert "services[0].hours[0]: '25:00-26:00': phải có dạng" in reply["error"]["text"]["vi"], reply
     assert open(cfg.path, encoding="utf-8").read() == before
 
 
