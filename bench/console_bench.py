@@ -15,7 +15,6 @@ dossier store of N dossiers (default 1,000,000; a year of 250 a day is the last 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sqlite3
 import statistics
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import count, pct, rss_mb, workspace  # noqa: E402
+from bench.common import count, pct, rss_mb, shows, streams, workspace  # noqa: E402
 from devtools.testbed import HubProcess, site_data, write_site  # noqa: E402
 from devtools.web import ConsoleProcess, WebClient, console_section, users  # noqa: E402
 from motcua import config  # noqa: E402
@@ -111,54 +110,6 @@ def timed_pages(base: str, paths: list[str], clients: int = 20, rounds: int = 10
     return out
 
 
-async def streams(base: str, cookie: str, paths: list[str], calls, expect) -> tuple[list[float], int]:
-    """Open every stream, then for each call: the time until each stream shows ``expect(i, key, text)``.
-
-    Each stream keeps what it received since the call with the time of each chunk, so a change
-    that arrives before the call's reply (which names the label) is still timed when it came."""
-    import aiohttp
-    logs: dict[str, list[tuple[float, str]]] = {f"{j}:{p}": [] for j, p in enumerate(paths)}
-    ready, opened = asyncio.Event(), [0]
-
-    async def follow(session, path: str, key: str) -> None:
-        async with session.get(base + path, headers={"Cookie": cookie}) as r:
-            opened[0] += 1
-            if opened[0] == len(paths):
-                ready.set()
-            async for chunk in r.content.iter_any():
-                logs[key].append((time.perf_counter(), chunk.decode("utf-8", "replace")))
-
-    def arrival(i: int, key: str) -> float | None:
-        text = ""
-        for at, chunk in logs[key]:
-            text += chunk
-            if expect(i, key, text):
-                return at
-        return None
-
-    lat, missing = [], 0
-    conn = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=None)) as session:
-        tasks = [asyncio.create_task(follow(session, p, f"{j}:{p}")) for j, p in enumerate(paths)]
-        await asyncio.wait_for(ready.wait(), 60)
-        await asyncio.sleep(2.0)
-        for i, call in enumerate(calls):
-            for log in logs.values():
-                log.clear()
-            sent = time.perf_counter()
-            await asyncio.to_thread(call)
-            deadline, found = sent + 10, {}
-            while len(found) < len(paths) and time.perf_counter() < deadline:
-                await asyncio.sleep(0.05)
-                found.update({k: at for k in logs if k not in found and (at := arrival(i, k)) is not None})
-            lat += [at - sent for at in found.values()]
-            missing += len(paths) - len(found)
-            await asyncio.sleep(0.2)
-        for t in tasks:
-            t.cancel()
-    return lat, missing
-
-
 def main(n_dossiers: int) -> None:
     tmp, broker = workspace("consolebench")
     section = console_section(tmp, phone_requests_per_minute=6000)
@@ -209,13 +160,7 @@ def main(n_dossiers: int) -> None:
         return go
 
     def expect(i: int, key: str, buf: str) -> bool:
-        """The called label where each page shows it: a counter card, the panel's ticket, a phone's
-        "now serving" list (as the event carries it, JSON-escaped)."""
-        if len(labels) <= i:
-            return False
-        marker = ('class="cticket">{}<' if "/hall" in key else 'id="ticket">{}<' if "/counter/" in key
-                  else "<b>{}</b> →").format(labels[i])
-        return json.dumps(marker, ensure_ascii=False)[1:-1] in buf
+        return len(labels) > i and shows(key, labels[i], buf)
     lat, missing = asyncio.run(streams(base, cookie, paths, [call(i) for i in range(20)], expect))
     print(f"\ncall -> every open stream (20 halls, 1 panel, 300 phone pages; budget p99 <= 100 ms):\n"
           f"  p50 {pct(lat, 50):6.1f} ms  p99 {pct(lat, 99):6.1f} ms  max {max(lat) * 1000:6.1f} ms  "
@@ -238,7 +183,7 @@ def main(n_dossiers: int) -> None:
         return go
 
     def on_panel(i: int, key: str, text: str) -> bool:
-        return len(coming) > i and json.dumps(f'id="ticket">{coming[i]}<', ensure_ascii=False)[1:-1] in text
+        return len(coming) > i and shows(key, coming[i], text)
     lat, missing = asyncio.run(streams(base, cookie, ["/events/counter/2"], [press(i) for i in range(30)], on_panel))
     print(f"\npanel press (its POST) -> the panel's stream showing the ticket (budget p99 <= 100 ms):\n"
           f"  p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms ({len(lat)} presses, {missing} missed)")

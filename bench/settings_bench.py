@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import count, pct, rss_mb  # noqa: E402
+from bench.common import count, pct, rss_mb, start_hall  # noqa: E402
 from devtools.demo import console as demo_console  # noqa: E402
-from devtools.demo.__main__ import Hall, board_env  # noqa: E402
+from devtools.demo.__main__ import Hall  # noqa: E402
 from devtools.testbed import wait_for  # noqa: E402
 from devtools.web import WebClient  # noqa: E402
 from motcua import config  # noqa: E402
@@ -63,17 +63,6 @@ class Reports:
     def times(self, parts: set[str]) -> dict[str, float]:
         with self.lock:
             return {p: self.seen[p][1] for p in parts}
-
-
-def start(hall: Hall, site: Path, cfg) -> None:
-    """Every process of the hall, as the demo starts them (the kiosk too, as a running window)."""
-    py, env = sys.executable, {**board_env(), "KIVY_HOME": str(hall.out / "kivy")}
-    hall.spawn("hub", [py, "-m", "motcua.hub", "--config", str(site)])
-    demo_console.start(hall.spawn, site, cfg, lambda *a: None)
-    hall.spawn("bridge", [py, "-m", "firmware_bridge", "--config", str(site), "--id", "b1"])
-    hall.spawn("display", [py, "-m", "display_board", "--config", str(site), "--id", "hall"], env=env)
-    hall.spawn("kiosk", [py, "-m", "kiosk", "--config", str(site), "--id", cfg.kiosks[0].id], env=env)
-    hall.spawn("followup", [py, "-m", "motcua.followup", "--config", str(site)])
 
 
 def change(i: int) -> list[dict]:
@@ -132,7 +121,7 @@ def main() -> int:
         hall.start_serial_line()
         site = hall.site_file()
         cfg = config.load(site)
-        start(hall, site, cfg)
+        start_hall(hall, site, cfg)
         t = Topics(cfg.mqtt.topic_root, cfg.site.id)
         reports = Reports()
         as_console = dataclasses.replace(cfg, mqtt=dataclasses.replace(cfg.mqtt, username="console"))
