@@ -189,9 +189,9 @@ def _build(cfg: SiteConfig, users: dict[str, User], secret: bytes, loop) -> tupl
         app = make_app(console, ROUTES + PANEL_ROUTES + PHONE_ROUTES + ACCOUNT_ROUTES + SETTINGS_ROUTES
                        + PREVIEW_ROUTES)
         app["phone"] = PhoneDesk(console)
-        app["settings"] = SiteDocs(hub)
+        sync = SiteSync(cfg, link, lambda new: take(new, console, view), schedule=loop.call_soon_threadsafe)
+        app["settings"] = SiteDocs(hub, lambda: sync.version)
         app["accounts"] = users_file.Book(console)
-        SiteSync(cfg, link, lambda new: take(new, console, view), schedule=loop.call_soon_threadsafe)
     view.on_change = lambda: loop.call_soon_threadsafe(console.notify)
     return app, link
 

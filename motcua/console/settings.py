@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import difflib
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -38,26 +40,50 @@ from .web import LANG_KEY, SESSION, Console
 
 ASK_S, TRIES = 5.0, 2
 DOCS_KEPT = 60           # the hub keeps 50 versions besides the current one
+FRESH_S = 10.0           # the list of versions is asked again at least this often
 
 
 class SiteDocs:
-    """The hub's versions of the site document, as the pages need them; a version never changes once written, so
-    each document is asked for once."""
+    """The hub's versions of the site document, as the pages need them. A version never changes once written, so
+    each document (and each difference of two) is asked for or worked out once; the list of versions is asked again
+    only when the hub has published a newer one on ``<R>/config`` (``current``, from the console's SiteSync), when a
+    page needs a newer one than it holds, after a save, or after ``FRESH_S``: 20 supervisors' pages at once cost
+    the hub nothing."""
 
-    def __init__(self, hub: HubClient):
-        self.hub = hub
+    def __init__(self, hub: HubClient, current: Callable[[], int | None] = lambda: None):
+        self.hub, self.current = hub, current
         self.docs: dict[int, dict] = {}
+        self.diffs: dict[tuple[int | None, int], list[tuple[str, str]]] = {}
+        self._versions: list[dict] = []
+        self._asked_at = 0.0
 
     async def ask(self, topic: str, body: dict) -> dict:
         return await asyncio.to_thread(self.hub.request, topic, body, ASK_S, TRIES)
 
-    async def versions(self) -> list[dict]:
+    def forget(self) -> None:
+        """The list of versions is out of date (a save, a conflict): the next page asks the hub."""
+        self._versions = []
+
+    async def versions(self, at_least: int = 0) -> list[dict]:
         """The versions kept, newest (the current one) first; HubUnavailable when the hub does not answer or keeps
         no versions (a site file it cannot write)."""
+        newest = max(self.current() or 0, at_least)
+        if self._versions and self._versions[0]["version"] >= newest \
+                and time.monotonic() - self._asked_at < FRESH_S:
+            return self._versions
         reply = await self.ask(self.hub.t.config_history, {})
         if not reply.get("ok") or not reply.get("versions"):
             raise HubUnavailable(_why(reply))
-        return reply["versions"]
+        self._versions, self._asked_at = reply["versions"], time.monotonic()
+        return self._versions
+
+    async def diff(self, old: int | None, new: int) -> list[tuple[str, str]]:
+        """What ``new`` changed from ``old`` (None: from nothing), worked out once."""
+        if (old, new) not in self.diffs:
+            if len(self.diffs) >= DOCS_KEPT:
+                self.diffs.pop(next(iter(self.diffs)))
+            self.diffs[(old, new)] = yaml_diff(await self.document(old) if old else None, await self.document(new))
+        return self.diffs[(old, new)]
 
     async def document(self, version: int) -> dict | None:
         """That version's document without the accounts; None when the hub no longer keeps it."""
@@ -124,15 +150,15 @@ async def section_page(request: web.Request) -> web.StreamResponse:
     """A section's form, drawn from the hub's current version; a clear message (503) when the hub is away."""
     _, docs = _parts(request)
     section = _section(request)
+    saved = request.query.get("saved")
     try:
-        versions = await docs.versions()
+        versions = await docs.versions(int(saved) if saved and saved.isdigit() and len(saved) < 10 else 0)
         last = await _last_change(docs, versions)
         document = await docs.document(last["version"])
     except HubUnavailable as e:
         return _page(request, section, None, 503, message=("set_hub_away", {"why": str(e)}))
     if section.needs and get(document, section.needs) in (MISSING, None):
         return _page(request, section, None, last=last, message=("set_missing", {"what": dotted(section.needs)}))
-    saved = request.query.get("saved")
     message = ("set_saved", {"v": saved}) if saved and saved.isdigit() else ("set_unchanged", {}) \
         if saved == "none" else None
     return _page(request, section, groups(section, document or {}), base_version=last["version"], last=last,
@@ -189,6 +215,8 @@ async def _set(request: web.Request, docs: SiteDocs, base_version: int, document
         return await docs.ask(docs.hub.t.config_set, body)
     except HubUnavailable as e:
         return {"ok": False, "error": {"code": "hub_away", "why": str(e)}}
+    finally:
+        docs.forget()         # saved, refused or in conflict: the next page shows the hub's list as it is now
 
 
 async def _conflict(request: web.Request, section: Section, edit: Edit, base: dict) -> web.StreamResponse:
@@ -233,7 +261,7 @@ async def versions_page(request: web.Request) -> web.StreamResponse:
         if chosen not in numbers:
             raise web.HTTPNotFound()
         before = numbers[numbers.index(chosen) + 1] if numbers.index(chosen) + 1 < len(numbers) else None
-        diff = yaml_diff(await docs.document(before) if before else None, await docs.document(chosen))
+        diff = await docs.diff(before, chosen)
     except ValueError:
         raise web.HTTPNotFound() from None
     except HubUnavailable as e:
@@ -253,7 +281,7 @@ async def rollback_page(request: web.Request, message: tuple | None = None, stat
         versions = await docs.versions()
         old = await docs.document(version)
         current = versions[0]
-        diff = yaml_diff(await docs.document(current["version"]), old)
+        diff = await docs.diff(current["version"], version)
     except ValueError:
         raise web.HTTPNotFound() from None
     except HubUnavailable as e:
