@@ -31,6 +31,12 @@ esac
 for tool in mmdebstrap mkfs.ext4 mkfs.vfat mcopy sfdisk; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install mmdebstrap e2fsprogs dosfstools mtools fdisk" >&2; exit 2; }
 done
+QEMU_ARCH=$([ "$ARCH" = arm64 ] && echo aarch64 || echo x86_64)
+if [ "$ARCH" != "$(dpkg --print-architecture)" ] && ! arch-test "$ARCH" >/dev/null 2>&1 \
+   && [ -f "/usr/lib/binfmt.d/qemu-$QEMU_ARCH.conf" ]; then   # no systemd-binfmt here (a container): register it
+  [ -f /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
+  grep -v '^#' "/usr/lib/binfmt.d/qemu-$QEMU_ARCH.conf" > /proc/sys/fs/binfmt_misc/register 2>/dev/null || true
+fi
 if [ "$ARCH" != "$(dpkg --print-architecture)" ] && ! arch-test "$ARCH" >/dev/null 2>&1; then
   echo "cannot run $ARCH programs here: apt-get install qemu-user-static binfmt-support" >&2; exit 2
 fi

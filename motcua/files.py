@@ -3,6 +3,7 @@ file and its versions, the copy a process keeps of it, what first boot writes)."
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -26,3 +27,10 @@ def atomic_write(path: str | Path, text: str, mode: int | None = None) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def state_directory(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The process's own folder from systemd's ``StateDirectory=`` (``$STATE_DIRECTORY``, the first if several), or
+    None outside such a unit: an installed process writes there, since /etc/motcua is not its to write."""
+    state = ((os.environ if environ is None else environ).get("STATE_DIRECTORY") or "").split(":")[0]
+    return Path(state) if state else None

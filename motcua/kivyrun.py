@@ -19,12 +19,17 @@ SCREENSHOT_AFTER_S = 1.5     # long enough for the retained state to arrive
 
 
 def configure_window(portrait: bool, screenshot: bool) -> None:
-    """1080p either way up; full screen on a board (not for a screenshot or offscreen), with no
-    mouse pointer, and nothing that a key or a right click does to the window: nobody in the hall
-    may close it, and a right click must not leave Kivy's red multitouch dots."""
+    """1080p either way up, or the screen's own size under cage (``MOTCUA_SCREEN_SIZE``, motcua.appliance.screen);
+    full screen on a board (not for a screenshot or offscreen), with no mouse pointer, and nothing that a key or a
+    right click does to the window: nobody in the hall may close it, and a right click must not leave Kivy's red
+    multitouch dots."""
     from kivy.config import Config
-    Config.set("graphics", "width", "1080" if portrait else "1920")
-    Config.set("graphics", "height", "1920" if portrait else "1080")
+    width, height = ("1080", "1920") if portrait else ("1920", "1080")
+    size = os.environ.get("MOTCUA_SCREEN_SIZE", "").split("x")
+    if len(size) == 2 and all(n.isdigit() and 0 < int(n) < 10000 for n in size) and not screenshot:
+        width, height = size
+    Config.set("graphics", "width", width)
+    Config.set("graphics", "height", height)
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,disable_multitouch")
@@ -50,9 +55,12 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
             app.stop()
         Window.canvas.ask_update()
 
+    flips = [0]                 # frames put on the screen so far
+
     def drawn(window) -> None:
         """SPEC 10.1: a frame on the screen is the proof, while the link is up or down for less than
         a minute (the screen says MẤT KẾT NỐI meanwhile); cut off longer, systemd restarts us."""
+        flips[0] += 1
         if link.vouches():
             notifier.watchdog()
 
@@ -61,8 +69,15 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
         from kivy.core.window import Window
         Window.bind(on_flip=drawn)
 
-    def take_screenshot(dt: float) -> None:
+    def take_screenshot(dt: float, after: int | None = None, tries: int = 100) -> None:
+        """Once two frames were drawn after the state arrived: on a loaded machine the first frame comes late, and a
+        screenshot of a window not yet drawn is black."""
         from kivy.core.window import Window
+        after = flips[0] if after is None else after
+        if flips[0] < after + 2 and tries:
+            Window.canvas.ask_update()
+            Clock.schedule_once(lambda dt: take_screenshot(dt, after, tries - 1), 0.1)
+            return
         made = Window.screenshot(name=str(Path(screenshot).with_suffix("")) + "-.png")
         os.replace(made, screenshot)
         app.stop()

@@ -17,7 +17,7 @@ import os
 import queue
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,12 +25,12 @@ from typing import Any
 import yaml
 
 from .config import SiteConfig, check_config_main, load
-from .config.load import SCHEMA, DocumentError, from_json, load_document
-from .config.schema import Ctx, Problem, dotted
+from .config.load import SCHEMA, DocumentError, from_json, load_document, no_entry
+from .config.schema import MISSING_KEY, Ctx, Problem, dotted, unknown_key
 from .config.site import SITE
 from .contract import ConfigStatus
 from .exits import EX_USAGE_CONFIG
-from .files import atomic_write
+from .files import atomic_write, state_directory
 from .link import Link
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,12 @@ Apply = Callable[[SiteConfig], list[str]]    # takes a config live; what it coul
 STARTED: dict[str, int] = {}     # file -> the version of the hub's document ``load_local`` started this process on
 
 
-def copy_path(path: str | os.PathLike) -> Path:
-    """Where the hub's last document is kept: beside the process's own file, so both move together."""
+def copy_path(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the hub's last document is kept: in the process's own systemd ``StateDirectory`` (``$STATE_DIRECTORY``,
+    the first if several) when it has one, since several processes of a board share one site file in /etc/motcua,
+    which none of them may write; else beside the process's own file, so both move together (a checkout, tests)."""
     path = Path(path)
-    return path.with_name(path.name + COPY_SUFFIX)
+    return (state_directory(environ) or path.parent) / (path.name + COPY_SUFFIX)
 
 
 def _get(document: Any, path: tuple) -> Any:
@@ -99,7 +101,7 @@ def read_copy(path: str | os.PathLike) -> tuple[int, dict] | None:
 
 def _own_entry(cfg: SiteConfig, section: str | None, ident: str | None) -> None:
     if section and ident is not None and not any(e.id == ident for e in getattr(cfg, section)):
-        raise DocumentError(cfg.path, [(0, Problem((section,), f"no entry with id {ident!r}"))])
+        raise DocumentError(cfg.path, [(0, Problem((section,), *no_entry(ident)))])
 
 
 def load_local(path: str | os.PathLike, section: str | None = None, ident: str | None = None) -> SiteConfig:
@@ -135,24 +137,24 @@ def small_problems(data: dict, section: str | None, ident: str | None) -> list[P
     ctx = Ctx()
     site = data.get("site")
     if not isinstance(site, dict) or "id" not in site:
-        ctx.error(("site", "id"), "required key is missing")
+        ctx.error(("site", "id"), *MISSING_KEY)
     else:
         for key, value in site.items():
             if key in SITE.fields:
                 SITE.fields[key].validate(value, ("site", key), ctx)
             else:
-                ctx.error(("site", key), "unknown key")
+                ctx.error(("site", key), *unknown_key(str(key), SITE.fields))
     for key, value in data.items():
         if key not in SCHEMA.fields:
-            ctx.error((key,), "unknown key")
+            ctx.error((key,), *unknown_key(str(key), SCHEMA.fields))
         elif key != "site":
             SCHEMA.fields[key].validate(value, (key,), ctx)
     if "mqtt" not in data:
-        ctx.error(("mqtt",), "required key is missing")
+        ctx.error(("mqtt",), *MISSING_KEY)
     entries = data.get(section) if section else None
     if section and ident is not None and not any(isinstance(e, dict) and e.get("id") == ident
                                                  for e in entries or ()):
-        ctx.error((section,), f"no entry with id {ident!r} (started with --id {ident})")
+        ctx.error((section,), *no_entry(ident))
     return ctx.problems
 
 

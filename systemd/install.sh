@@ -11,7 +11,10 @@
 # Each process runs as a system user of its own, named after its broker user (motcua-hub, motcua-followup,
 # motcua-console, motcua-kiosk-<id>, motcua-display-<id>, motcua-bridge-<id>), all in the group motcua.
 # /etc/motcua/secrets/<broker user>.password belongs to that user, mode 0400 (root's when the user does not
-# live on this board); docs/deployment.md says why.
+# live on this board); docs/deployment.md says why. On the hub's board the site file lives in /etc/motcua/site/,
+# the hub's own folder (it rewrites the file, SPEC 2.1), and /etc/motcua/motcua.yaml links to it; every other
+# process keeps the hub's copy in its unit's StateDirectory. chrony: the hub's board serves the hall's time, the
+# others take it from the hub's address (config/chrony/).
 #
 # MOTCUA_ROOT=/some/dir stages everything under that directory and skips apt, users, owners and systemctl.
 # MOTCUA_NO_APT=1 installs for real but skips apt (the packages are already there, as after `make setup`).
@@ -64,11 +67,12 @@ put() {   # put FILE MODE TARGET: copied only when it differs, so an unchanged f
 
 if ! staged; then
   if [ -z "${MOTCUA_NO_APT:-}" ]; then
-    pkgs=(python3-venv python3-pip fonts-dejavu-core)
+    pkgs=(python3-venv python3-pip fonts-dejavu-core chrony)
     case "$ROLE" in
       hub) pkgs+=(mosquitto mosquitto-clients) ;;
       followup) pkgs+=(gammu gammu-smsd fonts-liberation2) ;;   # the modem's daemon, the letters' font
       display) pkgs+=(espeak-ng alsa-utils) ;;
+      console) pkgs+=(espeak-ng) ;;        # the settings' sample call ("nghe thử"), in the wall screen's voice
       kiosk) pkgs+=(libmtdev1) ;;          # touch screens (Kivy's mtdev input)
     esac
     say "apt: ${pkgs[*]}"
@@ -106,11 +110,23 @@ if ! staged; then
   "$OPT/.venv/bin/python" -m compileall -q "$OPT/motcua" "$OPT/kiosk" "$OPT/display_board" "$OPT/firmware_bridge"
 fi
 
-if [ ! -f "$ETC/motcua.yaml" ]; then
-  say "site file $ETC/motcua.yaml from the example: edit it"
-  cp "$SRC/config/example.yaml" "$ETC/motcua.yaml"
+SITE="$ETC/motcua.yaml" HUB_SITE="$ETC/site/motcua.yaml"
+if [ ! -f "$SITE" ]; then
+  say "site file $SITE from the example: edit it"
+  cp "$SRC/config/example.yaml" "$SITE"
 fi
-own "root:$GROUP" 0640 "$ETC/motcua.yaml"       # every process reads it; it holds the console's password hashes
+if [ "$ROLE" = hub ] && [ ! -L "$SITE" ]; then     # the hub writes it whole (temporary file, rename): its own folder
+  mkdir -p "$ETC/site"
+  mv "$SITE" "$HUB_SITE" && ln -s site/motcua.yaml "$SITE"
+  say "site file moved to $HUB_SITE, the hub's to write; $SITE links to it"
+fi
+if [ -L "$SITE" ]; then     # every process reads it (the folder setgid: the hub's versions stay the group's)
+  own "$(system_user hub):$GROUP" 2750 "$ETC/site"
+  own "$(system_user hub):$GROUP" 0640 "$HUB_SITE"
+  if ! staged && [ -d "$HUB_SITE.history" ]; then chown -R "$(system_user hub):$GROUP" "$HUB_SITE.history"; fi
+else
+  own "root:$GROUP" 0640 "$SITE"       # it holds the console's password hashes
+fi
 case "$ROLE" in
   hub|followup|console)    # the hub's databases, the follow-up's, the letters: shared through the group
     mkdir -p "$DATA"
@@ -157,16 +173,34 @@ if [ "$ROLE" = console ]; then     # signs the session cookies; the console cann
   own "$(system_user console):root" 0400 "$key"
 fi
 
+CHRONY="$ROOT/etc/chrony/conf.d"
+if staged || [ -d "$ROOT/etc/chrony" ]; then     # one time in the hall, the hub's board's (docs/deployment.md)
+  mkdir -p "$CHRONY"
+  case "$ROLE" in
+    hub) put "$SRC/config/chrony/hub.conf" 0644 "$CHRONY/motcua-hub.conf"; rm -f "$CHRONY/motcua-board.conf" ;;
+    kiosk|display|bridge)     # unless the hub runs on this board too
+      if [ ! -f "$CHRONY/motcua-hub.conf" ]; then
+        hub_host=$("${MOTCUA_PYTHON:-$OPT/.venv/bin/python}" -c \
+          "import sys, yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))['mqtt']['host'])" "$SITE")
+        sed "s/@HUB@/$hub_host/" "$SRC/config/chrony/board.conf" > "$CHRONY/motcua-board.conf.new"
+        put "$CHRONY/motcua-board.conf.new" 0644 "$CHRONY/motcua-board.conf" && rm "$CHRONY/motcua-board.conf.new"
+      fi ;;
+  esac
+fi
+
 put "$SRC/systemd/$UNIT_FILE" 0644 "$UNITS/$UNIT_FILE"
 REPLICAS=""
 if [ "$ROLE" = hub ]; then     # the hub's databases copied by Litestream, when the site file names hub.replicas
   put "$SRC/systemd/motcua-replica.service" 0644 "$UNITS/motcua-replica.service"
+  # a board that may take over (SPEC 14): started by keepalived's notify script, never enabled here
+  put "$SRC/systemd/motcua-standby.service" 0644 "$UNITS/motcua-standby.service"
   if "$PY" -m motcua.hub --config "$ETC/motcua.yaml" --litestream-config >/dev/null 2>&1; then REPLICAS=1; fi
   [ -n "$REPLICAS" ] || say "no hub.replicas: the hub's databases are copied nowhere (docs/deployment.md)"
 fi
 if ! staged && [ -z "${MOTCUA_NO_START:-}" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   [ "$ROLE" = hub ] && systemctl restart mosquitto
+  systemctl try-restart chrony.service || true
   systemctl enable "$UNIT"
   systemctl restart "$UNIT"
   if [ -n "$REPLICAS" ]; then

@@ -215,18 +215,12 @@ def network(board: Board, setup: Setup) -> None:
 
 
 def clock(board: Board, setup: Setup, cfg: SiteConfig) -> None:
-    """SPEC 10.1: the hub's board serves time to the hall (even with no internet: its own clock at a
-    low stratum); every other board takes it from the hub, stepping at once when it is far off (a
-    board without a real-time clock starts in 1970 or at its last shutdown)."""
-    conf, sources = board.path("/etc/chrony/conf.d/motcua.conf"), board.path("/etc/chrony/sources.d/motcua.sources")
-    if setup.is_hub:
-        write(conf, "# motcua: the hub's board serves time to the hall\nallow\nlocal stratum 10 orphan\n", 0o644)
-        sources.unlink(missing_ok=True)
-    else:
-        hub = setup.hub_address or cfg.mqtt.host
-        write(conf, "# motcua: time from the hub's board; step whenever more than a second off\nmakestep 1 -1\n",
-              0o644)
-        write(sources, f"# motcua: the hub's board\nserver {hub} iburst prefer\n", 0o644)
+    """SPEC 10.1: install.sh writes chrony's settings by role (config/chrony/: the hub's board serves time to the
+    hall, every other board takes it from the hub's address, stepping whenever it is off: a board without a
+    real-time clock starts in 1970 or at its last shutdown). What an earlier setup left goes first, so a board
+    that was the hub's and is no longer follows the hub. The time zone is the site's."""
+    for old in ("conf.d/motcua-hub.conf", "conf.d/motcua-board.conf", "conf.d/motcua.conf", "sources.d/motcua.sources"):
+        board.path(f"/etc/chrony/{old}").unlink(missing_ok=True)
     zone = board.path("/etc/localtime")
     zone.unlink(missing_ok=True)
     zone.symlink_to(f"/usr/share/zoneinfo/{cfg.site.timezone}")

@@ -24,10 +24,11 @@ from ..config.schema import (
     Int,
     List,
     Map,
-    Problem,
     Secret,
     SecretText,
     Str,
+    Text,
+    dotted,
     line_of,
     load_yaml_with_lines,
     suggest,
@@ -92,31 +93,32 @@ class SetupError(Exception):
         super().__init__("\n".join(lines))
 
 
-def parse_role(text: str) -> Role | str:
+def parse_role(text: str) -> Role | Text:
     """``hub`` or ``kiosk k1``: the role, or what is wrong with it (Vietnamese, then English)."""
     words = str(text).split()
     if not words:
-        return "vai trò trống / an empty role"
+        return "vai trò trống", "an empty role"
     kind, ident = words[0].lower(), words[1:]
     if kind not in ROLE_KINDS:
-        return f"vai trò lạ / unknown role {words[0]!r}{suggest(kind, ROLE_KINDS)}; " \
-               f"vai trò / roles: {', '.join(ROLE_KINDS)}"
+        (vi, en), roles = suggest(kind, ROLE_KINDS), ", ".join(ROLE_KINDS)
+        return f"vai trò lạ {words[0]!r}{vi}; các vai trò: {roles}", f"unknown role {words[0]!r}{en}; roles: {roles}"
     if kind in SCREEN_KINDS:
         if len(ident) != 1 or not re.fullmatch(ID_COUNTER, ident[0]):
-            return f"{kind!r} cần mã của nó trong tệp cấu hình / needs its id from the site file, " \
-                   f"e.g. '{kind} {'k1' if kind == 'kiosk' else 'hall' if kind == 'display' else 'b1'}'"
+            example = f"'{kind} {'k1' if kind == 'kiosk' else 'hall' if kind == 'display' else 'b1'}'"
+            return (f"{kind!r} cần mã của nó trong tệp cấu hình, ví dụ {example}",
+                    f"{kind!r} needs its id from the site file, e.g. {example}")
         return Role(kind, ident[0])
     if ident:
-        return f"{kind!r} không có mã / takes no id"
+        return f"{kind!r} không có mã", f"{kind!r} takes no id"
     return Role(kind)
 
 
-def _role_check(text: str) -> str | None:
+def _role_check(text: str) -> Text | None:
     out = parse_role(text)
-    return out if isinstance(out, str) else None
+    return None if isinstance(out, Role) else out
 
 
-def _host_check(text: str) -> str | None:
+def _host_check(text: str) -> Text | None:
     """An IP address or a DNS name; a loopback address is checked against the roles later."""
     try:
         ipaddress.ip_address(text)
@@ -124,32 +126,32 @@ def _host_check(text: str) -> str | None:
     except ValueError:
         pass
     if re.fullmatch(r"[\d.]+", text) or not all(re.fullmatch(HOSTNAME, p) for p in text.split(".")):
-        return f"{text!r} không phải địa chỉ IP hay tên máy / is neither an IP address nor a host name"
+        return f"{text!r} không phải địa chỉ IP hay tên máy", f"{text!r} is neither an IP address nor a host name"
     return None
 
 
-def _interface_check(text: str) -> str | None:
+def _interface_check(text: str) -> Text | None:
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError:
-        return f"{text!r}: cần dạng / write it as 192.168.1.10/24"
-    if "/" not in text or iface.network.num_addresses < 4:
-        return f"{text!r}: cần dạng / write it as 192.168.1.10/24"
+        iface = None
+    if iface is None or "/" not in text or iface.network.num_addresses < 4:
+        return f"{text!r}: cần dạng 192.168.1.10/24", f"{text!r}: write it as 192.168.1.10/24"
     return None
 
 
-def _ip_check(text: str) -> str | None:
+def _ip_check(text: str) -> Text | None:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        return f"{text!r} không phải địa chỉ IP / is not an IP address"
+        return f"{text!r} không phải địa chỉ IP", f"{text!r} is not an IP address"
     return None
 
 
-def _password_check(text: str) -> str | None:
+def _password_check(text: str) -> Text | None:
     if not re.fullmatch(PASSWORD, text):
-        return "mật khẩu cần 16-128 ký tự không dấu, không khoảng trắng / " \
-               "a password needs 16-128 characters without accents or spaces"
+        return ("mật khẩu cần 16-128 ký tự không dấu, không khoảng trắng",
+                "a password needs 16-128 characters without accents or spaces")
     return None
 
 
@@ -162,28 +164,11 @@ SCHEMA = Map({
     "gateway": Str(max_len=60, check=_ip_check, optional=True),
     "passwords": Dict(Str(pattern=r"[a-z]+(-[a-z0-9-]{1,16})?", max_len=40),
                       Secret(max_len=128, check=_password_check), default={}),
-    "screen_rotation": Int(min=0, max=270, check=lambda v: None if v % 90 == 0 else "0, 90, 180, 270", optional=True),
+    "screen_rotation": Int(min=0, max=270, optional=True,
+                           check=lambda v: None if v % 90 == 0 else ("chỉ 0, 90, 180 hoặc 270", "0, 90, 180 or 270")),
     "tls": Map({"ca_file": Str(pattern=BOOT_FILE), "cert_file": Str(pattern=BOOT_FILE, optional=True),
                 "key_file": Str(pattern=BOOT_FILE, optional=True)}, optional=True),
 })
-
-# the schema's own words (motcua.config.schema speaks English), put in Vietnamese before them
-_VI = (("unknown key", "khóa lạ"), ("required key is missing", "thiếu khóa bắt buộc"),
-       ("expected text", "cần chữ"), ("expected a list", "cần một danh sách"),
-       ("expected a mapping", "cần các cặp khóa: giá trị"), ("expected a whole number", "cần một số nguyên"),
-       ("does not match", "sai dạng"), ("length must be", "độ dài sai"), ("must be one of", "phải là một trong"),
-       ("is out of range", "ngoài khoảng cho phép"), ("needs ", "số mục sai"))
-
-
-def bilingual(message: str) -> str:
-    """A schema message as the clerk reads it: Vietnamese, then the English text."""
-    if " / " in message:
-        return message
-    for en, vi in _VI:
-        if en in message:
-            return f"{vi} / {message}".replace("(did you mean", "(có phải / did you mean")
-    return message
-
 
 @dataclass
 class _Problems:
@@ -194,8 +179,8 @@ class _Problems:
     out: list[str] = field(default_factory=list)
 
     def add(self, path: tuple, message: str) -> None:
-        p = Problem(tuple(path), message)
-        self.out.append(f"{self.name}:{line_of(p.path, self.lines)}: {p.dotted}: {bilingual(message)}")
+        """``message`` says it in Vietnamese, then in English, as the schema's own problems do."""
+        self.out.append(f"{self.name}:{line_of(tuple(path), self.lines)}: {dotted(tuple(path))}: {message}")
 
 
 def read(boot_dir: Path, have_secret=lambda user: False) -> tuple[Setup, SiteConfig]:
@@ -257,8 +242,8 @@ def _site(setup: Setup, boot_dir: Path, problems: _Problems) -> SiteConfig | Non
     path = boot_dir / setup.site_file
     if not path.is_file():
         there = sorted(p.name for p in boot_dir.glob("*.yaml") if p.name != SETUP_NAME)
-        problems.add(("site_file",), f"không có tệp {setup.site_file!r} trên thẻ / no such file on the card"
-                                     f"{suggest(setup.site_file, there)}")
+        vi, en = suggest(setup.site_file, there)
+        problems.add(("site_file",), f"không có tệp {setup.site_file!r} trên thẻ{vi} / no such file on the card{en}")
         return None
     try:
         return load(path)
@@ -273,16 +258,17 @@ def _check_against_site(setup: Setup, cfg: SiteConfig, problems: _Problems, have
         if section:
             ids = [e.id for e in getattr(cfg, section)]
             if role.ident not in ids:
-                problems.add(("roles", i), f"tệp cấu hình không có {role.kind} {role.ident!r} / the site file has no "
-                                           f"{role.kind} {role.ident!r}{suggest(role.ident, ids)}"
-                                           f" ({section}: {', '.join(ids) or '-'})")
+                (vi, en), have = suggest(str(role.ident), ids), f"({section}: {', '.join(ids) or '-'})"
+                problems.add(("roles", i), f"tệp cấu hình không có {role.kind} {role.ident!r}{vi} {have} / "
+                                           f"the site file has no {role.kind} {role.ident!r}{en} {have}")
         elif role.kind in ("followup", "console") and getattr(cfg, role.kind) is None:
             problems.add(("roles", i), f"tệp cấu hình không có mục {role.kind} / the site file has no "
                                        f"{role.kind} section")
     users = acl.users(cfg)
     for user in setup.passwords:
         if user not in users:
-            problems.add(("passwords", user), f"người dùng lạ / unknown broker user{suggest(user, users)}")
+            vi, en = suggest(user, users)
+            problems.add(("passwords", user), f"người dùng lạ{vi} / unknown broker user{en}")
     if not setup.is_hub:
         for role in setup.roles:
             if role.broker_user not in setup.passwords and not have_secret(role.broker_user):

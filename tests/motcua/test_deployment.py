@@ -11,6 +11,7 @@ import uuid
 
 import paho.mqtt.client as paho
 import pytest
+import yaml
 
 from devtools.testbed import ROOT, Broker, HubProcess, counter, env, site_data, tls_certificates, wait_for, write_site
 from motcua import config
@@ -48,19 +49,24 @@ def test_units_keep_the_rules():
 def test_each_unit_runs_as_its_own_user_in_the_shared_group():
     """One system user per process, named after its broker user, so one process taken over reads no other's
     password; the shared /var/lib/motcua is no unit's StateDirectory (systemd would chown it to each unit's
-    user in turn), and nothing may write in /etc/motcua."""
+    user in turn), and nothing may write in /etc/motcua but the hub in its own folder of it (never the secrets);
+    every process that takes the hub's document has a state folder of its own to keep it in."""
     states = []
     for unit in UNITS:
         text = unit.read_text()
         broker_user = re.search(r"MOTCUA_MQTT_USERNAME=(\S+)", text).group(1)
         for line in (f"User=motcua-{broker_user}", "Group=motcua", "UMask=0007"):
             assert re.search(f"^{re.escape(line)}$", text, re.M), f"{unit.name} lacks {line}"
-        assert not [p for p in re.findall(r"^ReadWritePaths=(.*)$", text, re.M) if "/etc/" in p], unit.name
+        writable = [p for line in re.findall(r"^ReadWritePaths=(.*)$", text, re.M) for p in line.split()]
+        etc = [p for p in writable if "/etc/" in p]
+        assert etc == (["-/etc/motcua/site"] if unit.name == "motcua-hub.service" else []), unit.name
         states += re.findall(r"^StateDirectory=(.+)$", text, re.M)
+        if unit.name not in ("motcua-hub.service", "motcua-replica.service", "motcua-standby.service"):
+            assert "StateDirectory=" in text, f"{unit.name}: where it keeps the hub's document"
     assert "motcua" not in states and len(states) == len(set(states)), states
     shared = {u.name for u in UNITS if re.search(r"^ReadWritePaths=/var/lib/motcua\b", u.read_text(), re.M)}
     assert shared == {"motcua-hub.service", "motcua-followup.service", "motcua-console.service",
-                      "motcua-replica.service"}
+                      "motcua-replica.service", "motcua-standby.service"}
     groups = {u.name: set(re.search(r"^SupplementaryGroups=(.*)$", u.read_text(), re.M).group(1).split())
               for u in UNITS if "SupplementaryGroups=" in u.read_text()}
     assert groups["motcua-followup.service"] == {"gammu"} and groups["motcua-bridge@.service"] == {"dialout"}
@@ -254,9 +260,7 @@ def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
     stage = tmp_path / "stage"
 
     def run(*args):
-        staged = {**env(), "MOTCUA_ROOT": str(stage), "MOTCUA_PYTHON": sys.executable}
-        subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), *args], capture_output=True, text=True,
-                       timeout=120, check=True, env=staged)
+        stage_install(stage, *args)
     run("hub")
     run("bridge", "b1")
     site = stage / "etc/motcua/motcua.yaml"
@@ -270,9 +274,36 @@ def test_install_is_idempotent_and_keeps_site_file_and_passwords(tmp_path):
     users = {line.split(":")[0] for line in (stage / "etc/mosquitto/motcua.passwd").read_text().splitlines()}
     assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1", "followup", "console"}
     assert (stage / "etc/systemd/system/motcua-bridge@.service").exists()
+    assert site.is_symlink() and site.resolve() == stage / "etc/motcua/site/motcua.yaml", "the hub's own folder"
     bad = subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), "kiosk"], capture_output=True, text=True,
                          env={**env(), "MOTCUA_ROOT": str(stage)})
     assert bad.returncode == 2 and "needs ID" in bad.stderr
+
+
+def stage_install(stage, *args: str) -> None:
+    staged = {**env(), "MOTCUA_ROOT": str(stage), "MOTCUA_PYTHON": sys.executable}
+    subprocess.run(["bash", str(ROOT / "systemd" / "install.sh"), *args], capture_output=True, text=True,
+                   timeout=120, check=True, env=staged)
+
+
+def test_chrony_by_role_the_hubs_board_serves_the_others_follow(tmp_path):
+    """SPEC 10.1: one time in the hall. The hub's board serves it (to the LAN only), a kiosk's board takes it from
+    the site file's broker address; a board that runs both stays the hall's clock."""
+    hub_board, kiosk_board = tmp_path / "hub", tmp_path / "kiosk"
+    stage_install(hub_board, "hub")
+    stage_install(hub_board, "kiosk", "k1")
+    conf = hub_board / "etc/chrony/conf.d"
+    assert sorted(p.name for p in conf.iterdir()) == ["motcua-hub.conf"], "one board: it serves, follows nobody"
+    hub_conf = (conf / "motcua-hub.conf").read_text()
+    assert "local stratum" in hub_conf and "allow 192.168.0.0/16" in hub_conf and "\nserver " not in hub_conf
+    (kiosk_board / "etc/motcua").mkdir(parents=True)
+    small = {"site": {"id": "demo-hcc"}, "mqtt": {"host": "192.168.1.10", "port": 1883}}
+    (kiosk_board / "etc/motcua/motcua.yaml").write_text(yaml.safe_dump(small))
+    stage_install(kiosk_board, "kiosk", "k1")
+    stage_install(kiosk_board, "display", "hall")
+    board_conf = (kiosk_board / "etc/chrony/conf.d/motcua-board.conf").read_text()
+    assert "server 192.168.1.10 iburst prefer" in board_conf and "allow" not in board_conf
+    assert not (kiosk_board / "etc/motcua/motcua.yaml").is_symlink(), "no hub here: the site file stays put"
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")

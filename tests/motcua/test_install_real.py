@@ -1,13 +1,16 @@
 """`make install` for real, into this machine's / (as root, as CI runs it): the hub's, the follow-up's and the
 console's roles, then each process started the way its installed unit says (user, group, supplementary groups,
 umask, environment, state folder) and checked as a user would: who owns each secret, who can read what, the
-console's login page, a logout, the follow-up reading the hub's dossier store.
+console's login page, a logout, the follow-up reading the hub's dossier store, a change of the site file the hub
+writes in its own folder. Each process runs in a mount namespace read-only as its unit's ProtectSystem=strict makes
+it, but for its ReadWritePaths= and state folder (systemd itself does not run here).
 
 It leaves the machine as it found it, and stays away from a machine that has motcua installed for real."""
 from __future__ import annotations
 
 import grp
 import hashlib
+import json
 import os
 import pwd
 import shlex
@@ -29,6 +32,7 @@ ROLES = ("hub", "console", "followup")
 SYSTEM_USERS = ("motcua-hub", "motcua-console", "motcua-followup")
 MARK = Path("/etc/motcua/.made-by-test_install_real")
 PLACES = [Path(p) for p in ("/opt/motcua", "/etc/motcua", "/var/lib/motcua", "/var/lib/motcua-console",
+                            "/var/lib/motcua-followup", "/etc/chrony/conf.d/motcua-hub.conf",
                             "/etc/mosquitto/conf.d/motcua.conf", "/etc/mosquitto/motcua.acl",
                             "/etc/mosquitto/motcua.passwd")]
 UNITS = Path("/etc/systemd/system")
@@ -110,7 +114,10 @@ def test_each_secret_is_readable_by_its_own_process_only(installed):
     }
     assert len((SECRETS / "console.key").read_text().strip()) >= 48
     assert owner(Path("/var/lib/motcua")) == ("root", "motcua", 0o2770), "shared by the group, setgid"
-    assert owner(Path("/etc/motcua/motcua.yaml")) == ("root", "motcua", 0o640)
+    assert Path("/etc/motcua/motcua.yaml").readlink() == Path("site/motcua.yaml")
+    assert owner(Path("/etc/motcua/site")) == ("motcua-hub", "motcua", 0o2750), "the hub's folder, read by the group"
+    assert owner(Path("/etc/motcua/site/motcua.yaml")) == ("motcua-hub", "motcua", 0o640)
+    assert owner(Path("/etc/motcua")) == ("root", "root", 0o755)
     for f in ("motcua.acl", "motcua.passwd"):
         assert owner(Path("/etc/mosquitto") / f) == ("root", "mosquitto", 0o640), "mosquitto reads it as itself"
     for user in SYSTEM_USERS:
@@ -122,7 +129,7 @@ def state_of_the_install() -> dict[str, tuple]:
     files = [*SECRETS.iterdir(), Path("/etc/motcua/motcua.yaml"), *sorted(UNITS.glob("motcua-*.service")),
              *(Path("/etc/mosquitto") / f for f in ("motcua.acl", "motcua.passwd", "conf.d/motcua.conf"))]
     return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), *owner(p), p.stat().st_mtime_ns) for p in files} | {
-        d: owner(Path(d)) for d in ("/etc/motcua", "/etc/motcua/secrets", "/var/lib/motcua")}
+        d: owner(Path(d)) for d in ("/etc/motcua", "/etc/motcua/site", "/etc/motcua/secrets", "/var/lib/motcua")}
 
 
 def test_a_second_run_changes_nothing(installed):
@@ -155,9 +162,19 @@ class Unit:
         """Its ExecStart with more arguments: the same program, as an administrator runs it by hand."""
         return [*shlex.split(self.one("ExecStart")), *more]
 
+    def sandbox(self) -> list[str]:
+        """ProtectSystem=strict as a mount namespace: the system read-only, but for the unit's ReadWritePaths= (those
+        that exist: a leading - lets one be missing) and its state folder."""
+        assert self.one("ProtectSystem") == "strict", self.name
+        rw = [p.lstrip("-") for line in self.keys.get("ReadWritePaths", []) for p in line.split()]
+        rw += [f"/var/lib/{s}" for s in self.one("StateDirectory").split()]
+        steps = [f"mount --rbind {d} {d} && mount -o remount,bind,ro {d}" for d in ("/etc", "/opt", "/usr", "/var")]
+        steps += [f"mount --bind {p} {p} && mount -o remount,bind,rw {p}" for p in rw if Path(p).exists()]
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-ec", "; ".join(steps) + '; exec "$@"', "-"]
+
     def argv(self, *command: str) -> list[str]:
         groups = self.one("SupplementaryGroups").split()
-        return ["setpriv", f"--reuid={self.one('User')}", f"--regid={self.one('Group')}",
+        return [*self.sandbox(), "setpriv", f"--reuid={self.one('User')}", f"--regid={self.one('Group')}",
                 f"--groups={','.join(groups)}" if groups else "--clear-groups", "--",
                 *(command or shlex.split(self.one("ExecStart")))]
 
@@ -179,11 +196,13 @@ class Unit:
         os.umask(int(self.one("UMask", "0022"), 8))
 
     def run(self, *command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*command), env=self.env(), preexec_fn=self._umask, cwd="/",
+        env = self.env()        # first: it makes the state folder the sandbox opens
+        return subprocess.run(self.argv(*command), env=env, preexec_fn=self._umask, cwd="/",
                               capture_output=True, text=True, timeout=120)
 
     def start(self, log: Path) -> subprocess.Popen:
-        return subprocess.Popen(self.argv(), env=self.env(), preexec_fn=self._umask, cwd="/", stdout=open(log, "ab"),
+        env = self.env()
+        return subprocess.Popen(self.argv(), env=env, preexec_fn=self._umask, cwd="/", stdout=open(log, "ab"),
                                 stderr=subprocess.STDOUT)
 
 
@@ -268,3 +287,41 @@ def test_the_console_runs_as_its_user_and_writes_nothing_in_the_secrets(hall):
     other = console.run("cat", str(SECRETS / "hub.password"))
     assert other.returncode != 0 and "Permission denied" in other.stderr, "not the hub's"
     assert console.run("cat", "/etc/mosquitto/motcua.passwd").returncode != 0, "nor the broker's hashes"
+
+
+def test_a_change_of_the_site_file_is_written_by_the_hub_in_its_own_folder(hall, monkeypatch):
+    """SPEC 2.1 installed: the hub, its /etc read-only but for /etc/motcua/site, rewrites the site file and keeps its
+    versions there; the console keeps the hub's document in its own state folder; the secrets stay as they were."""
+    procs, tmp = hall
+    secrets_before = {p.name: owner(p) for p in SECRETS.iterdir()}
+    kept = Path("/var/lib/motcua-console/motcua.yaml.from-hub.yaml")
+    kept.unlink(missing_ok=True)            # an earlier test's console kept an earlier version
+    procs.append(Unit("motcua-console.service").start(tmp / "console.log"))
+    wait_for(lambda: kept.exists(), 30, f"the console's copy of the hub's document (log: {tmp / 'console.log'})")
+    base = yaml.safe_load(kept.read_text(encoding="utf-8"))["version"]     # each edit by the fixture is a version
+    monkeypatch.setenv("MOTCUA_MQTT_USERNAME", "console")
+    monkeypatch.setenv("MOTCUA_MQTT_PASSWORD_FILE", str(SECRETS / "console.password"))
+    cfg = config.load("/etc/motcua/motcua.yaml")
+    console = HubClient(cfg, "console").start()
+    try:
+        body = {"base_version": base, "by": "giamsat", "command_id": "install-real",
+                "changes": [{"path": "services[0].daily_limit", "value": 41}]}
+        reply = console.request(console.t.config_set, body, timeout=5)
+        topic = console.t.config_status("hub")
+    finally:
+        console.stop()
+    assert reply.get("ok") and reply["config"]["version"] == base + 1, f"{reply} (log: {tmp / 'hub.log'})"
+    site = Path("/etc/motcua/site/motcua.yaml")
+    assert yaml.safe_load(site.read_text(encoding="utf-8"))["services"][0]["daily_limit"] == 41
+    assert Path("/etc/motcua/motcua.yaml").is_symlink(), "the link stays; the file behind it is the new one"
+    assert owner(site) == ("motcua-hub", "motcua", 0o640), "as installed: the group reads it, nobody else"
+    assert (Path("/etc/motcua/site/motcua.yaml.history") / f"v{base + 1}.yaml").exists(), "the versions beside it"
+    status = subprocess.run(["mosquitto_sub", "-p", str(cfg.mqtt.port), "-u", "console", "-P",
+                             (SECRETS / "console.password").read_text().strip(), "-t", topic, "-C", "1", "-W", "10"],
+                            capture_output=True, text=True, timeout=20)
+    assert json.loads(status.stdout or "{}") == {"version": base + 1, "applied": True, "restart_needed": False,
+                                                 "problems": []}, status
+    wait_for(lambda: yaml.safe_load(kept.read_text(encoding="utf-8"))["version"] == base + 1, 15,
+             "the console keeps the new version in its own folder")
+    assert owner(kept)[0] == "motcua-console"
+    assert {p.name: owner(p) for p in SECRETS.iterdir()} == secrets_before, "nothing made or changed in secrets/"

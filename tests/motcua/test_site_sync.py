@@ -16,7 +16,7 @@ from devtools.testbed import ROOT, BridgeProcess, Broker, HubProcess, PtyPair, S
 from firmware_bridge.simulator import Bus, KeypadSim, NoAck
 from motcua import config
 from motcua.hubclient import HubClient
-from motcua.site_sync import LOCAL, SiteSync, copy_path, load_local, read_copy, small_problems, with_keys
+from motcua.site_sync import LOCAL, SiteSync, copy_path, keep, load_local, read_copy, small_problems, with_keys
 from tests.display_board.test_app import read_text
 from tests.motcua.followup.test_followup import followup_section
 
@@ -127,6 +127,24 @@ def test_a_kept_copy_takes_the_boards_own_broker_and_a_broken_one_is_ignored(tmp
     assert load_local(path) == config.load(path), "a copy that does not validate: the local file"
 
 
+def test_an_installed_process_keeps_its_copy_in_its_own_state_folder(tmp_path, monkeypatch):
+    """Installed, several processes share /etc/motcua/motcua.yaml and none may write there: each keeps the hub's
+    document in its unit's StateDirectory, and starts on its own copy only."""
+    path = write_site(tmp_path, site_data(tmp_path, 1999))
+    kiosk, display = tmp_path / "motcua-kiosk-k1", tmp_path / "motcua-display-hall"
+    assert copy_path(path, {}) == path.with_name(path.name + ".from-hub.yaml"), "a checkout: beside the file"
+    several = {"STATE_DIRECTORY": f"{kiosk}:{tmp_path / 'other'}"}
+    assert copy_path(path, several) == kiosk / (path.name + ".from-hub.yaml"), "the first of its folders"
+    hub_doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    hub_doc["services"][0]["name"]["vi"] = "Đất đai"
+    monkeypatch.setenv("STATE_DIRECTORY", str(kiosk))
+    keep(path, 4, hub_doc, None)
+    assert read_copy(path)[0] == 4 and load_local(path).services[0].name.vi == "Đất đai"
+    assert not path.with_name(path.name + ".from-hub.yaml").exists(), "nothing written beside the shared file"
+    monkeypatch.setenv("STATE_DIRECTORY", str(display))
+    assert read_copy(path) is None and load_local(path) == config.load(path), "another process: its own copy only"
+
+
 def test_the_wall_screen_shows_the_notice_of_the_newest_document(tmp_path, broker):
     """A board started on its own file with the old notice: the frame it draws reads the notice set through the
     hub after that file was written."""
@@ -206,7 +224,8 @@ def test_a_wall_screen_with_only_its_own_small_file_takes_the_rest_from_the_hub(
     checked = subprocess.run([*run, "--check-config"], capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert checked.returncode == 0, checked.stderr
     wrong = subprocess.run([*run[:-1], "nope", "--check-config"], capture_output=True, text=True, cwd=ROOT, timeout=30)
-    assert wrong.returncode == 2 and "displays: no entry with id 'nope'" in wrong.stderr
+    assert wrong.returncode == 2 and "displays: không có mục nào có mã 'nope'" in wrong.stderr
+    assert "no entry with id 'nope'" in wrong.stderr
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     try:
         png = tmp_path / "board.png"

@@ -2,6 +2,7 @@
 MOTCUA_ROOT: no apt, users or systemctl), from the files a clerk put on the card."""
 import shutil
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -27,6 +28,7 @@ def test_a_whole_hall_on_one_board(tmp_path):
     assert run(b) == 0, "\n".join(b.log)
     etc = b.path("/etc")
     assert (etc / "motcua/motcua.yaml").read_text() == (boot / "motcua.yaml").read_text()
+    assert (etc / "motcua/motcua.yaml").readlink() == Path("site/motcua.yaml"), "in the hub's folder, which it writes"
     assert (etc / "motcua/secrets/kiosk-k1.password").read_text() == PASSWORD, "the clerk's password is used"
     made = {p.name for p in (etc / "motcua/secrets").iterdir()}
     assert made >= {"hub.password", "display-hall.password", "bridge-b1.password", "console.key"}, \
@@ -38,8 +40,8 @@ def test_a_whole_hall_on_one_board(tmp_path):
         assert (etc / "systemd/system" / unit).is_file(), unit
     one_screen = etc / "systemd/system/motcua-display@hall.service.d/zz-motcua-screen.conf"
     assert "SDL_VIDEODRIVER=offscreen" in one_screen.read_text(), "the board's one screen is the kiosk's"
-    assert "allow" in (etc / "chrony/conf.d/motcua.conf").read_text(), "the hub's board serves time to the hall"
-    assert not (etc / "chrony/sources.d/motcua.sources").exists()
+    assert "allow" in (etc / "chrony/conf.d/motcua-hub.conf").read_text(), "the hub's board serves time to the hall"
+    assert not (etc / "chrony/conf.d/motcua-board.conf").exists()
     assert (etc / "hostname").read_text() == "motcua-xa-binh-son\n"
     assert str((etc / "localtime").readlink()) == "/usr/share/zoneinfo/Asia/Ho_Chi_Minh"
     on_card = (boot / SETUP_NAME).read_text()
@@ -70,7 +72,8 @@ def test_a_wrong_file_configures_nothing_and_says_why_on_the_screen_and_the_card
     issue = b.path("/etc/issue.d/motcua.issue").read_text()
     assert issue.startswith("motcua: TỆP CÀI ĐẶT CÓ LỖI — sửa motcua-setup.yaml trên thẻ nhớ rồi khởi động lại. / "
                             "THE SETUP FILE IS WRONG")
-    assert "motcua-setup.yaml:2: site_fle: khóa lạ / unknown key (có phải / did you mean 'site_file'?)" in issue
+    assert ("motcua-setup.yaml:2: site_fle: không có khóa này; có phải ý bạn là 'site_file'? / "
+            "unknown key (did you mean 'site_file'?)") in issue
     assert "site_fle" in (boot / RESULT_NAME).read_text() and any("site_fle" in line for line in b.log)
     assert not b.path("/etc/motcua").exists() and not b.path("/etc/systemd/system").exists(), \
         "nothing half-configured"
@@ -86,8 +89,8 @@ def test_a_wall_screen_board_takes_the_broker_and_the_time_from_the_hub(tmp_path
     assert run(b) == 0, "\n".join(b.log)
     site = yaml.safe_load(b.path("/etc/motcua/motcua.yaml").read_text())
     assert site["mqtt"]["host"] == "192.168.1.10" and site["site"]["id"] == "demo-hcc"
-    assert "server 192.168.1.10 iburst" in b.path("/etc/chrony/sources.d/motcua.sources").read_text()
-    assert "allow" not in b.path("/etc/chrony/conf.d/motcua.conf").read_text()
+    assert "server 192.168.1.10 iburst" in b.path("/etc/chrony/conf.d/motcua-board.conf").read_text()
+    assert not b.path("/etc/chrony/conf.d/motcua-hub.conf").exists()
     assert not b.path("/etc/mosquitto/motcua.passwd").exists(), "no broker on this board"
     assert not b.path("/etc/systemd/system/motcua-display@hall.service.d").exists(), "the screen is the wall's"
     assert {p.name for p in b.path("/etc/motcua/secrets").iterdir()} == {"display-hall.password"}

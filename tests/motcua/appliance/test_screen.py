@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from devtools.testbed import ROOT
-from motcua.appliance.screen import command, rotation
+from motcua.appliance.screen import command, rotation, screen_size
 
 
 @pytest.fixture
@@ -41,6 +41,19 @@ def test_cage_runs_the_program_without_decorations_turned_as_asked():
                                                 "/etc/motcua/motcua.yaml", "--id", "k1"]
     assert command("display", "hall", 180, "/py")[:5] == ["cage", "-d", "-r", "-r", "--"]
     assert command("display", "hall", 180, "/py")[7] == "display_board"
+
+
+def test_the_window_takes_the_size_of_the_connected_screen_turned(tmp_path):
+    """What cage shows: the first connected connector's preferred mode (the kernel lists it first), turned."""
+    for name, status, modes in (("card0-Virtual-1", "disconnected", ""), ("card1-HDMI-A-1", "connected",
+                                                                          "1280x800\n1920x1080\n1024x768\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "status").write_text(status + "\n")
+        (tmp_path / name / "modes").write_text(modes)
+    assert screen_size(0, tmp_path) == "1280x800"
+    assert screen_size(90, tmp_path) == "800x1280", "a portrait kiosk: cage turns the output"
+    assert screen_size(180, tmp_path) == "1280x800"
+    assert screen_size(0, tmp_path / "none") is None, "no screen known: the program keeps its own size"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
