@@ -57,7 +57,10 @@ start=$(date +%s)
 say "root file system with mmdebstrap"
 # the hooks run on this machine with the new root as $1; the project's own steps are in customize.sh.
 # The .deb files are kept in $OUT/cache between builds (mmdebstrap's own recipe), never in the image.
+# force-confold: essential.sh writes /etc/default/raspi-firmware before the package comes, and dpkg must keep it
+# rather than stop at its question (no one answers it: an arm64 build failed there once)
 mmdebstrap --mode=root --variant=apt --arch="$ARCH" --components="main non-free-firmware" \
+  --dpkgopt=force-confdef --dpkgopt=force-confold \
   --skip=essential/unlink --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
   --setup-hook="sync-in '$OUT/cache/apt-$ARCH' /var/cache/apt/archives/" \
   --customize-hook="sync-out /var/cache/apt/archives '$OUT/cache/apt-$ARCH'" \
