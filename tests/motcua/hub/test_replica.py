@@ -3,7 +3,6 @@ a new card with ``python -m motcua.hub --restore``: the real litestream binary, 
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -41,36 +40,6 @@ def stick(tmp_path):
     subprocess.run(["umount", "-l", str(tmp_path / "usb")])
 
 
-class Replicator:
-    """``python -m motcua.hub --replicate`` in a session of its own, so that "the board died" kills its
-    Litestream children with it, as the power going off would."""
-
-    def __init__(self, cfg_path: Path, log: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "motcua.hub", "--config", str(cfg_path), "--replicate"],
-                                     stdout=open(log, "ab"), stderr=subprocess.STDOUT, env=env(), cwd=ROOT,
-                                     start_new_session=True)
-
-    def die(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
-
-
-@pytest.fixture
-def replicator(tmp_path):
-    """start(config) -> a Replicator; whatever is left of it dies at the end of the test."""
-    started: list[Replicator] = []
-
-    def start(cfg_path: Path) -> Replicator:
-        started.append(Replicator(cfg_path, tmp_path / "replica.log"))
-        return started[-1]
-    yield start
-    for r in started:
-        r.die()
-
-
 def run_hub(cfg_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg_path), *args],
                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
@@ -88,6 +57,49 @@ def tickets(cfg) -> list[tuple[str, str]]:
         db.close()
 
 
+def a_busy_minute(kiosk: HubClient) -> list[tuple[str, str]]:
+    """A busy minute and then some: tickets issued, calls at the counters; (id, label) of every ticket."""
+    told = []
+    for i in range(240):
+        reply = kiosk.issue("LAND" if i % 3 else "JUST", timeout=0.5, tries=40)
+        told.append((reply["ticket"]["id"], reply["ticket"]["label"]))
+        if i % 10 == 9:
+            kiosk.command(str(1 + i % 3), "next")
+    return told
+
+
+def copy_caught_up(spy: Spy, cfg) -> None:
+    """Waits for a check begun after Litestream has looked at the WAL again (it does every second) that says the copy
+    holds everything."""
+    after = (datetime.now(cfg.site.tz) + timedelta(seconds=3)).isoformat(timespec="seconds")
+    wait_for(lambda: any(d["checked_at"] >= after and d["lag_s"] == 0 and d["problem"] is None
+                         for d in details(spy, cfg)[-1:]), 60, "the copy to catch up")
+
+
+def restore_onto_a_new_card(cfg, tmp_path: Path, told: list[tuple[str, str]], target: str) -> None:
+    """The card died: a new card has none of the databases nor Litestream's notes; ``--restore`` brings back from
+    ``target`` every ticket told and the follow-up's outbox beside the ledger."""
+    for f in tmp_path.glob("*.sqlite3*"):
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
+    restored = run_hub(cfg.path, "--restore")
+    assert restored.returncode == 0, restored.stderr
+    assert f"đã khôi phục sổ xếp hàng từ {target}" in restored.stdout, restored.stdout
+    assert f"restored the queue ledger from {target}" in restored.stdout
+    assert "restored the follow-up's outbox" in restored.stdout
+    assert tickets(cfg) == told
+    assert Outbox(cfg.followup.database).meta("last_pass") == "2026-12-07T10:00:00+07:00"
+
+
+def numbering_goes_on(kiosk: HubClient, told: list[tuple[str, str]]) -> None:
+    """The hub started on a restored ledger: no label twice, each queue's next number where the dead card left it."""
+    labels = {label for _, label in told}
+    for service in ("LAND", "JUST"):
+        label = kiosk.issue(service, timeout=0.5, tries=40)["ticket"]["label"]
+        assert label not in labels, f"{label} was issued twice"
+        last = max(int(lb[1:]) for lb in labels if lb[0] == label[0])
+        assert int(label[1:]) == last + 1, "the numbering goes on where the dead card left it"
+
+
 def test_the_card_died_and_a_new_card_restored_from_the_stick_goes_on_numbering(tmp_path, broker, stick, replicator):
     data = site_data(tmp_path, broker.port, followup={**FOLLOWUP, "database": str(tmp_path / "followup.sqlite3")})
     data["hub"]["replicas"] = [{"path": str(stick)}]
@@ -97,38 +109,18 @@ def test_the_card_died_and_a_new_card_restored_from_the_stick_goes_on_numbering(
     board = replicator(cfg.path)
     kiosk = HubClient(cfg, "kiosk-k1").start()
     Outbox(cfg.followup.database).set_meta("last_pass", "2026-12-07T10:00:00+07:00")   # the follow-up beside it
-    told = []
-    for i in range(240):                     # a busy minute and then some: tickets, calls at the counters
-        reply = kiosk.issue("LAND" if i % 3 else "JUST", timeout=0.5, tries=40)
-        told.append((reply["ticket"]["id"], reply["ticket"]["label"]))
-        if i % 10 == 9:
-            kiosk.command(str(1 + i % 3), "next")
-    hub.kill()                               # SIGKILL: the hub goes first, the board once the copy is complete:
-    # a check begun after Litestream has looked at the WAL again (it does every second) says so
-    after = (datetime.now(cfg.site.tz) + timedelta(seconds=3)).isoformat(timespec="seconds")
-    wait_for(lambda: any(d["checked_at"] >= after and d["lag_s"] == 0 and d["problem"] is None
-                         for d in details(spy, cfg)[-1:]), 60, "the copy to catch up")
+    told = a_busy_minute(kiosk)
+    hub.kill()                               # SIGKILL: the hub goes first, the board once the copy is complete
+    copy_caught_up(spy, cfg)
     board.die()
     refused = run_hub(cfg.path, "--restore")
     assert refused.returncode == 4 and "--force" in refused.stderr, "a database that exists is never overwritten"
     assert tickets(cfg) == told
     assert run_hub(cfg.path, "--restore", "--force").returncode == 0, "replaced when asked to"
     assert tickets(cfg) == told
-    for f in tmp_path.glob("*.sqlite3*"):   # the card died: a new card has none of it, nor Litestream's notes
-        shutil.rmtree(f) if f.is_dir() else f.unlink()
-    restored = run_hub(cfg.path, "--restore")
-    assert restored.returncode == 0, restored.stderr
-    assert "đã khôi phục sổ xếp hàng từ" in restored.stdout and "restored the queue ledger from" in restored.stdout
-    assert "restored the follow-up's outbox" in restored.stdout
-    assert tickets(cfg) == told
-    assert Outbox(cfg.followup.database).meta("last_pass") == "2026-12-07T10:00:00+07:00"
+    restore_onto_a_new_card(cfg, tmp_path, told, str(stick))
     hub = HubProcess(cfg.path, tmp_path / "hub2.log").start()
-    labels = {label for _, label in told}
-    for service in ("LAND", "JUST"):
-        label = kiosk.issue(service, timeout=0.5, tries=40)["ticket"]["label"]
-        assert label not in labels, f"{label} was issued twice"
-        last = max(int(lb[1:]) for lb in labels if lb[0] == label[0])
-        assert int(label[1:]) == last + 1, "the numbering goes on where the dead card left it"
+    numbering_goes_on(kiosk, told)
     kiosk.stop()
     hub.stop()
     spy.close()
