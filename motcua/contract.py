@@ -272,6 +272,7 @@ REPLICA_PROBLEMS = {   # a copy's problem (the code on status/replica/detail and
     "behind": ("bản sao bị chậm", "the copy is falling behind"),
     "unreachable": ("không đọc được nơi chép", "cannot read the replica"),
     "stopped": ("Litestream đã dừng, đang chạy lại", "Litestream stopped; starting it again"),
+    "starting": ("chưa có bản sao nào: Litestream đang đọc dữ liệu", "no copy yet: Litestream reads the databases"),
 }
 
 

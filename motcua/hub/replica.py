@@ -238,6 +238,8 @@ class Watch:
             self.error(self.replica.target, e)
             return 0.0, "unreachable"
         self.last_error = ""
+        if not copies:              # Litestream has read no database yet: nothing is copied, whatever the lag says
+            return 0.0, "starting"
         lag = max((self.lags[path].measure(local[path], copy.txid if copy else 0, now)
                    for path, copy in copies.items()), default=0.0)
         newest = [c.at for c in copies.values() if c is not None]

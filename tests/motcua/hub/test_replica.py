@@ -158,6 +158,8 @@ def test_a_stick_missing_or_full_is_told_on_status_replica_and_in_the_live_hall(
         (stick / "filler").unlink()
         wait_for(lambda: details(spy, cfg)[-1]["problem"] is None, 30, "room again")
         wait_for(lambda: (spy.on(status) or [None])[-1] == "online", 10, "status/replica online again")
+        assert all(d["last_copy_at"] for d in details(spy, cfg) if d["problem"] is None), \
+            "the copies are never said current before a first copy is made"
     finally:
         hub.stop()
         spy.close()
