@@ -38,7 +38,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(PY) -m ruff check motcua kiosk firmware_bridge display_board devtools tests bench
+	$(PY) -m ruff check motcua kiosk firmware_bridge display_board devtools tests bench image
 
 # fast (under a minute), no real process: ruff, mypy, and the tests not marked `real` (docs/testing.md)
 check: lint

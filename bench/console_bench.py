@@ -31,8 +31,8 @@ from bench.common import count, pct, rss_mb, shows, streams, workspace  # noqa: 
 from devtools.testbed import HubProcess, site_data, write_site  # noqa: E402
 from devtools.web import ConsoleProcess, WebClient, console_section, users  # noqa: E402
 from motcua import config  # noqa: E402
+from motcua.db import transaction  # noqa: E402
 from motcua.hub import dossiers, store  # noqa: E402
-from motcua.hub.store import transaction  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 
 TICKETS_A_DAY, DAYS = 275, 364

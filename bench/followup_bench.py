@@ -24,9 +24,9 @@ from devtools.demo.followup import section  # noqa: E402
 from devtools.testbed import GammuSmsd, env, site_data, write_site  # noqa: E402
 from motcua import config  # noqa: E402
 from motcua.child import in_a_child  # noqa: E402
+from motcua.db import transaction  # noqa: E402
 from motcua.followup.papers import Apology  # noqa: E402
 from motcua.hub import dossiers  # noqa: E402
-from motcua.hub.store import transaction  # noqa: E402
 
 
 def dossier(i: int, now: datetime, status: int = 2) -> dossiers.Dossier:

@@ -13,7 +13,7 @@ import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from motcua.config import Display, SiteConfig  # noqa: E402
-from motcua.contract import ANY  # noqa: E402
+from motcua.contract import ANY, component_name  # noqa: E402
 from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
 from motcua.link import Link  # noqa: E402
@@ -69,7 +69,7 @@ def run(cfg: SiteConfig, entry: Display, args) -> int:
     announcer = Announcer(voice_config(entry)) if not args.screenshot else None
     # a screenshot beside a running board must not share its MQTT identity (the broker would drop
     # one for the other) nor its status (it would mark the real board offline when it exits)
-    component = f"display-{args.id}" + ("-screenshot" if args.screenshot else "")
+    component = component_name("display", args.id) + ("-screenshot" if args.screenshot else "")
 
     def on_message(msg) -> None:
         call = model.on_message(msg.topic, bytes(msg.payload))

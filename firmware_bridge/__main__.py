@@ -5,7 +5,7 @@ import logging
 import sys
 import time
 
-from motcua.contract import Topics
+from motcua.contract import Topics, component_name
 from motcua.exits import EX_CONFIG
 from motcua.hubclient import HubClient
 from motcua.sdnotify import Notifier
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args, cfg, entry = begin(p, argv, "bridges")
     if isinstance(cfg, int):
         return cfg
-    component = f"bridge-{args.id}"
+    component = component_name("bridge", args.id)
     t = Topics(cfg.mqtt.topic_root, cfg.site.id)
     try:   # only its own counters: the broker's ACL lets a bridge read nothing else
         client = HubClient(cfg, component, subscriptions=tuple(t.counter_state(c) for c in entry.counters),
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 log.error("%s", client.link.fatal)
                 return EX_CONFIG
             bridge.step()
-            if client.link.vouches():   # a pass completed, the link up or down for less than a minute
+            if client.link.vouches():   # a pass completed, the link proven up within the last minute
                 notifier.watchdog()
             if time.monotonic() - last_stats >= STATS_EVERY_S and dict(bridge.stats) != reported:
                 reported, last_stats = dict(bridge.stats), time.monotonic()

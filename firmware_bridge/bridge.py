@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from motcua.config import Bridge as BridgeEntry
-from motcua.contract import ACTION_ARGUMENT, OFFLINE, ONLINE
+from motcua.contract import ACTION_ARGUMENT, OFFLINE, ONLINE, component_name
 from motcua.hubclient import HubClient
 
 from .protocol import KEYS, BadFrame, Frame, decode
@@ -265,7 +265,7 @@ class Bridge:
         self.restore_at[s.counter] = now + ERR_SHOWN_S
 
     def _status(self, s: KeypadSession, status: str) -> None:
-        self.client.link.publish(self.t.status(f"keypad-{s.counter}"), status, retain=True)
+        self.client.link.publish(self.t.status(component_name("keypad", s.counter)), status, retain=True)
 
     def all_offline(self) -> None:
         for s in self.sessions.values():

@@ -4,7 +4,7 @@
 # arm64 on an x86 machine also needs qemu-user-static (binfmt_misc).
 #
 #   image/build.sh amd64 /var/tmp/motcua-image  ->  motcua-amd64.img there (a small PC: UEFI, GRUB, GPT)
-#   image/build.sh arm64 /var/tmp/motcua-image  ->  motcua-arm64.img there (Raspberry Pi 4/5: raspi-firmware, MBR)
+#   image/build.sh arm64 /var/tmp/motcua-image  ->  motcua-arm64.img there (Raspberry Pi 4: raspi-firmware, MBR)
 #
 # mmdebstrap, not vmdb2: one apt run installs every package (vmdb2 runs debootstrap, then apt again, and needs
 # loop devices and kpartx to write partitions); its hooks run our steps in the new root; and the disk is put

@@ -16,7 +16,7 @@ import logging  # noqa: E402
 import threading  # noqa: E402
 
 from motcua.config import Kiosk  # noqa: E402
-from motcua.contract import ANY, OFFLINE, ONLINE, Topics  # noqa: E402
+from motcua.contract import ANY, OFFLINE, ONLINE, Topics, component_name  # noqa: E402
 from motcua.exits import EX_CONFIG  # noqa: E402
 from motcua.hubclient import HubClient  # noqa: E402
 from motcua.kivyrun import configure_window, run_app  # noqa: E402
@@ -45,7 +45,7 @@ def wire(cfg, kiosk: Kiosk, component: str, publish_printer: bool = True):
     desk = TicketDesk(cfg, kiosk, client, TicketPrinter(kiosk.printer),
                       publish_printer_state(client, kiosk.id) if publish_printer else (lambda s: None))
     model = model_ref["m"] = KioskModel(cfg, desk, secret=site_secret(cfg))
-    lookup = DossierLookup(client, f"kiosk-{kiosk.id}", lambda: model.hub_ok)
+    lookup = DossierLookup(client, component_name("kiosk", kiosk.id), lambda: model.hub_ok)
     return model, lookup, client, desk
 
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return cfg
     configure_window(args.portrait or kiosk.screen.orientation == "portrait", bool(args.screenshot))
 
-    component = f"kiosk-{args.id}" + ("-screenshot" if args.screenshot else "")
+    component = component_name("kiosk", args.id) + ("-screenshot" if args.screenshot else "")
     try:
         app, client, desk = assemble(cfg, kiosk, component, publish_printer=not args.screenshot)
     except OSError as e:

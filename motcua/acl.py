@@ -7,14 +7,15 @@ Usernames are the component names: ``hub``, ``kiosk-<id>``, ``display-<id>``, ``
 from __future__ import annotations
 
 from .config import SiteConfig
-from .contract import ANY, Topics
+from .contract import ANY, Topics, component_name
 
 
 def users(cfg: SiteConfig) -> list[str]:
     """Every broker user the site file implies, one per process (hub, each kiosk, display and bridge, the follow-up and
     console when configured): the names the password file and the ACL must both hold."""
-    return (["hub"] + [f"kiosk-{k.id}" for k in cfg.kiosks] + [f"display-{d.id}" for d in cfg.displays]
-            + [f"bridge-{b.id}" for b in cfg.bridges] + (["followup"] if cfg.followup else [])
+    return (["hub"] + [component_name("kiosk", k.id) for k in cfg.kiosks]
+            + [component_name("display", d.id) for d in cfg.displays]
+            + [component_name("bridge", b.id) for b in cfg.bridges] + (["followup"] if cfg.followup else [])
             + (["console"] if cfg.console else []))
 
 
@@ -28,27 +29,27 @@ def acl(cfg: SiteConfig) -> str:
     blocks = [("hub", [f"topic readwrite {t.everything}", f"topic readwrite {t.hub_health}",
                        f"topic readwrite {t.hub_health_reply}"])]
     for k in cfg.kiosks:
-        me = f"kiosk-{k.id}"
+        me = component_name("kiosk", k.id)
         blocks.append((me, [*_write(t.issue, t.confirm, t.void, t.lookup),
                             *_read(t.service_state(ANY), t.counter_state(ANY), t.status("hub"), t.replies(me)),
                             *_write(t.status(me), t.status(f"{me}-screenshot"), t.status(f"{me}-sound"),
                                     t.printer(k.id))]))
     for d in cfg.displays:
-        me = f"display-{d.id}"
+        me = component_name("display", d.id)
         blocks.append((me, [*_read(t.counter_state(ANY), t.service_state(ANY), t.call, t.calls_recent,
                                    t.status("hub")),
                             *_write(t.status(me), t.status(f"{me}-screenshot"))]))
     for b in cfg.bridges:
-        me = f"bridge-{b.id}"
+        me = component_name("bridge", b.id)
         lines = [*_read(t.replies(me), t.status("hub")), *_write(t.status(me))]
         for c in b.counters:
             lines += [*_write(t.counter_command(c), t.counter_rating(c)), *_read(t.counter_state(c)),
-                      *_write(t.status(f"keypad-{c}"))]
+                      *_write(t.status(component_name("keypad", c)))]
         blocks.append((me, lines))
     if cfg.followup:        # the dossier store from disk; on the broker, numbers by SMS and the turns it follows
         blocks.append(("followup", [*_write(t.status("followup"), t.status("smsd"), t.issue),
-                                    *_read(t.status("hub"), t.replies("followup"), t.call, t.service_state(ANY),
-                                           t.counter_state(ANY))]))
+                                    *_read(t.status("hub"), t.replies("followup"), t.call, t.calls_recent,
+                                           t.service_state(ANY), t.counter_state(ANY))]))
     if cfg.console:         # reads the whole hall; acts only as a keypad would, enters extensions, edits the site file
         blocks.append(("console", [*_read(t.everything),
                                    *_write(t.counter_command(ANY), t.counter_rating(ANY), t.extend,

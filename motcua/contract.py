@@ -77,6 +77,17 @@ LINK_UP = "1"
 # the requests the hub answers that name no counter (counter/<C>/command is the one that does)
 REQUESTS = ("ticket/issue", "ticket/confirm", "ticket/void", "dossier/lookup", "dossier/extend", "hub/health",
             "config/set", "config/history")
+# the hall's devices, each named ``<kind>-<id>`` on ``status/<component>`` (SPEC 4) and as its broker user; ``keypad``
+# is a counter's keypad said by its bridge, ``printer`` the console's name for a kiosk's printer (kiosk/<id>/printer)
+DEVICE_KINDS = ("kiosk", "display", "bridge", "keypad", "printer")
+
+
+def component_name(kind: str, device_id: str) -> str:
+    """``kiosk-k1``, ``display-hall``, ``bridge-b1``, ``keypad-3``: a device's name in ``status/<component>``, the
+    ACL and the reconciliation; the one place it is built, so every process names a device the same way."""
+    if kind not in DEVICE_KINDS:
+        raise ValueError(f"not a kind of device: {kind!r}")
+    return f"{kind}-{device_id}"
 
 
 def is_online(payload: bytes | str) -> bool:
@@ -106,7 +117,8 @@ class ParsedTopic:
     Kinds: ``counter_state``, ``counter_command``, ``counter_rating`` (``counter``),
     ``service_state`` (``service``), ``status`` (``component``), ``printer`` (``kiosk``), ``call``,
     ``calls_recent``, ``hub_clock``, ``figures`` (``day``), ``seen`` (``component``), ``reply``
-    (``client``, the first level under ``reply/``) and ``request`` (``request``: one of ``REQUESTS``)."""
+    (``client``, the first level under ``reply/``; the levels below it, empty ones too, are the client's own) and
+    ``request`` (``request``: one of ``REQUESTS``)."""
     kind: str
     counter: str | None = None
     service: str | None = None
@@ -138,9 +150,10 @@ class Topics:
         if not isinstance(topic, str) or not self.holds(topic):
             return None
         levels = topic[len(self.root) + 1:].split("/")
-        if any(not level or ANY in level or ALL in level for level in levels):
+        named = levels[:2] if levels[0] == "reply" else levels      # below reply/<client>: the client's own levels
+        if any(ANY in level or ALL in level for level in levels) or not all(named):
             return None
-        return _parse_levels(levels)
+        return _parse_levels(named)
 
     @property
     def everything(self) -> str:

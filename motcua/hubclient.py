@@ -42,9 +42,9 @@ class HubClient:
         self._seq = itertools.count()
         self.link = Link(cfg, component, on_message=self._message, on_connect=on_connect,
                          on_disconnect=on_disconnect, subscriptions=subscriptions, announce=announce)
-        who = cfg.mqtt.username or self.link.client_id
-        self.reply_topic = self.link.topics.reply(who)
-        self.link.subscriptions = (*subscriptions, self.link.topics.replies(who))
+        self.who = cfg.mqtt.username or self.link.client_id
+        self.reply_topic = self.link.topics.reply(self.who)
+        self.link.subscriptions = (*subscriptions, self.link.topics.replies(self.who))
         self.t = self.link.topics
 
     def start(self, wait: float | None = 10.0) -> HubClient:
@@ -106,7 +106,8 @@ class HubClient:
         return self.request(self.t.counter_command(counter), body, **kw)
 
     def _message(self, msg) -> None:
-        if msg.topic.startswith(self.reply_topic + "/"):
+        topic = self.t.parse(msg.topic)
+        if topic is not None and topic.kind == "reply" and topic.client == self.who:
             corr = getattr(msg.properties, "CorrelationData", None)
             with self._lock:
                 on_reply = self._slots.pop(bytes(corr), None) if corr is not None else None

@@ -1,5 +1,5 @@
 """What both Kivy processes (the kiosk and the wall screen) do around their App: the window, the
-watchdog (fed by frames actually drawn while the MQTT link is up or down for less than a minute),
+watchdog (fed by frames actually drawn while the MQTT link was proven up within a minute),
 exit 78 on refused credentials, ``--screenshot``, READY, a clean stop.
 
 Kivy is imported inside the functions: importing this module loads nothing.
@@ -58,8 +58,8 @@ def run_app(app, link: Link, start: Callable[[], None], stop: Callable[[], None]
     flips = [0]                 # frames put on the screen so far
 
     def drawn(window) -> None:
-        """SPEC 10.1: a frame on the screen is the proof, while the link is up or down for less than
-        a minute (the screen says MẤT KẾT NỐI meanwhile); cut off longer, systemd restarts us."""
+        """SPEC 10.1: a frame on the screen is the proof, while the link was proven up within a
+        minute (``Link.vouches()``; the screen says MẤT KẾT NỐI meanwhile); cut off longer, systemd restarts us."""
         flips[0] += 1
         if link.vouches():
             notifier.watchdog()

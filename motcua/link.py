@@ -41,6 +41,12 @@ def _down_limit(environ) -> float:
 
 
 DOWN_LIMIT_S = _down_limit(os.environ)   # a process whose link stays down this long stops feeding its watchdog
+STABLE_S = 5.0                           # how long a connection lasts before it counts as a working link
+
+
+def _stable_s() -> float:
+    """``STABLE_S``, or half the limit when a test shortened it below that: a new connection proves itself in time."""
+    return min(STABLE_S, DOWN_LIMIT_S / 2)
 
 
 class Link:
@@ -58,7 +64,8 @@ class Link:
         self.session_expiry = session_expiry
         self.announce = announce            # False: a short-lived tool, no status/<component> of its own
         self.connected = threading.Event()
-        self._down_since = time.monotonic()  # when the link last went down (or the process started)
+        self._good_at = time.monotonic()     # the last moment the link was proven working (or the process started)
+        self._up_since: float | None = None  # when the present connection was made; None while down
         self.fatal: str | None = None       # set when the broker refuses us for good
         self.fatal_event = threading.Event()
         self.retained: dict[str, bytes] = {}   # topic -> what this process last published retained
@@ -113,14 +120,24 @@ class Link:
         return self.connected.is_set()
 
     def down_for(self) -> float:
-        """Seconds since the link was last up; 0 while connected. A watchdog stops vouching for a
-        process whose link has been down a minute (SPEC 10.1), so systemd restarts it."""
-        return 0.0 if self.connected.is_set() else time.monotonic() - self._down_since
+        """Seconds since the link was last proven working; 0 while a connection that has lasted
+        ``STABLE_S`` holds. A connection dropped sooner proves nothing: a process thrown off the
+        broker in a loop (its client id taken by another, an ACL kick) is down all along."""
+        now = time.monotonic()
+        return now - self._working_until(now)
 
     def vouches(self) -> bool:
-        """Alive, and up or down for less than ``DOWN_LIMIT_S``: while a broker restarts, nobody is
-        restarted with it; a process cut off for a minute is (SPEC 10.1)."""
+        """Alive, and its link proven working within ``DOWN_LIMIT_S`` (SPEC 10.1). The rule: a
+        connection counts once it has lasted ``STABLE_S`` (5 s) without a drop, up to the moment it
+        drops; reconnecting alone counts for nothing. So a broker restarting restarts nobody, while
+        a process cut off, or kicked off again and again, for a minute is restarted by systemd.
+        (A silent broker that keeps the connection is caught by MQTT's keepalive, which drops it.)"""
         return self.alive() and self.down_for() < DOWN_LIMIT_S
+
+    def _working_until(self, now: float) -> float:
+        """``now`` while the present connection has lasted ``STABLE_S``; else the last moment proven working."""
+        up = self._up_since
+        return now if up is not None and now - up >= _stable_s() else self._good_at
 
     def serve(self, stopping: Callable[[], bool], after_io: Callable[[], None], on_tick: Callable[[], None],
               tick_s: float = 1.0) -> bool:
@@ -216,13 +233,14 @@ class Link:
             client.publish(topic, data, qos=1, retain=True)
         if self.announce:
             self.publish(self.topics.status(self.component), ONLINE, retain=True)
+        self._up_since = time.monotonic()
         self.connected.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties=None) -> None:
         if self.connected.is_set() and not self._stopping:
             log.warning("mất kết nối MQTT / disconnected: %s; reconnecting", reason_code)
-        if self.connected.is_set():
-            self._down_since = time.monotonic()
+        self._good_at = self._working_until(time.monotonic())    # the drop, if the connection had proven itself
+        self._up_since = None
         self.connected.clear()
         if self._on_disconnect_cb is not None:
             self._on_disconnect_cb()

@@ -22,14 +22,15 @@ class Notifier:
         usec = env.get("WATCHDOG_USEC", "")
         self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
         self._last_ping = 0.0
+        # opened once: a process out of file descriptors can still say why it stops feeding the watchdog
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) if self.address else None
 
     def send(self, state: str) -> bool:
-        if not self.address:
+        if not self.address or self._sock is None:
             return False
         addr = "\0" + self.address[1:] if self.address.startswith("@") else self.address
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-                s.sendto(state.encode(), addr)
+            self._sock.sendto(state.encode(), addr)
             return True
         except OSError:
             return False

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import paho.mqtt.client as paho
 
 from .contract import ANY, RECENT_CALLS, CallEvent, Topics, hall_message, parse_label
-from .hub.service_day import service_day
+from .service_day import service_day
 
 if TYPE_CHECKING:
     from .link import Link

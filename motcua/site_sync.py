@@ -25,9 +25,9 @@ from typing import Any
 import yaml
 
 from .config import SiteConfig, check_config_main, load
+from .config.hall import SITE
 from .config.load import SCHEMA, DocumentError, from_json, load_document, no_entry
 from .config.schema import MISSING_KEY, Ctx, Problem, dotted, unknown_key
-from .config.site import SITE
 from .contract import ConfigStatus
 from .exits import EX_USAGE_CONFIG
 from .files import atomic_write, state_directory

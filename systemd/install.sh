@@ -11,7 +11,8 @@
 # Each process runs as a system user of its own, named after its broker user (motcua-hub, motcua-followup,
 # motcua-console, motcua-kiosk-<id>, motcua-display-<id>, motcua-bridge-<id>), all in the group motcua.
 # /etc/motcua/secrets/<broker user>.password belongs to that user, mode 0400 (root's when the user does not
-# live on this board); docs/deployment.md says why. On the hub's board the site file lives in /etc/motcua/site/,
+# live on this board); docs/deployment.md says why. The site's key (site.secret_file), made by the hub's install,
+# is root:motcua-sitekey 0440: the kiosks and the follow-up, members of that group, hash citizens' numbers with it. On the hub's board the site file lives in /etc/motcua/site/,
 # the hub's own folder (it rewrites the file, SPEC 2.1), and /etc/motcua/motcua.yaml links to it; every other
 # process keeps the hub's copy in its unit's StateDirectory. chrony: the hub's board serves the hall's time, the
 # others take it from the hub's address (config/chrony/).
@@ -28,7 +29,7 @@ ROOT="${MOTCUA_ROOT:-}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 OPT="$ROOT/opt/motcua" ETC="$ROOT/etc/motcua" UNITS="$ROOT/etc/systemd/system"
 SECRETS="$ROOT/etc/motcua/secrets" DATA="$ROOT/var/lib/motcua" MQ="$ROOT/etc/mosquitto"
-GROUP=motcua
+GROUP=motcua KEY_GROUP=motcua-sitekey
 case "$ROLE" in
   hub) UNIT=motcua-hub.service; UNIT_FILE=$UNIT; BROKER_USER=hub ;;
   followup) UNIT=motcua-followup.service; UNIT_FILE=$UNIT; BROKER_USER=followup ;;
@@ -61,6 +62,27 @@ secret() {   # secret BROKER_USER [make]: readable by its own process only; made
   fi
   own "$(system_user "$1"):root" 0400 "$f"
 }
+site_key() {   # site.secret_file (SPEC 3.1): made once, by the hub's install only (a new key would change the hashes
+  # of today's ID cards); readable by the group motcua-sitekey alone, the kiosks' and the follow-up's users
+  local named f
+  named=$("${MOTCUA_PYTHON:-$OPT/.venv/bin/python}" -c "import sys, yaml
+site = yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('site') or {}
+print(site.get('secret_file') or '')" "$SITE")
+  if [ -z "$named" ]; then
+    say "no site.secret_file in the site file: ID cards are not read, no numbers by SMS"; return 0
+  fi
+  f="$ROOT$named"
+  if [ ! -f "$f" ]; then
+    if [ "$ROLE" != hub ]; then
+      say "thiếu khóa / missing $f: the hub's install makes it; on another board copy the hub's, then run this again"
+      return 0
+    fi
+    mkdir -p "$(dirname "$f")"
+    (umask 077; random_text 48 > "$f")
+    say "the site's key $f: copy it to each kiosk's board (motcua-setup.yaml's site_key)"
+  fi
+  own "root:$KEY_GROUP" 0440 "$f"
+}
 put() {   # put FILE MODE TARGET: copied only when it differs, so an unchanged file keeps its time
   cmp -s "$1" "$3" || install -m "$2" "$1" "$3"
 }
@@ -79,11 +101,15 @@ if ! staged; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
   fi
   getent group "$GROUP" >/dev/null || groupadd --system "$GROUP"
+  getent group "$KEY_GROUP" >/dev/null || groupadd --system "$KEY_GROUP"
   if ! id -u "motcua-$BROKER_USER" >/dev/null 2>&1; then
     say "system user motcua-$BROKER_USER"
     useradd --system --gid "$GROUP" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
       --comment "motcua $BROKER_USER" "motcua-$BROKER_USER"
   fi
+  case "$ROLE" in     # they hash ID numbers and phones with the site's key
+    kiosk|followup) usermod -a -G "$KEY_GROUP" "motcua-$BROKER_USER" ;;
+  esac
 fi
 
 say "code in $OPT"
@@ -167,6 +193,7 @@ if [ "$ROLE" = hub ]; then
 else
   secret "$BROKER_USER"
 fi
+case "$ROLE" in hub|kiosk|followup) site_key ;; esac
 if [ "$ROLE" = console ]; then     # signs the session cookies; the console cannot write in secrets/
   key="$SECRETS/console.key"
   [ -f "$key" ] || (umask 077; random_text 64 > "$key")

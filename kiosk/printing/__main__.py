@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from motcua.config import Kiosk
+from motcua.contract import component_name
 from motcua.hubclient import HubClient, HubUnavailable
 from motcua.startup import begin, parser
 
@@ -41,7 +42,7 @@ def take(cfg, kiosk: Kiosk, service: str, priority: bool) -> int:
     """One real ticket through the kiosk's own flow: what a citizen would read, a line in Vietnamese
     then one in English."""
     try:
-        client = HubClient(cfg, f"kiosk-{kiosk.id}-cli", announce=False).start()
+        client = HubClient(cfg, component_name("kiosk", kiosk.id) + "-cli", announce=False).start()
     except HubUnavailable as e:
         print(f"không kết nối được máy chủ / cannot reach the broker: {e}", file=sys.stderr)
         return 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from motcua.config import Kiosk, SiteConfig
+from motcua.contract import component_name
 from motcua.hubclient import HubClient, HubUnavailable, new_command_id
 
 from .printer import MESSAGES, PrinterState, TicketPrinter
@@ -68,7 +69,7 @@ class TicketDesk:
                  on_printer_state: Callable[[PrinterState], None] = lambda s: None):
         self.cfg, self.kiosk, self.client, self.printer = cfg, kiosk, client, printer
         self.on_printer_state = on_printer_state
-        self.source = f"kiosk-{kiosk.id}"
+        self.source = component_name("kiosk", kiosk.id)
         self.width = kiosk.printer.dots
         self.state: PrinterState | None = None
 

@@ -230,12 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     from kivy.clock import Clock
 
     from motcua import config
+    from motcua.contract import component_name
 
     from ..__main__ import assemble
     from . import tour_steps
     cfg = config.load(args.site)
     kiosk = next(k for k in cfg.kiosks if k.id == args.kiosk_id)
-    app, client, desk = assemble(cfg, kiosk, f"kiosk-{args.kiosk_id}")
+    app, client, desk = assemble(cfg, kiosk, component_name("kiosk", args.kiosk_id))
     args.out.mkdir(parents=True, exist_ok=True)
     tour = Tour(app, client, desk, args.out)
     tour.cards = json.loads(args.cards.read_text(encoding="utf-8")) if args.cards else []

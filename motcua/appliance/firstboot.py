@@ -5,10 +5,11 @@ fixed file and a reboot set it up again). The whole file is checked before anyth
 it is wrong, the reasons go to the journal, the board's screen (the console and the login prompt's
 issue file) and a result file on the card, every motcua unit is stopped and disabled, and this unit
 fails, which keeps them stopped (each has Requires= on it). When it is right: the site file, the
-broker passwords, TLS files, host name, network, time service and time zone are written, then
-``systemd/install.sh`` runs for each role (it makes the hub's missing passwords and the console's key
-on the board itself), the units are enabled and started, and the passwords and TLS key are erased
-from the card.
+broker passwords, the site's key (``site_key``: the hub's, on a kiosk's board), TLS files, host name,
+network, time service and time zone are written, then ``systemd/install.sh`` runs for each role (it
+makes the hub's missing passwords, the site's key and the console's key on the board itself), the
+units are enabled and started, and the passwords, the site's key and the TLS key are erased from the
+card.
 
 ``Board.root`` is ``/`` on a board; the tests give a directory, which install.sh stages into
 (``MOTCUA_ROOT``) with no apt, users or systemctl.
@@ -28,7 +29,7 @@ import yaml
 
 from ..config import SiteConfig
 from ..files import atomic_write
-from .setup import SETUP_NAME, Role, Setup, SetupError, read, scrubbed
+from .setup import SETUP_NAME, Role, Setup, SetupError, password_file, read, scrubbed
 
 PROJECT = Path(__file__).resolve().parents[2]
 BOOT_DIRS = ("boot/efi", "boot/firmware")       # a PC's EFI system partition, a Raspberry Pi's firmware one
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(board: Board) -> int:
     """Apply the boot partition's motcua-setup.yaml once: 0 with nothing to do (no file, or the same file already
     applied) and after success; 1 when refused or failed, the reasons said on the screen and written to the card.
-    Once applied, the file's secrets are scrubbed and the TLS key deleted from the card."""
+    Once applied, the file's secrets (passwords, site's key) are scrubbed and the TLS key deleted from the card."""
     boot = board.boot_dir()
     if boot is None:
         return 0
@@ -87,7 +88,7 @@ def run(board: Board) -> int:
         return 0
     board.say(f"motcua: đang cài đặt bo mạch từ / setting the board up from {boot / SETUP_NAME}")
     try:
-        setup, cfg = read(boot, lambda user: board.path(f"/etc/motcua/secrets/{user}.password").is_file())
+        setup, cfg = read(boot, lambda path: board.path(path).is_file())
     except SetupError as e:
         return refuse(board, boot, e.lines)
     try:
@@ -127,7 +128,7 @@ def configure(board: Board, boot: Path, setup: Setup, cfg: SiteConfig) -> None:
     for unit in _enabled_units(board):
         board.systemctl("disable", "--now", unit)        # a role this board no longer has
     site_file(board, boot, setup)
-    secrets(board, setup)
+    secrets(board, setup, cfg)
     tls(board, boot, setup)
     host_name(board, setup)
     network(board, setup)
@@ -164,10 +165,13 @@ def site_file(board: Board, boot: Path, setup: Setup) -> None:
     write(board.path("/etc/motcua/motcua.yaml"), text, 0o640)
 
 
-def secrets(board: Board, setup: Setup) -> None:
-    """Readable by root only until install.sh gives each to its own process's user."""
+def secrets(board: Board, setup: Setup, cfg: SiteConfig) -> None:
+    """Readable by root only until install.sh gives each to its own process's user (the site's key to the
+    group of the processes that hash with it)."""
     for user, password in setup.passwords.items():
-        write(board.path(f"/etc/motcua/secrets/{user}.password"), str(password), 0o400)
+        write(board.path(password_file(user)), str(password), 0o400)
+    if setup.site_key and cfg.site.secret_file:
+        write(board.path(cfg.site.secret_file), str(setup.site_key) + "\n", 0o400)
 
 
 def tls(board: Board, boot: Path, setup: Setup) -> None:

@@ -42,6 +42,8 @@ ON_THE_HUBS_BOARD = ("followup", "console")        # they read the hub's databas
 HOSTNAME = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 BOOT_FILE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"     # a file beside the setup file, never a path elsewhere
 PASSWORD = r"[\x21-\x7e]{16,128}"                   # printable ASCII without spaces: any shell or file keeps it
+SITE_KEY = r"[\x21-\x7e]{32,128}"                   # as the hub's board keeps it (motcua.personal.MIN_SECRET_CHARS)
+SECRET_KEYS = ("passwords", "site_key")            # erased from the card once the board keeps them
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Role:
 @dataclass(frozen=True)
 class Setup:
     """motcua-setup.yaml once read and checked: what the board runs, where its site file and hub are, its network, and
-    the broker passwords it must store (kept as ``SecretText`` so they never show in a log)."""
+    the broker passwords and the site's key it must store (kept as ``SecretText`` so they never show in a log)."""
     roles: tuple[Role, ...]
     site_file: str
     hub_address: str | None = None
@@ -74,6 +76,7 @@ class Setup:
     address: str | None = None
     gateway: str | None = None
     passwords: dict[str, SecretText] = field(default_factory=dict)
+    site_key: SecretText | None = None
     screen_rotation: int | None = None
     tls: dict | None = None
 
@@ -111,6 +114,13 @@ def parse_role(text: str) -> Role | Text:
     if ident:
         return f"{kind!r} không có mã", f"{kind!r} takes no id"
     return Role(kind)
+
+
+def _site_key_check(text: str) -> Text | None:
+    if not re.fullmatch(SITE_KEY, text):
+        return ("khóa cần 32-128 ký tự không dấu, không khoảng trắng, như tệp site.key trên bo mạch hub",
+                "the key needs 32-128 characters without accents or spaces, as site.key on the hub's board")
+    return None
 
 
 def _role_check(text: str) -> Text | None:
@@ -164,6 +174,7 @@ SCHEMA = Map({
     "gateway": Str(max_len=60, check=_ip_check, optional=True),
     "passwords": Dict(Str(pattern=r"[a-z]+(-[a-z0-9-]{1,16})?", max_len=40),
                       Secret(max_len=128, check=_password_check), default={}),
+    "site_key": Secret(max_len=128, check=_site_key_check, optional=True),
     "screen_rotation": Int(min=0, max=270, optional=True,
                            check=lambda v: None if v % 90 == 0 else ("chỉ 0, 90, 180 hoặc 270", "0, 90, 180 or 270")),
     "tls": Map({"ca_file": Str(pattern=BOOT_FILE), "cert_file": Str(pattern=BOOT_FILE, optional=True),
@@ -183,20 +194,20 @@ class _Problems:
         self.out.append(f"{self.name}:{line_of(tuple(path), self.lines)}: {dotted(tuple(path))}: {message}")
 
 
-def read(boot_dir: Path, have_secret=lambda user: False) -> tuple[Setup, SiteConfig]:
+def read(boot_dir: Path, on_board=lambda path: False) -> tuple[Setup, SiteConfig]:
     """The setup file in ``boot_dir`` and the site file it names, both valid, or ``SetupError``.
 
-    ``have_secret(user)`` says whether the board already keeps that broker user's password (set up
-    before, the file's copy erased since): it then needs none in the file."""
+    ``on_board(path)`` says whether the board already keeps that file (a broker user's password, the site's
+    key: set up before, the file's copy erased since): it then needs none in the setup file."""
     path = boot_dir / SETUP_NAME
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise SetupError([f"{SETUP_NAME}:1: không đọc được tệp / cannot read the file: {e}"]) from None
-    return parse(text, boot_dir, have_secret)
+    return parse(text, boot_dir, on_board)
 
 
-def parse(text: str, boot_dir: Path, have_secret=lambda user: False) -> tuple[Setup, SiteConfig]:
+def parse(text: str, boot_dir: Path, on_board=lambda path: False) -> tuple[Setup, SiteConfig]:
     """``read`` without the file: the text of a setup file whose neighbours are in ``boot_dir``."""
     try:
         data, lines = load_yaml_with_lines(text)
@@ -219,10 +230,11 @@ def parse(text: str, boot_dir: Path, have_secret=lambda user: False) -> tuple[Se
     _check_roles(setup, problems)
     cfg = _site(setup, boot_dir, problems)
     if cfg is not None:
-        _check_against_site(setup, cfg, problems, have_secret)
+        _check_against_site(setup, cfg, problems, on_board)
+        _check_site_key(setup, cfg, problems, on_board)
     _check_network(setup, cfg, problems)
     _check_tls(setup, boot_dir, problems)
-    if problems.out:
+    if problems.out or cfg is None:       # no site file: _site said why
         raise SetupError(problems.out)
     return setup, cfg
 
@@ -252,7 +264,7 @@ def _site(setup: Setup, boot_dir: Path, problems: _Problems) -> SiteConfig | Non
         return None
 
 
-def _check_against_site(setup: Setup, cfg: SiteConfig, problems: _Problems, have_secret) -> None:
+def _check_against_site(setup: Setup, cfg: SiteConfig, problems: _Problems, on_board) -> None:
     for i, role in enumerate(setup.roles):
         section = SITE_SECTIONS.get(role.kind)
         if section:
@@ -271,10 +283,28 @@ def _check_against_site(setup: Setup, cfg: SiteConfig, problems: _Problems, have
             problems.add(("passwords", user), f"người dùng lạ{vi} / unknown broker user{en}")
     if not setup.is_hub:
         for role in setup.roles:
-            if role.broker_user not in setup.passwords and not have_secret(role.broker_user):
+            if role.broker_user not in setup.passwords and not on_board(password_file(role.broker_user)):
                 problems.add(("passwords",), f"thiếu mật khẩu của {role.broker_user!r}: chép từ bo mạch hub "
                                              f"(/etc/motcua/secrets/{role.broker_user}.password) / the password of "
                                              f"{role.broker_user!r} is missing: copy it from the hub's board")
+
+
+def password_file(broker_user: str) -> str:
+    """Where a board keeps a broker user's password (systemd/install.sh)."""
+    return f"/etc/motcua/secrets/{broker_user}.password"
+
+
+def _check_site_key(setup: Setup, cfg: SiteConfig, problems: _Problems, on_board) -> None:
+    """A kiosk's board needs the hub's key when the site names one (its own would hash the same card otherwise);
+    the hub's board makes its own, or keeps the one given (a board replacing the hub's keeps the hall's key)."""
+    named = cfg.site.secret_file
+    if setup.site_key and not named:
+        problems.add(("site_key",), "tệp cấu hình không có site.secret_file: khóa này không dùng được / "
+                                    "the site file names no site.secret_file: the key would not be used")
+    needs = not setup.is_hub and "kiosk" in setup.kinds()
+    if needs and named and not setup.site_key and not on_board(named):
+        problems.add(("site_key",), f"thiếu khóa của hội trường: chép từ bo mạch hub ({named}) / the site's key is "
+                                    f"missing: copy it from the hub's board ({named})")
 
 
 def _check_network(setup: Setup, cfg: SiteConfig | None, problems: _Problems) -> None:
@@ -311,20 +341,30 @@ def _check_tls(setup: Setup, boot_dir: Path, problems: _Problems) -> None:
 
 
 def scrubbed(text: str) -> str:
-    """The setup file without its passwords: the lines of the top-level ``passwords`` key become one
-    comment; every other line, comment and key order stays as the clerk wrote it."""
+    """The setup file without its secrets (``SECRET_KEYS``): the lines of each such top-level key become one
+    comment; every other line, comment and key order stays as the clerk wrote it. The keys go top down: a key's
+    lines end where the next key's comments begin, so the next key must still be there."""
     data, lines = load_yaml_with_lines(text)
-    if not isinstance(data, dict) or "passwords" not in data:
+    if not isinstance(data, dict):
+        return text
+    for key in sorted((k for k in SECRET_KEYS if k in data), key=lambda k: lines[(k,)]):
+        text = _without(text, key)
+    return text
+
+
+def _without(text: str, key: str) -> str:
+    data, lines = load_yaml_with_lines(text)
+    if not isinstance(data, dict) or key not in data:
         return text
     starts = sorted(lines[(k,)] for k in data)
-    if len(set(starts)) < len(starts):     # keys side by side on a line: written again without the passwords
-        return yaml.safe_dump({k: v for k, v in data.items() if k != "passwords"}, allow_unicode=True,
+    if len(set(starts)) < len(starts):     # keys side by side on a line: written again without the secrets
+        return yaml.safe_dump({k: v for k, v in data.items() if k not in SECRET_KEYS}, allow_unicode=True,
                               sort_keys=False)
-    first = lines[("passwords",)]
+    first = lines[(key,)]
     after = next((n for n in starts if n > first), None)
     rows = text.splitlines(keepends=True)
     end = len(rows) if after is None else after - 1
     while after is not None and end > first and rows[end - 1].lstrip().startswith("#"):
         end -= 1   # comments just above the next key belong to it
-    note = "# passwords: đã chép vào bo mạch rồi xóa khỏi thẻ / copied to the board, then erased from the card\n"
+    note = f"# {key}: đã chép vào bo mạch rồi xóa khỏi thẻ / copied to the board, then erased from the card\n"
     return "".join(rows[:first - 1]) + note + "".join(rows[end:])

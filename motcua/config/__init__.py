@@ -11,9 +11,9 @@ from .common import Broker, Names, Window
 from .console import Console, User
 from .display import Display, Voice
 from .followup import Followup
+from .hall import Closure, Counter, DossierPull, Hub, Mqtt, Service, Site, SiteConfig, Tls
 from .kiosk import Kiosk, Printer
 from .load import ConfigError, check_config_main, load
-from .site import Closure, Counter, DossierPull, Hub, Mqtt, Service, Site, SiteConfig, Tls
 
 __all__ = ["Bridge", "Broker", "Closure", "ConfigError", "Console", "Counter", "Display", "DossierPull", "Followup",
            "Hub", "Kiosk", "Mqtt", "Names", "Port", "Printer", "Service", "Site", "SiteConfig", "Tls", "User", "Voice",

@@ -22,6 +22,9 @@ class Voice:
     save_dir: str | None = None
 
 
+DISPLAY_LAST_CALLS = 6     # the last calls a wall screen lists beside the current one
+
+
 @dataclass(frozen=True)
 class Display:
     """A ``displays`` entry: which counters one wall screen shows and calls aloud, how many last calls it lists, and how
@@ -29,7 +32,7 @@ class Display:
     id: str
     counters: tuple[str, ...]
     notice: str = ""
-    last_calls: int = 6
+    last_calls: int = DISPLAY_LAST_CALLS
     spoken_counters: dict = field(default_factory=dict)    # counter id -> how the voice says it
     voice: Voice = Voice()
 
@@ -59,7 +62,7 @@ DISPLAYS = List(Map({
     "id": Str(pattern=ID_COUNTER),
     "counters": List(Str(pattern=ID_COUNTER), max_len=60),
     "notice": Str(max_len=500, default=""),
-    "last_calls": Int(min=0, max=12, default=6),
+    "last_calls": Int(min=0, max=12, default=DISPLAY_LAST_CALLS),
     "spoken_counters": Dict(Str(pattern=ID_COUNTER), Str(min_len=1, max_len=60), default={}),
     "voice": VOICE,
 }, build=lambda **kw: Display(**{**kw, "counters": tuple(kw["counters"])})), optional=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
+from ..fill import render
 from .common import HHMM, WINDOW, date_check
 from .schema import Bool, Ctx, Int, List, Map, Str, Text
 
@@ -24,7 +25,8 @@ DEFAULT_TEMPLATES = {
     # answers to a citizen who texts a code (not an event: no key, no letter)
     "lookup": "Hồ sơ {code}: {status}, hẹn trả {due:dd/mm/yyyy}.",
     "lookup_unknown": "Không tìm thấy hồ sơ {code}. Liên hệ {centre_phone}.",
-    "stop": "Đã ngừng gửi tin về hồ sơ và báo lượt (LS, STT) đến số này. Liên hệ {centre_phone} để nhận lại.",
+    "stop": "Đã ngừng gửi tin về hồ sơ và báo lượt đến số này. Nhắn LS, STT khi cần lấy số, được báo lượt. "
+            "Liên hệ {centre_phone} để nhận lại tin hồ sơ.",
     # anything else a citizen texts: once a day per phone, never repeating what was sent; every command in one
     # SMS part when folded (with a centre's name of up to 28 letters)
     "help": "{centre}: nhắn LS <dịch vụ> để lấy số, STT <số> để được báo lượt, HS <mã hồ sơ> để tra hồ sơ, "
@@ -33,12 +35,17 @@ DEFAULT_TEMPLATES = {
     "take": "{centre}: số của ông/bà là {label} ({service}), {ahead} người chờ trước, khoảng {wait} phút. {url}",
     "take_closed": "{centre}: {service} ngoài giờ lấy số, mở lúc {opens}. Lấy số qua tin nhắn: {services}.",
     "take_full": "{centre}: {service} đã hết số lấy qua tin nhắn hôm nay. Còn lấy được: {services}.",
-    "take_mine": "{centre}: số điện thoại này đã lấy đủ số hôm nay (một số mỗi lĩnh vực, hai số mỗi ngày).",
+    "take_stopped": "{centre}: {service} tạm ngừng lấy số hôm nay: {reason}. Lấy số qua tin nhắn: {services}.",
+    "take_mine": "{centre}: số điện thoại này đã lấy đủ số hôm nay (một số mỗi lĩnh vực, hai số mỗi ngày). "
+                 "Lấy số qua tin nhắn: {services}.",
     "take_other": "{centre}: không lấy số qua tin nhắn cho nội dung này. Nhắn LS và một trong: {services}.",
-    "take_unavailable": "{centre}: hệ thống lấy số tạm thời không phục vụ được, xin thử lại sau. {centre_phone}",
+    "take_unavailable": "{centre}: hệ thống lấy số tạm thời không phục vụ được, xin thử lại sau (hỗ trợ: "
+                        "{centre_phone}). Lấy số qua tin nhắn: {services}.",
     # following a ticket (STT <label>) and the notices of its turn
     "follow": "{centre}: sẽ nhắn tin khi số {label} gần đến lượt (hiện có {ahead} người chờ trước).",
+    "follow_near": "{centre}: số {label} sắp đến lượt (hiện có {ahead} người chờ trước); sẽ nhắn tin khi được gọi.",
     "follow_unknown": "{centre}: hôm nay chưa có số {label} đang chờ để theo dõi.",
+    "follow_done": "{centre}: số {label} đã được gọi rồi. Nếu ông/bà chưa được phục vụ, xin hỏi quầy hướng dẫn.",
     "follow_full": "{centre}: số điện thoại này đã theo dõi đủ số được phép hôm nay.",
     "turn_near": "{centre}: số {label} sắp đến lượt, còn {ahead} người chờ trước. Mời ông/bà quay lại.",
     "turn_called": "Mời số {label} đến {counter}.",
@@ -113,7 +120,6 @@ class Followup:
 
 
 def _template_check(templates: dict) -> Text | None:
-    from ..followup.texts import render  # the one renderer the follow-up uses
     for name, text in templates.items():
         if name not in DEFAULT_TEMPLATES:
             events = ", ".join(DEFAULT_TEMPLATES)

@@ -1,7 +1,7 @@
 """The site file's ``kiosks`` section: each kiosk's printer, screen, voice and options (SPEC section 6)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from .common import ID_COUNTER, VOICE_NAME
 from .schema import Bool, Ctx, Int, List, Map, Num, Secret, Shape, Str, Text
@@ -78,33 +78,37 @@ def _qr_check(template: str) -> Text | None:
     return None
 
 
+# the defaults are the dataclasses' own (tests/motcua/config/test_defaults.py holds every section to it)
+P = {f.name: f.default for f in fields(Printer)}
+SC, SP = Screen(), Speech()
+K = {f.name: f.default for f in fields(Kiosk)}
 PRINTER = Map({
     "connection": Str(choices=PRINTER_CONNECTIONS),
-    "host": Str(optional=True), "port": Int(min=1, max=65535, default=9100),
+    "host": Str(optional=True), "port": Int(min=1, max=65535, default=P["port"]),
     "vendor_id": Int(min=0, max=0xFFFF, optional=True), "product_id": Int(min=0, max=0xFFFF, optional=True),
-    "device": Str(optional=True), "baudrate": Int(min=1200, max=4_000_000, default=19200),
+    "device": Str(optional=True), "baudrate": Int(min=1200, max=4_000_000, default=P["baudrate"]),
     "path": Str(optional=True), "profile": Str(optional=True),
-    "paper_width_mm": Int(min=58, max=80, default=80,
+    "paper_width_mm": Int(min=58, max=80, default=P["paper_width_mm"],
                           check=lambda v: None if v in WIDTH_DOTS else ("chỉ 58 hoặc 80", "58 or 80")),
-    "timeout_s": Int(min=1, max=60, default=5),
-    "status_query": Bool(default=True),
+    "timeout_s": Int(min=1, max=60, default=P["timeout_s"]),
+    "status_query": Bool(default=P["status_query"]),
 }, build=Printer)
-SCREEN = Map({"orientation": Str(choices=("landscape", "portrait"), default="landscape"),
-              "diagonal_in": Num(min=7, max=100, default=21.5)}, build=Screen, default=Screen())
-SPEECH = Map({"enabled": Bool(default=True), "voice_vi": Str(pattern=VOICE_NAME, default="vi"),
-              "voice_en": Str(pattern=VOICE_NAME, default="en"), "speed": Int(min=80, max=300, default=135),
+SCREEN = Map({"orientation": Str(choices=("landscape", "portrait"), default=SC.orientation),
+              "diagonal_in": Num(min=7, max=100, default=SC.diagonal_in)}, build=Screen, default=SC)
+SPEECH = Map({"enabled": Bool(default=SP.enabled), "voice_vi": Str(pattern=VOICE_NAME, default=SP.voice_vi),
+              "voice_en": Str(pattern=VOICE_NAME, default=SP.voice_en), "speed": Int(min=80, max=300, default=SP.speed),
               "device": Str(max_len=100, optional=True), "save_dir": Str(max_len=300, optional=True)},
-             build=Speech, default=Speech())
+             build=Speech, default=SP)
 KIOSKS = List(Map({
     "id": Str(pattern=ID_COUNTER), "printer": PRINTER,
     "ticket_qr": Str(min_len=1, max_len=200, optional=True, check=_qr_check),
     "screen": SCREEN,
     "speech": SPEECH,
-    "idle_reset_s": Int(min=5, max=3600, default=60),
-    "dossier_lookup": Bool(default=True),
-    "large_mode": Bool(default=True),
+    "idle_reset_s": Int(min=5, max=3600, default=K["idle_reset_s"]),
+    "dossier_lookup": Bool(default=K["dossier_lookup"]),
+    "large_mode": Bool(default=K["large_mode"]),
     "maintenance_pin": Secret(pattern=Shape(r"\d{4,12}", "4 đến 12 chữ số", "4 to 12 digits"), optional=True),
-    "ticket_sms_line": Bool(default=False),
+    "ticket_sms_line": Bool(default=K["ticket_sms_line"]),
 }, build=Kiosk), optional=True)
 
 

@@ -13,13 +13,12 @@ from typing import Any
 
 from ..exits import EX_USAGE_CONFIG
 from .bridge import BRIDGES, bridge_checks
-from .calendar import CALENDAR, EVERY_DAY
-from .calendar import cross_check as calendar_checks
 from .console import CONSOLE, USERS
 from .console import cross_check as users_checks
 from .display import DISPLAYS
 from .followup import FOLLOWUP
 from .followup import cross_check as followup_checks
+from .hall import COUNTERS, HUB, MQTT, PRIORITY, SERVICES, SITE, Service, SiteConfig
 from .kiosk import KIOSKS, printer_checks
 from .schema import (
     COUNTER,
@@ -36,7 +35,8 @@ from .schema import (
     load_yaml_with_lines,
     unknown,
 )
-from .site import COUNTERS, HUB, MQTT, PRIORITY, SERVICES, SITE, Service, SiteConfig
+from .working_days import CALENDAR, EVERY_DAY
+from .working_days import cross_check as calendar_checks
 
 SCHEMA = Map({
     "site": SITE, "mqtt": MQTT, "hub": HUB, "priority": PRIORITY, "services": SERVICES, "counters": COUNTERS,

@@ -3,7 +3,7 @@
 systemd's watchdog is fed only by proof of health (SPEC 10.1): every few seconds the console asks
 its own ``/healthz`` over its own listening socket, through the same server and middleware as
 every page, and feeds the watchdog only when the answer came back and its broker link vouches for
-it (up, or down for less than ``DOWN_LIMIT_S``: ``Link.vouches()``).
+it (proven up within ``DOWN_LIMIT_S``: ``Link.vouches()``).
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ from .web import Console, make_app
 log = logging.getLogger(__package__)
 MIN_SECRET = 32
 PROBE_S = 5.0            # how often the console asks itself, at most
+RESOURCE_LOG_S = 60.0    # "cannot accept connections" said at most once in this many seconds
 
 
 class SecretUnavailable(Exception):
@@ -204,8 +205,24 @@ def take(new: SiteConfig, console: Console, view: Hall) -> list[str]:
     return []
 
 
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """While the console has no file descriptor left, Python 3.11's asyncio reports "socket.accept() out of system
+    resource", with its traceback, up to a backlog's worth of times a second (CPython gh-151615): said here once a
+    minute instead, so it cannot fill the journal; the watchdog, starved by the failing own-page probe, restarts it."""
+    said = {"at": -RESOURCE_LOG_S}
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if context.get("message") != "socket.accept() out of system resource":
+            loop.default_exception_handler(context)
+        elif time.monotonic() - said["at"] >= RESOURCE_LOG_S:
+            said["at"] = time.monotonic()
+            log.error("không nhận thêm được kết nối / cannot accept connections: %s", context.get("exception"))
+    loop.set_exception_handler(handler)
+
+
 async def _serve(cfg: SiteConfig, users: dict[str, User], secret: bytes) -> int:
     loop = asyncio.get_running_loop()
+    quiet_accept_errors(loop)
     loop.set_default_executor(ThreadPoolExecutor(max_workers=3, thread_name_prefix="console-db"))  # 2 cores
     app, link = _build(cfg, users, secret, loop)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

@@ -18,8 +18,8 @@ from pathlib import Path
 from ..config import SiteConfig
 from ..hub import dossiers
 from ..hub.figures import range_figures
-from ..hub.service_day import service_day
 from ..hub.views import Views
+from ..service_day import service_day
 from ..watch import watch_rows
 from .dossier_report import dossier_report
 

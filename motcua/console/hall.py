@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import SiteConfig
-from ..contract import ALL, ANY, LINK_UP, REPLICA_PROBLEMS, ParsedTopic, Topics, is_online
-from ..hub.service_day import service_day
+from ..contract import ALL, ANY, LINK_UP, REPLICA_PROBLEMS, ParsedTopic, Topics, component_name, is_online
+from ..service_day import service_day
 
 LAST_CALLS = 10
 MAX_PAYLOAD = 64 * 1024
@@ -41,11 +41,11 @@ def expected_parts(cfg: SiteConfig) -> list[str]:
     """Every part the site file says the hall has, in the order a supervisor reads them."""
     names = ["hub"] + (["replica"] if cfg.hub.replicas else [])
     for k in cfg.kiosks:
-        names += [f"kiosk-{k.id}", f"printer-{k.id}"]
-    names += [f"display-{d.id}" for d in cfg.displays]
+        names += [component_name("kiosk", k.id), component_name("printer", k.id)]
+    names += [component_name("display", d.id) for d in cfg.displays]
     for b in cfg.bridges:
-        names.append(f"bridge-{b.id}")
-        names += [f"keypad-{c}" for c in b.counters]
+        names.append(component_name("bridge", b.id))
+        names += [component_name("keypad", c) for c in b.counters]
     if cfg.followup is not None:
         names.append("followup")
         if cfg.followup.sms.transport == "gammu":
@@ -160,7 +160,8 @@ class Hall:
             self._bump()
 
     def _printer(self, kiosk: str, body: dict, retained: bool) -> None:
-        part = self.parts.setdefault(f"printer-{kiosk}", Part(f"printer-{kiosk}"))
+        name = component_name("printer", kiosk)
+        part = self.parts.setdefault(name, Part(name))
         self._set(part, body.get("state") == "ok", retained)
         part.detail = str(body.get("state") or "")[:40]
 

@@ -19,7 +19,8 @@ from aiohttp import web
 from ..config.display import VOICE
 from ..config.followup import SAMPLE, SMS
 from ..config.schema import Ctx, Field, Map
-from ..followup.texts import compose, length, parts, placeholders
+from ..fill import placeholders
+from ..followup.texts import compose, length, parts
 from ..speech import VoiceConfig, announcement, voice_config
 from .web import Console
 

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from multidict import MultiMapping
 
 from ..config import schema as s
-from ..config.calendar import WEEKDAYS
 from ..config.common import hhmm
 from ..config.followup import DEFAULT_TEMPLATES
 from ..config.load import SCHEMA
-from ..hub.service_day import service_day, system_clock
+from ..config.working_days import WEEKDAYS
+from ..service_day import service_day, system_clock
 
 MISSING = object()
 STEP = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")

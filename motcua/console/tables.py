@@ -5,10 +5,9 @@ Durations are minutes with one decimal everywhere (a supervisor reads "12,5 phú
 sums it); a value with nothing to measure is empty. The CSV is UTF-8 with a byte-order mark so
 that Excel opens the Vietnamese right, one block per table, blank line between.
 
-Text reaches the exports from outside (a dossier's field or agency from an import): a cell that
-starts with ``=``, ``+``, ``-``, ``@``, a tab or CR would be read by a spreadsheet as a formula, so
-both exports pass every cell through ``cell()``, which makes such text plain text. Numbers stay
-numbers, negative ones included.
+Text reaches the exports from outside (a dossier's field or agency from an import): both exports
+pass every cell through ``motcua.sheets.cell()``, which makes text a spreadsheet would run plain
+text (the rule shared with the follow-up's watch CSV).
 """
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from ..config import SiteConfig
 from ..contract import RATINGS as RATING_NAMES
 from ..hub.figures import satisfaction_index, satisfied_share
+from ..sheets import cells
 
 
 @dataclass(frozen=True)
@@ -75,20 +75,6 @@ def value(col: Column, raw):
     return raw
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(v):
-    """A value as an export cell: text that a spreadsheet would run gets a leading ``'``."""
-    if isinstance(v, str) and v.startswith(FORMULA_STARTS):
-        return "'" + v
-    return v
-
-
-def _cells(values: list) -> list:
-    return [cell(v) for v in values]
-
-
 def _row(first: list, figures: dict, columns: list[Column]) -> list:
     ratings = figures.get("ratings", {})
     flat = {**figures, "r1": ratings.get("1"), "r2": ratings.get("2"), "r3": ratings.get("3")}
@@ -131,10 +117,10 @@ def to_csv(tables: list[Table]) -> bytes:
     for i, t in enumerate(tables):
         if i:
             w.writerow([])
-        w.writerow(_cells([f"{t.vi} / {t.en}"]))
-        w.writerow(_cells([f"{c.vi} / {c.en}" for c in t.columns]))
+        w.writerow(cells([f"{t.vi} / {t.en}"]))
+        w.writerow(cells([f"{c.vi} / {c.en}" for c in t.columns]))
         for row in t.rows:
-            w.writerow(_cells(["" if v is None else v for v in row]))
+            w.writerow(cells(["" if v is None else v for v in row]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -147,13 +133,13 @@ def to_xlsx(tables: list[Table], title: str) -> bytes:
     bold = Font(bold=True)
     for t in tables:
         ws = wb.create_sheet(t.vi[:31])
-        ws.append(_cells([f"{title} — {t.vi} / {t.en}"]))
+        ws.append(cells([f"{title} — {t.vi} / {t.en}"]))
         ws["A1"].font = bold
-        ws.append(_cells([f"{c.vi} / {c.en}" for c in t.columns]))
+        ws.append(cells([f"{c.vi} / {c.en}" for c in t.columns]))
         for heading in ws[2]:
             heading.font = bold
         for row in t.rows:
-            ws.append(_cells(row))
+            ws.append(cells(row))
         for i, c in enumerate(t.columns, start=1):
             ws.column_dimensions[ws.cell(2, i).column_letter].width = 14 if c.kind != "text" else 28
     buf = io.BytesIO()

@@ -80,8 +80,8 @@ def letter(fu: FollowUp, text: str) -> int:
 
 def serve(cfg: SiteConfig, fu: FollowUp) -> int:
     """Passes every ``interval_s``. systemd's watchdog is fed only after a completed pass (a failing
-    step, logged, counts as run; a pass that hangs feeds nothing) and while the broker link is up or
-    has been down for less than ``DOWN_LIMIT_S`` (SPEC 10.1): a follow-up stuck or cut off is restarted."""
+    step, logged, counts as run; a pass that hangs feeds nothing) and while the broker link was proven
+    working less than ``DOWN_LIMIT_S`` ago (``Link.vouches``, SPEC 10.1): a follow-up stuck or cut off is restarted."""
     hall = Hall(Topics(cfg.mqtt.topic_root, cfg.site.id), fu.clock)
     hub = HubClient(cfg, "followup", subscriptions=hall.subscriptions(), on_message=hall.on_message)
     fu.turns.attach(hub, hall)       # LS and STT by SMS (SPEC 11.1), through the broker
@@ -104,7 +104,7 @@ def serve(cfg: SiteConfig, fu: FollowUp) -> int:
                     break
                 while not work.empty():
                     work.get()()
-                if link.vouches():        # up, or down for less than DOWN_LIMIT_S
+                if link.vouches():        # proven working within DOWN_LIMIT_S
                     notifier.watchdog()
                 time.sleep(0.1)
     finally:

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..contract import DOSSIER_STATUSES, normalise_dossier_code, parse_label
-from .texts import FORMATTER, clean, fold
+from ..fill import FORMATTER
+from .texts import clean, fold
 
 MIN_FIXED = 12       # what a template's fixed parts weigh to be recognised by (not a bare "{note}")
 PUNCT = ".,;:!?()[]\"'"

@@ -16,10 +16,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from ..config.followup import Letter
+from ..fill import render
+from ..sheets import cells
 from ..watch import WatchRow
 from .hours import date_in_words
 from .papers import Apology
-from .texts import clean, render
+from .texts import clean
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"))
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -127,7 +129,8 @@ WATCH_COLUMNS = ("Cơ quan / Agency", "Mã hồ sơ / Code", "Thủ tục / Proc
 
 
 def watch_report(cfg: Letter, rows: list[WatchRow], number: str, day: date, pdf_path: Path, csv_path: Path) -> None:
-    """The day's reminder to each agency (one section each), and the same rows as CSV."""
+    """The day's reminder to each agency (one section each), and the same rows as CSV, whose cells from the imports
+    are written as plain text (``motcua.sheets``)."""
     pdf = _pdf("L")
     _heading(pdf, cfg, number, day)
     pdf.set_font("Serif", "B", 14)
@@ -155,8 +158,8 @@ def watch_report(cfg: Letter, rows: list[WatchRow], number: str, day: date, pdf_
         w = csv.writer(f)
         w.writerow(WATCH_COLUMNS)
         for r in rows:
-            w.writerow([r.agency, r.code, r.procedure, r.applicant, r.due.isoformat(), r.state,
-                        "xin lỗi trước hạn" if r.apology_due else ""])
+            w.writerow(cells([r.agency, r.code, r.procedure, r.applicant, r.due.isoformat(), r.state,
+                              "xin lỗi trước hạn" if r.apology_due else ""]))
     tmp.replace(csv_path)
 
 

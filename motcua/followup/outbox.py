@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..hub.store import durable, transaction
+from ..db import durable, transaction
 from .events import Seen
 
 SCHEMA = """
@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS follows (         -- tickets followed by SMS: today's
 LATER_COLUMNS = {("seen", "first_due"): "UPDATE seen SET first_due=due_at", ("messages", "held"): None}
 SEEN = "status, due_at, note, first_seen, first_due"
 RETRY_S = (60, 300, 900, 1800, 3600, 3600)     # after each failed try; then given up (6 retries)
+ANSWER, TURN = "answer", "turn"     # the two events that are no dossier message: answers to texts, turn notices
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Follow:
     service: str
     near: bool
     called: bool
+    at: float         # when it was asked for (epoch seconds)
 
 
 class Outbox:
@@ -204,22 +206,30 @@ class Outbox:
 
     def answers_since(self, phone: str, since: float) -> int:
         """Answers made for a phone since then, whatever became of them: what the centre said."""
-        return self.db.execute("SELECT COUNT(*) FROM messages WHERE event='answer' AND phone=? AND created>=?",
-                               (phone, since)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM messages WHERE event=? AND phone=? AND created>=?",
+                               (ANSWER, phone, since)).fetchone()[0]
 
-    def handed_to_phone_since(self, phone: str, since: float) -> int:
+    def dossier_messages_handed_since(self, phone: str, since: float) -> int:
+        """Dossier messages handed to a phone since then: what ``per_phone_daily`` counts. Answers and turn
+        notices count apart (SPEC 11.1): a citizen who asked for a number must not lose that day's dossier news."""
         return self.db.execute("SELECT COUNT(*) FROM messages WHERE phone=? AND handed>=? AND state IN "
-                               "('handed','sent','handing')", (phone, since)).fetchone()[0]
+                               "('handed','sent','handing') AND event NOT IN (?,?)",
+                               (phone, since, ANSWER, TURN)).fetchone()[0]
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM messages GROUP BY state").fetchall())
 
     # --- opt-outs, letters, inbound ----------------------------------------------------------
-    def opted_out(self, phone: str) -> bool:
-        return self.db.execute("SELECT 1 FROM optouts WHERE phone=?", (phone,)).fetchone() is not None
+    def opted_out(self, phone: str, since: float | None = None) -> bool:
+        """Whether the phone is on the opt-out list (``since``: put there, or again, after that moment; a following
+        made in the same moment as a STOP came after it, since the STOP ended those before)."""
+        return self.db.execute("SELECT 1 FROM optouts WHERE phone=? AND at>?",
+                               (phone, since if since is not None else float("-inf"))).fetchone() is not None
 
     def opt_out(self, phone: str, how: str, now: float) -> None:
-        self.db.execute("INSERT OR IGNORE INTO optouts VALUES (?,?,?)", (phone, now, how))
+        """On the list, or its moment renewed: a STOP ends every following asked for before it."""
+        self.db.execute("INSERT INTO optouts VALUES (?,?,?) ON CONFLICT (phone) DO UPDATE SET at=excluded.at, "
+                        "how=excluded.how", (phone, now, how))
 
     def letter(self, key: str) -> str | None:
         row = self.db.execute("SELECT path FROM letters WHERE key=?", (key,)).fetchone()
@@ -248,8 +258,8 @@ class Outbox:
             if value is not None:
                 where.append(f"{column}=?")
                 args.append(value)
-        return [Follow(p, lb, sv, bool(n), bool(c)) for p, lb, sv, n, c in self.db.execute(
-            f"SELECT phone, label, service, near, called FROM follows WHERE {' AND '.join(where)} ORDER BY at",
+        return [Follow(p, lb, sv, bool(n), bool(c), at) for p, lb, sv, n, c, at in self.db.execute(
+            f"SELECT phone, label, service, near, called, at FROM follows WHERE {' AND '.join(where)} ORDER BY at",
             args)]
 
     def followed(self, day: str, f: Follow, what: str) -> None:

@@ -23,11 +23,11 @@ from ..watch import WatchRow, watch_rows
 from .events import Seen, local_date, on_change, overdue
 from .hours import day_start, quiet_until, working
 from .inbound import Ask, OwnVoice, read
-from .outbox import Message, Outbox
+from .outbox import ANSWER, TURN, Message, Outbox
 from .papers import Apology
 from .texts import compose, normalise_phone
 from .transports import Incoming, TransportError
-from .turns import DROPPED_LATE, TURN, Later, Turns, late
+from .turns import DROPPED_LATE, Later, Turns, late
 
 log = logging.getLogger(__name__)
 NO_PHONE = "không có số di động hợp lệ / no valid mobile number"
@@ -263,7 +263,7 @@ class FollowUp:
 
     def _answer(self, phone: str, template: str, key: str, fields: dict, now: datetime) -> None:
         written, text = compose(self.sms.template(template), self._fields(**fields), self.sms.unicode)
-        self.outbox.add("answer", key, fields.get("code"), phone, written, text, now.timestamp(), now.timestamp())
+        self.outbox.add(ANSWER, key, fields.get("code"), phone, written, text, now.timestamp(), now.timestamp())
 
     # --- handing over ----------------------------------------------------------------------------
     def recover(self) -> None:
@@ -336,7 +336,7 @@ class FollowUp:
         if quiet is not None:
             return quiet, "quiet"
         today = day_start(local, self.tz)
-        if m.event != "answer" and self.outbox.handed_to_phone_since(m.phone, today.timestamp()) >= \
+        if m.event != ANSWER and self.outbox.dossier_messages_handed_since(m.phone, today.timestamp()) >= \
                 self.sms.per_phone_daily:
             return today + timedelta(days=1), "daily"
         return None, None

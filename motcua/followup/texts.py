@@ -8,9 +8,9 @@ the reason), never in the code or a date.
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
-from datetime import date
+
+from ..fill import placeholders, render
 
 MAX_PARTS = 3
 # GSM 03.38: the basic set (one septet each) and the extension table (two: escape + char)
@@ -53,29 +53,6 @@ def parts(text: str, unicode: bool) -> int:
     n = length(text, unicode)
     single, part = (70, 67) if unicode else (160, 153)
     return 1 if n <= single else -(-n // part)
-
-
-class _Formatter(string.Formatter):
-    """``{due:dd/mm/yyyy}`` (the spec's way of writing a date) and plain ``{due}`` both give 03/12/2026."""
-
-    def format_field(self, value, format_spec):
-        if isinstance(value, date):
-            return value.strftime("%d/%m/%Y")
-        return super().format_field(value, format_spec)
-
-
-FORMATTER = _Formatter()
-
-
-def render(template: str, fields: dict) -> str:
-    """Fill an SMS or letter template, dates written dd/mm/yyyy; a placeholder not in ``fields`` is a KeyError,
-    which cannot come from the site file: its templates are tried with sample values when it is read."""
-    return FORMATTER.format(template, **fields)
-
-
-def placeholders(template: str) -> set[str]:
-    """The field names a template uses: ``compose`` shortens only the free fields that appear in it."""
-    return {name for _, name, _, _ in FORMATTER.parse(template) if name}
 
 
 def capacity(unicode: bool) -> int:

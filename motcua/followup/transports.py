@@ -20,10 +20,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .outbox import Message
+from .outbox import ANSWER, TURN, Message
 from .texts import parts
 
 log = logging.getLogger(__name__)
+# gammu-smsd's files backend sends its outbox in the order of the file names, OUT<priority><date>_…, A first: a
+# turn notice must not wait behind a burst of dossier messages (a modem sends about one a second)
+PRIORITY = {TURN: "A", ANSWER: "B"}
+DOSSIER_PRIORITY = "C"
 
 class TransportError(Exception):
     """A try that failed, with what a technician needs to know."""
@@ -106,15 +110,15 @@ class Gammu(Transport):
 
     def hand(self, m: Message, ref: str) -> str:
         if parts(m.text, self.unicode) == 1:      # most notices: Gammu's own file format, written here
-            return self._write(m.phone, smsbackup(m.phone, m.text, self.unicode), ref)
+            return self._write(m, smsbackup(m.phone, m.text, self.unicode), ref)
         return self._inject(m, ref)               # multipart: Gammu's inject makes the parts
 
-    def _write(self, phone: str, content: str, ref: str) -> str:
+    def _write(self, m: Message, content: str, ref: str) -> str:
         stamp = time.strftime("%Y%m%d_%H%M%S")
         try:
             tmp = self.outbox / f".{ref}.tmp"          # the daemon takes only names that begin with OUT
             tmp.write_text(content, encoding="utf-8")
-            os.replace(tmp, self.outbox / f"OUTC{stamp}_00_{phone}_{ref}.smsbackup")
+            os.replace(tmp, self.outbox / f"OUT{priority(m)}{stamp}_00_{m.phone}_{ref}.smsbackup")
         except OSError as e:
             raise TransportError(f"cannot write to Gammu's outbox {self.outbox}: {e}") from None
         return ref
@@ -130,7 +134,7 @@ class Gammu(Transport):
         if r.returncode != 0 or made is None:
             raise TransportError(f"gammu-smsd-inject exit {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}")
         staged = Path(made.group(1))
-        final = f"{staged.name.rsplit('_', 1)[0]}_{ref}{staged.suffix}"
+        final = f"OUT{priority(m)}{staged.name[4:].rsplit('_', 1)[0]}_{ref}{staged.suffix}"   # OUTC… as inject wrote
         try:
             tmp = self.outbox / f".{ref}.tmp"          # the daemon takes only names that begin with OUT
             shutil.copyfile(staged, tmp)
@@ -218,6 +222,11 @@ class Gammu(Transport):
             return
         log.warning("tin nhắn đến không đọc được, đã chuyển sang / an incoming SMS that cannot be decoded was moved "
                     "to %s: %s", target, why)
+
+
+def priority(m: Message) -> str:
+    """The letter after ``OUT`` in gammu-smsd's outbox: turn notices, then answers, then dossier messages."""
+    return PRIORITY.get(m.event, DOSSIER_PRIORITY)
 
 
 def decode(raw: bytes) -> str:

@@ -25,20 +25,21 @@ from datetime import datetime
 
 from ..config import Service
 from ..contract import ANY, Topics, hall_message, parse_label
-from ..hub.service_day import in_hours, next_opening, service_day
 from ..hubclient import HubClient, HubUnavailable
 from ..personal import SecretProblem, keyed_hash, read_secret
+from ..service_day import in_hours, next_opening, service_day
 from .inbound import flat
-from .outbox import Follow
+from .outbox import TURN, Follow  # TURN: one notice per (ticket, phone, near | called)
 from .texts import compose
 from .transports import Incoming
 
 log = logging.getLogger(__name__)
-TURN = "turn"              # the notices' event in the outbox: one per (ticket, phone, near | called)
 LATE_S = 120               # a notice not handed over this long after its moment is dropped
 HUB_PATIENCE_S = 120       # an LS text waits this long for the hub before the citizen is told to try later
 WHY_NOT = {"outside_hours": "take_closed", "daily_limit_reached": "take_full", "remote_limit_reached": "take_full",
-           "person_limit_reached": "take_mine", "not_allowed": "take_other", "unknown_service": "take_other"}
+           "person_limit_reached": "take_mine", "not_allowed": "take_other", "unknown_service": "take_other",
+           "service_closed": "take_stopped"}
+NO_REASON = "theo thông báo của trung tâm"      # a service closed today whose reason the follow-up has not heard
 DROPPED_LATE = f"quá {LATE_S} giây sau lúc cần báo, không gửi muộn / more than {LATE_S} s late: dropped, not sent late"
 
 
@@ -48,22 +49,25 @@ class Later(Exception):
 
 class Hall:
     """What the broker says of the hall, as it arrives on the network thread: the services'
-    retained states and the tickets counters serve (kept), every service state and call (queued,
-    with the moment it came, for the next pass: each state is judged as it was then)."""
+    retained states, the tickets counters serve and the tickets called (kept: the retained
+    ``calls/recent`` and every call since), every service state and call (queued, with the moment
+    it came, for the next pass: each state is judged as it was then)."""
 
     def __init__(self, topics: Topics, clock):
         self.topics, self.clock = topics, clock
         self.lock = threading.Lock()
         self.states: dict[str, dict] = {}
         self.serving: dict[str, str | None] = {}           # counter -> the label it serves
+        self.called: set[str] = set()                      # ticket ids (``20261203-A012``) called
         self.events: list[tuple[str, object, datetime]] = []
 
     def subscriptions(self) -> tuple[str, ...]:
         t = self.topics
-        return (t.service_state(ANY), t.counter_state(ANY), t.call)
+        return (t.service_state(ANY), t.counter_state(ANY), t.call, t.calls_recent)
 
     def on_message(self, msg) -> None:
-        got = hall_message(self.topics, msg.topic, msg.payload, ("service_state", "counter_state", "call"))
+        got = hall_message(self.topics, msg.topic, msg.payload,
+                           ("service_state", "counter_state", "call", "calls_recent"))
         if got is None:
             return
         parsed, body = got
@@ -74,7 +78,11 @@ class Hall:
                 self.events.append(("service", (parsed.service, body), at))
             elif parsed.kind == "counter_state":
                 self.serving[parsed.counter] = body.get("ticket") if body.get("status") == "serving" else None
+            elif parsed.kind == "calls_recent":
+                calls = body.get("calls") if isinstance(body.get("calls"), list) else []
+                self.called.update(str(c.get("ticket_id")) for c in calls if isinstance(c, dict))
             else:
+                self.called.add(str(body.get("ticket_id")))
                 self.events.append(("call", body, at))
 
     def drain(self) -> list[tuple[str, object, datetime]]:
@@ -90,6 +98,16 @@ class Hall:
     def served(self) -> set[str]:
         with self.lock:
             return {label for label in self.serving.values() if label}
+
+    def was_called(self, day: str, label: str) -> bool:
+        """Whether the ticket of service day ``day`` (ISO) with that label was called (and so served, sent
+        away as absent, or transferred: the follow-up cannot tell which)."""
+        with self.lock:
+            return f"{day.replace('-', '')}-{label}" in self.called
+
+    def forget_calls_before(self, day: str) -> None:
+        with self.lock:
+            self.called = {i for i in self.called if i[:8] >= day.replace("-", "")}
 
 
 def ahead(state: dict | None, label: str) -> int | None:
@@ -157,10 +175,16 @@ class Turns:
             return self._taken(phone, svc, ticket, msg.name, now)
         code = (reply.get("error") or {}).get("code") if isinstance(reply.get("error"), dict) else None
         why = WHY_NOT.get(code, "take_unavailable")
+        but = None if why == "take_unavailable" else svc.id      # the others named, unless none could be asked
         log.info("không cấp số qua tin nhắn / no number by SMS for %s: %s", svc.id, code)
-        self._answer(phone, why, msg.name, {"service": svc.name.vi,
+        self._answer(phone, why, msg.name, {"service": svc.name.vi, "reason": self._closed_text(svc.id),
                                              "opens": next_opening(svc, self.cfg.calendar, now, self.cfg.site.tz)
-                                                       or "--:--"}, now)
+                                                       or "--:--"}, now, but)
+
+    def _closed_text(self, service: str) -> str:
+        """The reason the supervisor gave for closing the service today, as its retained state says it."""
+        said = (self.hall.state(service) or {}).get("closed_text")
+        return str(said.get("vi") or NO_REASON) if isinstance(said, dict) else NO_REASON
 
     def _issue(self, svc: Service, phone: str, msg: Incoming, now: datetime) -> dict:
         body = {"service": svc.id, "priority": False, "confirm": False, "source": "sms",
@@ -192,27 +216,35 @@ class Turns:
         self._answer(phone, "take", name, {"label": label, "service": svc.name.vi, "ahead": waiting,
                                            "wait": minutes, "url": url}, now)
 
-    def open_services(self, now: datetime) -> str:
-        """The services that take numbers by SMS now, as a citizen would ask for them."""
+    def open_services(self, now: datetime, but: str | None = None) -> str:
+        """The services that take numbers by SMS now, as a citizen would ask for them: in their hours and not
+        closed by their retained state (a supervisor's closure, the day's numbers gone); ``but`` the one refused."""
         tz = self.cfg.site.tz
-        names = [f"{s.name.vi} (LS {s.prefix or s.id})" for s in self.cfg.services if s.remote
-                 and in_hours(s, self.cfg.calendar, now, tz)]
+        names = [f"{s.name.vi} (LS {s.prefix or s.id})" for s in self.cfg.services if s.remote and s.id != but
+                 and in_hours(s, self.cfg.calendar, now, tz) and self._open(s.id)]
         return ", ".join(names) or "không có / none"
+
+    def _open(self, service: str) -> bool:
+        state = self.hall.state(service) if self.hall else None
+        return not isinstance(state, dict) or state.get("open") is not False
 
     # --- STT <label> -------------------------------------------------------------------------------
     def follow(self, phone: str, asked: str, name: str, now: datetime) -> None:
-        if self.fu.outbox.opted_out(phone):       # STOP ends everything: no following, no answer, until the centre
-            return                                # takes the phone off the list
+        """STOP ended the followings asked for before it; a ``STT`` (or ``LS``) sent after it is the citizen
+        asking again, and is answered and followed like any other (dossier messages stay stopped)."""
         day = self.day(now)
         svc, label = self._issued(asked)
         mine = self.fu.outbox.follows(day, phone=phone)
-        if svc is None or label in self.hall.served():
+        if svc is None:
             return self._answer(phone, "follow_unknown", name, {"label": asked}, now)
+        if label in self.hall.served() or self.hall.was_called(day, label):     # nothing to follow: not counted
+            return self._answer(phone, "follow_done", name, {"label": label}, now)
         if label not in {f.label for f in mine} and len(mine) >= self.sms.follow_daily:
             return self._answer(phone, "follow_full", name, {}, now)
         waiting = ahead(self.hall.state(svc.id), label) or 0
-        self.fu.outbox.follow(day, phone, label, svc.id, "stt", waiting <= self.sms.turn_near, now.timestamp())
-        self._answer(phone, "follow", name, {"label": label, "ahead": waiting}, now)
+        near = waiting <= self.sms.turn_near           # then no near notice will come: the answer says so
+        self.fu.outbox.follow(day, phone, label, svc.id, "stt", near, now.timestamp())
+        self._answer(phone, "follow_near" if near else "follow", name, {"label": label, "ahead": waiting}, now)
 
     def _issued(self, asked: str) -> tuple[Service | None, str]:
         """The service that issued that label today (as the hub writes it: ``A12`` is ``A012``)."""
@@ -231,6 +263,7 @@ class Turns:
         day = self.day(self.fu.clock())
         with self.fu.outbox.transaction():
             self.fu.outbox.forget_follows_before(day)
+        self.hall.forget_calls_before(day)
         for kind, what, at in self.hall.drain():
             with self.fu.outbox.transaction():
                 if kind == "service":
@@ -256,14 +289,14 @@ class Turns:
 
     def _notice(self, day: str, f: Follow, what: str, template: str, fields: dict, at: datetime) -> None:
         self.fu.outbox.followed(day, f, what)
-        if self.fu.outbox.opted_out(f.phone):
+        if self.fu.outbox.opted_out(f.phone, since=f.at):      # a STOP after it was asked for
             return
         written, text = compose(self.sms.template(template), self.fu._fields(**fields), self.sms.unicode)
         self.fu.outbox.add(TURN, f"{day}|{f.label}|{f.phone}|{what}", None, f.phone, written, text,
                            at.timestamp(), at.timestamp())
 
-    def _answer(self, phone: str, template: str, key: str, fields: dict, now: datetime) -> None:
-        self.fu._answer(phone, template, key, {"services": self.open_services(now), **fields}, now)
+    def _answer(self, phone: str, template: str, key: str, fields: dict, now: datetime, but: str | None = None) -> None:
+        self.fu._answer(phone, template, key, {"services": self.open_services(now, but), **fields}, now)
 
 
 def late(created: float, now: datetime) -> bool:

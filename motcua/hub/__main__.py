@@ -9,6 +9,7 @@ from ..acl import acl
 from ..config import SiteConfig
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..mosquitto_bridge import bridge_section
+from ..service_day import system_clock
 from ..startup import begin, on_stop, parser
 from . import dossiers, replica, standby
 from .dossier_import import import_file
@@ -16,7 +17,6 @@ from .dossier_pull import DossierPuller
 from .ledger import Ledger
 from .lookup import LookupDesk
 from .server import HubServer
-from .service_day import system_clock
 from .site_file import SiteFile
 
 log = logging.getLogger(__package__)

@@ -16,8 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..contract import DOSSIER_CHANNELS, DOSSIER_CODE_EXAMPLE, DOSSIER_FIELDS, DOSSIER_STATUSES, normalise_dossier_code
+from ..db import transaction
 from . import dossiers
-from .store import transaction
 
 FIELDS = DOSSIER_FIELDS
 REQUIRED = ("code", "procedure", "received_at", "status")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..config import DossierPull, SiteConfig
+from ..db import transaction
 from ..link import read_password
+from ..service_day import Clock, system_clock
 from . import dossiers
 from .dossier_import import FIELDS, to_dossier
-from .service_day import Clock, system_clock
-from .store import transaction
 
 log = logging.getLogger(__name__)
 MAX_RESPONSE = 64 * 1024 * 1024

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..contract import DOSSIER_STATUSES
-from .store import durable, transaction
+from ..db import durable, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dossiers (

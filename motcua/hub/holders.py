@@ -3,10 +3,11 @@ transaction: the hub is the one writer of every limit, so two kiosks (or a kiosk
 follow-up) never let one person past it together.
 
 A holder is known only by a keyed hash (``wire.Holder``), kept in ``holders`` for the service day
-and deleted at the day's change; nothing here logs it.
+and deleted at the day's change, from the -wal file too (``purge_wal``); nothing here logs it.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import datetime
 
@@ -15,6 +16,9 @@ from ..contract import ContractError
 from .wire import SMS, Holder
 
 REMOTE_PER_SERVICE, REMOTE_IN_ALL = 1, 2      # one number by SMS per phone per service a day, two in all
+PURGE_WAIT_MS = 2000                          # the day change's checkpoint waits this long for a reader, no more
+
+log = logging.getLogger(__name__)
 
 
 def _taken(db: sqlite3.Connection, day: str, h: Holder) -> dict[str, int]:
@@ -81,3 +85,21 @@ def record(db: sqlite3.Connection, ticket_id: str, day: str, service: str, holde
 def forget_before(db: sqlite3.Connection, day: str) -> None:
     """The day's change: no hash outlives its service day."""
     db.execute("DELETE FROM holders WHERE day<?", (day,))
+
+
+def purge_wal(db: sqlite3.Connection) -> bool:
+    """After the commit that forgot a day's hashes: the database's pages overwritten (secure_delete), but the -wal
+    file still holds them as they were, frame after frame, until a checkpoint copies it in and cuts it to nothing.
+    Litestream, when it copies the hub, holds a read lock such a checkpoint waits for: at most
+    ``PURGE_WAIT_MS``, not to hold the queue up, then the -wal waits for Litestream's own checkpoint. True when
+    the -wal was emptied. Outside a transaction only (a checkpoint sees committed pages alone)."""
+    (before,) = db.execute("PRAGMA busy_timeout").fetchone()
+    db.execute(f"PRAGMA busy_timeout={PURGE_WAIT_MS}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout={int(before)}")
+    if busy:
+        log.warning("tệp -wal còn giữ trang cũ đến lần checkpoint sau / the -wal keeps old pages until the next "
+                    "checkpoint: a reader held it")
+    return not busy

@@ -25,10 +25,11 @@ from ..contract import (
     RecentCalls,
     ServiceState,
 )
+from ..db import transaction
+from ..service_day import Clock, iso, service_day, system_clock
 from . import holders as persons
 from . import store
 from .figures import day_figures
-from .service_day import Clock, iso, service_day, system_clock
 from .views import Views, floor_key
 from .wire import Holder
 
@@ -98,13 +99,16 @@ class Ledger:
         self.steady = steady or (time.monotonic if clock is system_clock else lambda: clock().timestamp())
         self.db = store.connect(db_path or cfg.hub.database)
         self.views = Views(self.db, cfg)
-        with store.transaction(self.db):
+        with transaction(self.db):
             self.db.executemany("INSERT OR IGNORE INTO counters (id) VALUES (?)", [(c.id,) for c in cfg.counters])
-        self._read: tuple[float, float] | None = None   # (wall, steady) at the last reading of the clock
+        now = self.clock()
+        self._read = (now.timestamp(), self.steady())   # (wall, steady) at the last reading of the clock
         self._stepped = False       # an unexplained forward step seen, and the clock still over a day ahead
         self._issued = False        # a ticket issued in this run: the clock is in use
-        self.verdict: ClockVerdict | None = None
-        self._judge_clock(self.clock(), Changes())
+        self._forgot = False        # a day change forgot the hashes: the timer's tick purges the -wal of them
+        # trusted until the first reading below judges it (which logs only a clock found wrong)
+        self.verdict = ClockVerdict(None, now.timestamp(), now.timestamp(), self._last_ticket_at())
+        self._judge_clock(now, Changes())
 
     @property
     def day(self) -> str:
@@ -118,7 +122,7 @@ class Ledger:
 
     def batch(self):
         """One transaction around several requests: one fsync for all (group commit)."""
-        return store.transaction(self.db)
+        return transaction(self.db)
 
     # --- the requests of SPEC section 4 ------------------------------------------------
     def issue(self, service: str, priority: bool = False, confirm: bool = False, source: str | None = None,
@@ -156,7 +160,7 @@ class Ledger:
         """Record a rating against the ticket served, or the one finished last: (that ticket, or None
         if there is nothing to rate; what changed, since a rating may be the first act of a day)."""
         now, ch = self.clock(), Changes()
-        with store.transaction(self.db):
+        with transaction(self.db):
             self._settle_time(now, ch)
             row = self.db.execute("SELECT COALESCE(ticket_id, last_ticket_id) FROM counters WHERE id=?",
                                   (counter,)).fetchone()
@@ -170,9 +174,12 @@ class Ledger:
     def tick(self) -> Changes:
         """Run by the hub's timer: the day change and stale pending tickets, without a request."""
         ch, now = Changes(), self.clock()
-        with store.transaction(self.db):
+        with transaction(self.db):
             self._settle_time(now, ch)
             self._promote_stale_pending(now.timestamp())
+        if self._forgot and not self.db.in_transaction:     # committed (the reconciler's tick runs in a batch)
+            self._forgot = False        # once: a reader in the way (Litestream) is not waited for again
+            persons.purge_wal(self.db)
         return ch
 
     # --- state for publishing ------------------------------------------------------------
@@ -201,7 +208,7 @@ class Ledger:
     def _apply(self, command_id: str | None, fn) -> Outcome:
         now = self.clock()
         ch = Changes()
-        with store.transaction(self.db):
+        with transaction(self.db):
             self._settle_time(now, ch)
             if command_id is not None:
                 seen = self.db.execute("SELECT reply FROM commands WHERE day=? AND command_id=?",
@@ -238,7 +245,7 @@ class Ledger:
         hub goes on by itself as soon as the clock is right again."""
         wall, steady = now.timestamp(), self.steady()
         last = self._last_ticket_at()
-        stepped = self._read is not None and (wall - self._read[0]) - (steady - self._read[1]) > STEP_S
+        stepped = (wall - self._read[0]) - (steady - self._read[1]) > STEP_S
         self._read = (wall, steady)
         if stepped and self.verdict.ok and self._issued:
             self._stepped = True
@@ -246,21 +253,21 @@ class Ledger:
         behind = (last is not None and wall < last) or self._today(now) < self.day
         reason = "behind" if behind else "ahead" if self._stepped else None
         v = self.verdict
-        if v is None or reason != v.reason:
-            self._tell_clock(reason, v is not None, wall, last)
+        if reason != v.reason:
+            self._tell_clock(reason, wall, last)
             self.verdict = ClockVerdict(reason, wall, wall, last)
             ch.services.update(self.cfg.by_service)
         elif reason is not None and wall // 60 != v.hub_time // 60:
             self.verdict = replace(v, hub_time=wall, last_ticket_at=last)
 
-    def _tell_clock(self, reason: str | None, known: bool, wall: float, last: float | None) -> None:
+    def _tell_clock(self, reason: str | None, wall: float, last: float | None) -> None:
         """The log says it once when the verdict changes, not at every reading."""
         now, then = iso(wall, self.tz), iso(last, self.tz)
         if reason is not None:
             log.error("đồng hồ máy chủ sai (%s): %s, số cuối phát lúc %s; không phát số đến khi chỉnh giờ / "
                       "the hub's clock is wrong (%s): %s, last ticket at %s; no tickets until the time is set",
                       WRONG[reason][0], now, then, WRONG[reason][1], now, then)
-        elif known:
+        else:
             log.warning("đồng hồ máy chủ đúng trở lại: %s; phát số tiếp / the hub's clock is right again: %s; "
                         "issuing tickets", now, now)
 
@@ -293,6 +300,7 @@ class Ledger:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('day', ?)", (today,))
         self.db.execute("DELETE FROM meta WHERE key LIKE 'floor %' AND key < ?", (floor_key(today, ""),))
         persons.forget_before(self.db, today)
+        self._forgot = True
 
     # --- tickets -----------------------------------------------------------------------
     def _issue(self, service: str, priority: bool, confirm: bool, source: str | None, now: float,

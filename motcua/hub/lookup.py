@@ -9,8 +9,8 @@ from datetime import datetime
 from ..config import SiteConfig
 from ..contract import DOSSIER_CODE_EXAMPLE, DOSSIER_OPEN, MAX_CODE_INPUT, ContractError, normalise_dossier_code
 from ..ratelimit import RateLimiter
+from ..service_day import Clock, system_clock
 from . import dossiers
-from .service_day import Clock, system_clock
 from .wire import field
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..contract import CallEvent
+from ..contract import CallEvent, component_name
 from ..files import atomic_write
 from .ledger import Changes, Ledger
 from .views import floor_key
@@ -47,7 +47,8 @@ class Reconciler:
     def __init__(self, cfg: SiteConfig, ledger: Ledger, wait_s: float = WAIT_S):
         self.cfg, self.ledger, self.wait_s = cfg, ledger, wait_s
         self.restored = mark_path(cfg).exists()
-        self.expected = {f"kiosk-{k.id}" for k in cfg.kiosks} | {f"display-{d.id}" for d in cfg.displays}
+        self.expected = ({component_name("kiosk", k.id) for k in cfg.kiosks}
+                         | {component_name("display", d.id) for d in cfg.displays})
         self.heard: dict[str, dict] = {}       # component -> what it said last
         self.pending: list[dict] = []         # said, not yet applied
         self.until: float | None = None       # the end of the wait, set when the broker first answers

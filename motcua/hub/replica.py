@@ -12,6 +12,9 @@ otherwise make the folder again on the SD card it is meant to outlive), and its 
 (which shows each part's status topic) shows a stick that is full or missing, or a copy that falls
 behind, as a part that is down; ``<R>/status/replica/detail`` says why and when the last copy was made.
 
+At the ledger's day change it stops Litestream for a moment to empty the ledger's -wal file, which Litestream's
+read lock keeps otherwise (``DayChange``): yesterday's ID-card hashes leave the hub's disk (SPEC 3.1).
+
 ``python -m motcua.hub --restore`` (the hub stopped) brings the newest copy back with Litestream's own
 ``restore``. Copies are asynchronous: a board that dies takes with it what changed in its last second
 (Litestream's ``sync-interval``); docs/deployment.md says so.
@@ -22,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,12 +39,12 @@ from pathlib import Path
 import yaml
 
 from ..config import SiteConfig
-from ..config.site import Replica
+from ..config.hall import Replica
 from ..contract import OFFLINE, ONLINE, REPLICA_PROBLEMS
 from ..exits import EX_CONFIG, EX_USAGE_CONFIG
 from ..link import Link
 from ..sdnotify import Notifier
-from . import dossiers, reconcile
+from . import dossiers, holders, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,10 @@ CALL_TIMEOUT_S = 40                  # a listing over SFTP dials for up to 30 s 
 EX_NO_COPY = 1                       # --restore: no replica holds a copy of the ledger
 EX_EXISTS = 4                        # --restore: a database is there already (give --force to replace it)
 EX_FAILED = 5                        # --restore: Litestream could not restore; nothing was replaced
+# A copy keeps no page for long (SPEC 3.1: an ID card's hash lives for its service day): a whole snapshot every
+# hour, and older snapshots deleted with the changes before them, so what the day change deleted leaves every
+# copy within two hours. Litestream 0.5's own default is a day each: up to two days of yesterday's hashes.
+SNAPSHOTS = {"interval": "1h", "retention": "1h"}
 
 
 
@@ -88,12 +96,13 @@ def meta_path(db: Database, index: int) -> str:
 
 
 def litestream_config(cfg: SiteConfig, index: int) -> str:
-    """The YAML for ``litestream replicate -config`` that copies every database to replica ``index``."""
+    """The YAML for ``litestream replicate -config`` that copies every database to replica ``index``, keeping
+    ``SNAPSHOTS``."""
     replica = cfg.hub.replicas[index]
     dbs = [{"path": db.path, "meta-path": meta_path(db, index), "replica": _replica_section(replica, db.name)}
            for db in databases(cfg)]
     head = f"# Litestream for replica {index} ({replica.target}) of site {cfg.site.id}, generated from {cfg.path}\n"
-    return head + yaml.safe_dump({"dbs": dbs}, sort_keys=False)
+    return head + yaml.safe_dump({"snapshot": SNAPSHOTS, "dbs": dbs}, sort_keys=False)
 
 
 def _replica_section(replica: Replica, folder: str) -> dict:
@@ -257,6 +266,50 @@ class Watch:
                 "lag_s": round(lag), "problem": place or died or late}
 
 
+class DayChange:
+    """Yesterday's ID-card hashes out of the ledger's -wal file (SPEC 3.1). The hub's day change deletes them and
+    checkpoints the -wal, but Litestream holds the database open and such a checkpoint cannot wait for it: the -wal
+    would keep the old pages until overwritten. This process runs Litestream, so when the ledger's service day
+    changes it stops every Litestream, checkpoints the -wal to nothing, and the next poll starts them again (they
+    go on from the database as it is, the copies' history intact)."""
+
+    def __init__(self, ledger: str):
+        self.uri = Path(ledger).as_uri() + "?mode=rw"        # never made here when missing
+        self.day = self._read()
+
+    def _read(self) -> str | None:
+        try:
+            db = sqlite3.connect(self.uri, uri=True, timeout=2)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key='day'").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error:       # not made yet, or the hub is restoring it
+            return None
+        return row[0] if row else None
+
+    def poll(self, watches: list[Watch]) -> bool:
+        """True when the day changed since the last poll, and the -wal was purged (or tried: the log says)."""
+        day = self._read()
+        changed = None not in (day, self.day) and day != self.day
+        self.day = day or self.day
+        if changed:
+            for w in watches:
+                w.stop()
+            self._purge()
+        return changed
+
+    def _purge(self) -> None:
+        try:
+            db = sqlite3.connect(self.uri, uri=True, isolation_level=None, timeout=holders.PURGE_WAIT_MS / 1000)
+            try:
+                holders.purge_wal(db)
+            finally:
+                db.close()
+        except sqlite3.Error as e:      # the copies go on; the -wal waits for the next day, or Litestream's checkpoints
+            log.warning("không dọn được tệp -wal của sổ / cannot purge the ledger's -wal: %s", e)
+
+
 def _iso(at: datetime | None, cfg: SiteConfig) -> str | None:
     return at.astimezone(cfg.site.tz).isoformat(timespec="seconds") if at else None
 
@@ -301,6 +354,7 @@ def replicate(cfg: SiteConfig, stopping: Callable[[], bool]) -> int:
         return EX_USAGE_CONFIG
     with tempfile.TemporaryDirectory(prefix="motcua-replica-") as work:
         watches = [Watch(cfg, Litestream(binary, cfg, i, work)) for i in range(len(cfg.hub.replicas))]
+        days = DayChange(databases(cfg)[0].path)
         watcher = Watcher(cfg, watches, lambda kind, body: link.retain(topic if kind == "status" else
                                                                      link.topics.status_detail("replica"), body))
 
@@ -319,6 +373,7 @@ def replicate(cfg: SiteConfig, stopping: Callable[[], bool]) -> int:
                 if link.fatal_event.is_set():
                     log.error("%s", link.fatal)
                     return EX_CONFIG
+                days.poll(watches)
                 watcher.poll(time.time())
                 if link.vouches():
                     notifier.watchdog()

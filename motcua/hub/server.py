@@ -203,8 +203,9 @@ class HubServer:
         if msg.topic == self.t.hub_health_reply:
             self.selfcheck.answered(bytes(msg.payload), getattr(msg, "properties", None))
             return
-        if msg.topic.startswith(self.t.seen("")):
-            self.reconciler.hear(self.t.suffix(msg.topic)[len("seen/"):] or None, bytes(msg.payload))
+        topic = self.t.parse(msg.topic)
+        if topic is not None and topic.kind == "seen":
+            self.reconciler.hear(topic.component, bytes(msg.payload))
             return
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
                                   time.monotonic()))
@@ -284,7 +285,7 @@ class HubServer:
     def handle(self, r: Request) -> tuple[wire.Route, dict, Changes]:
         if r.topic is not None and r.topic.kind == "counter_rating":
             return r.route, {}, self._rating(r.topic.counter, r.body, r.error)
-        client = wire.client_of(r.route, self.t.reply_prefix)
+        client = wire.client_of(r.route, self.t)
         outcome = Outcome(r.error.reply(), Changes()) if r.error else self._dispatch(r, client)
         return r.route, outcome.reply, outcome.changes
 

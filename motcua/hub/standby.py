@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ..config import SiteConfig
-from ..config.site import Replica
+from ..config.hall import Replica
 from ..contract import OFFLINE, ONLINE
 from ..exits import EX_CONFIG
 from ..link import Link

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from ..config import SiteConfig
 from ..contract import RECENT_CALLS, CallEvent, CounterState, ServiceState, TicketPayload, TwoLanguages, parse_label
-from .service_day import in_hours, iso, next_opening
+from ..service_day import in_hours, iso, next_opening
 
 OPEN_STATUSES = ("waiting", "pending")   # people holding a ticket who have not been called yet
 RECENT_DONE = 20
@@ -152,9 +152,12 @@ class Views:
     def service_of(self, label: str) -> tuple[str, int] | None:
         """(the service that issues ``label``, its number), or None when no service of the site issues it."""
         parsed = parse_label(label)
-        for svc in self.cfg.services if parsed else ():
-            if svc.prefix == parsed[0] and svc.first <= parsed[1] <= svc.last and svc.label(parsed[1]) == label:
-                return svc.id, parsed[1]
+        if parsed is None:
+            return None
+        prefix, number = parsed
+        for svc in self.cfg.services:
+            if svc.prefix == prefix and svc.first <= number <= svc.last and svc.label(number) == label:
+                return svc.id, number
         return None
 
     def closed(self, service_id: str, day: str, now: datetime, issued: int | None = None,

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..contract import MAX_PAYLOAD_BYTES, ContractError
+from ..contract import MAX_PAYLOAD_BYTES, ContractError, Topics
 
 MAX_ID = 128
 
@@ -47,12 +47,13 @@ def decode(payload: bytes) -> dict:
     return body
 
 
-def client_of(route: Route, reply_prefix: str) -> str:
+def client_of(route: Route, topics: Topics) -> str:
     """Who asks, as the broker vouches for it: the ``<user>`` of ``<R>/reply/<user>/…``, the one
     part of a request a client cannot choose freely (the ACL lets only that user read there)."""
-    if route.topic is None or not route.topic.startswith(reply_prefix):
+    parsed = topics.parse(route.topic) if route.topic is not None else None
+    if parsed is None or parsed.kind != "reply" or parsed.client is None:
         return "(no reply topic)"
-    return route.topic[len(reply_prefix):].split("/", 1)[0][:128]
+    return parsed.client[:128]
 
 
 REPLY_TAIL = re.compile(r"[A-Za-z0-9_./-]{1,200}")

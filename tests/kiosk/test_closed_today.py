@@ -3,7 +3,7 @@ greyed with the reason in the citizen's language, and a tap that beats the news 
 from datetime import UTC, datetime
 
 from devtools.testbed import wait_for
-from motcua.hub.service_day import service_day
+from motcua.service_day import service_day
 from tests.kiosk.test_taking import kiosk_model
 from tests.motcua.hub.test_site_file import change, login
 

@@ -1,6 +1,6 @@
-"""`make install` for real, into this machine's / (as root, as CI runs it): the hub's, the follow-up's and the
-console's roles, then each process started the way its installed unit says (user, group, supplementary groups,
-umask, environment, state folder) and checked as a user would: who owns each secret, who can read what, the
+"""`make install` for real, into this machine's / (as root, as CI runs it): the hub's, the follow-up's, the
+console's and a kiosk's roles, then each process started the way its installed unit says (user, group, supplementary
+groups, umask, environment, state folder) and checked as a user would: who owns each secret, who can read what, the
 console's login page, a logout, the follow-up reading the hub's dossier store, a change of the site file the hub
 writes in its own folder. Each process runs in a mount namespace read-only as its unit's ProtectSystem=strict makes
 it, but for its ReadWritePaths= and state folder (systemd itself does not run here).
@@ -28,11 +28,13 @@ from motcua import config
 from motcua.hubclient import HubClient
 
 INSTALL = ROOT / "systemd" / "install.sh"
-ROLES = ("hub", "console", "followup")
-SYSTEM_USERS = ("motcua-hub", "motcua-console", "motcua-followup")
+ROLES = ("hub", "console", "followup", "kiosk k1")
+SYSTEM_USERS = ("motcua-hub", "motcua-console", "motcua-followup", "motcua-kiosk-k1")
+GROUPS = ("motcua", "motcua-sitekey")
 MARK = Path("/etc/motcua/.made-by-test_install_real")
 PLACES = [Path(p) for p in ("/opt/motcua", "/etc/motcua", "/var/lib/motcua", "/var/lib/motcua-console",
-                            "/var/lib/motcua-followup", "/etc/chrony/conf.d/motcua-hub.conf",
+                            "/var/lib/motcua-followup", "/var/lib/motcua-kiosk-k1",
+                            "/etc/chrony/conf.d/motcua-hub.conf",
                             "/etc/mosquitto/conf.d/motcua.conf", "/etc/mosquitto/motcua.acl",
                             "/etc/mosquitto/motcua.passwd")]
 UNITS = Path("/etc/systemd/system")
@@ -56,7 +58,7 @@ def exists(kind: str, name: str) -> bool:
         return False
 
 
-def remove_everything(users: list[str], group: bool) -> None:
+def remove_everything(users: list[str], groups: list[str]) -> None:
     for place in PLACES + sorted(UNITS.glob("motcua-*.service")):
         if place.is_dir():
             shutil.rmtree(place)
@@ -65,13 +67,14 @@ def remove_everything(users: list[str], group: bool) -> None:
     for user in users:
         if exists("user", user):
             subprocess.run(["userdel", user], check=True)
-    if group and exists("group", "motcua"):
-        subprocess.run(["groupdel", "motcua"], check=True)
+    for group in groups:
+        if exists("group", group):
+            subprocess.run(["groupdel", group], check=True)
 
 
 def install(role: str) -> None:
     """As `make install ROLE=...`, with the packages already there and the processes started by the test."""
-    r = subprocess.run(["bash", str(INSTALL), role], capture_output=True, text=True, timeout=900,
+    r = subprocess.run(["bash", str(INSTALL), *role.split()], capture_output=True, text=True, timeout=900,
                        env={**os.environ, "MOTCUA_NO_APT": "1", "MOTCUA_NO_START": "1"})
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -80,11 +83,11 @@ def install(role: str) -> None:
 def installed():
     """The three roles installed once for the module; afterwards only what the test made is removed."""
     if MARK.exists():           # an earlier run of this test stopped before cleaning up
-        remove_everything([u for u in SYSTEM_USERS if exists("user", u)], True)
+        remove_everything([u for u in SYSTEM_USERS if exists("user", u)], list(GROUPS))
     if Path("/etc/motcua").exists() or Path("/opt/motcua").exists():
         pytest.skip("motcua is installed on this machine for real: not touching it")
     made_users = [u for u in SYSTEM_USERS if not exists("user", u)]
-    made_group = not exists("group", "motcua")
+    made_groups = [g for g in GROUPS if not exists("group", g)]
     MARK.parent.mkdir(parents=True, exist_ok=True)
     MARK.touch()
     try:
@@ -92,7 +95,7 @@ def installed():
             install(role)
         yield
     finally:
-        remove_everything(made_users, made_group)
+        remove_everything(made_users, made_groups)
 
 
 def owner(path: Path) -> tuple[str, str, int]:
@@ -107,12 +110,15 @@ def test_each_secret_is_readable_by_its_own_process_only(installed):
         "followup.password": ("motcua-followup", "root", 0o400),
         "console.password": ("motcua-console", "root", 0o400),
         "console.key": ("motcua-console", "root", 0o400),
+        "kiosk-k1.password": ("motcua-kiosk-k1", "root", 0o400),
+        "site.key": ("root", "motcua-sitekey", 0o440),      # the kiosks and the follow-up hash with it
         # the example site's other processes live on other boards: their files wait there for copying
-        "kiosk-k1.password": ("root", "root", 0o400),
         "display-hall.password": ("root", "root", 0o400),
         "bridge-b1.password": ("root", "root", 0o400),
     }
     assert len((SECRETS / "console.key").read_text().strip()) >= 48
+    assert len((SECRETS / "site.key").read_text().strip()) >= 48
+    assert set(grp.getgrnam("motcua-sitekey").gr_mem) == {"motcua-kiosk-k1", "motcua-followup"}
     assert owner(Path("/var/lib/motcua")) == ("root", "motcua", 0o2770), "shared by the group, setgid"
     assert Path("/etc/motcua/motcua.yaml").readlink() == Path("site/motcua.yaml")
     assert owner(Path("/etc/motcua/site")) == ("motcua-hub", "motcua", 0o2750), "the hub's folder, read by the group"
@@ -123,6 +129,20 @@ def test_each_secret_is_readable_by_its_own_process_only(installed):
     for user in SYSTEM_USERS:
         entry = pwd.getpwnam(user)
         assert grp.getgrgid(entry.pw_gid).gr_name == "motcua" and entry.pw_shell == "/usr/sbin/nologin"
+
+
+def test_the_sites_key_is_read_by_the_processes_that_hash_citizens_numbers_only(installed):
+    """SPEC 3.1: the kiosk hashes the ID number, the follow-up the phone; the hub compares hashes it is given, the
+    console shows none: neither reads the key."""
+    key = SECRETS / "site.key"
+    followup = Unit("motcua-followup.service").run("cat", str(key))
+    assert followup.returncode == 0 and followup.stdout == key.read_text(), followup.stderr
+    kiosk = subprocess.run(["setpriv", "--reuid=motcua-kiosk-k1", "--regid=motcua", "--init-groups", "cat", str(key)],
+                           capture_output=True, text=True, timeout=30)
+    assert kiosk.returncode == 0 and kiosk.stdout == key.read_text(), kiosk.stderr
+    for unit in ("motcua-console.service", "motcua-hub.service"):
+        other = Unit(unit).run("cat", str(key))
+        assert other.returncode != 0 and "Permission denied" in other.stderr, unit
 
 
 def state_of_the_install() -> dict[str, tuple]:
@@ -173,9 +193,12 @@ class Unit:
         return ["unshare", "--mount", "--propagation", "private", "sh", "-ec", "; ".join(steps) + '; exec "$@"', "-"]
 
     def argv(self, *command: str) -> list[str]:
-        groups = self.one("SupplementaryGroups").split()
+        """As systemd starts it: its user's own groups (initgroups), then the unit's SupplementaryGroups=."""
+        user = pwd.getpwnam(self.one("User"))
+        groups = [grp.getgrgid(g).gr_name for g in os.getgrouplist(user.pw_name, user.pw_gid)]
+        groups += self.one("SupplementaryGroups").split()
         return [*self.sandbox(), "setpriv", f"--reuid={self.one('User')}", f"--regid={self.one('Group')}",
-                f"--groups={','.join(groups)}" if groups else "--clear-groups", "--",
+                f"--groups={','.join(groups)}", "--",
                 *(command or shlex.split(self.one("ExecStart")))]
 
     def env(self) -> dict[str, str]:

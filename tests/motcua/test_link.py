@@ -61,7 +61,8 @@ def test_a_link_vouches_while_up_and_for_the_limit_after_it_went_down(tmp_path, 
     cfg = config.load(write_site(tmp_path, site_data(tmp_path, broker.port)))
     link = Link(cfg, "display-x")
     link.start()
-    assert link.connected.wait(5) and link.vouches() and link.down_for() == 0
+    assert link.connected.wait(5) and link.vouches(), "a new connection is vouched for within the limit"
+    wait_for(lambda: link.down_for() == 0, 5, "the connection proven by lasting")
     broker.stop()
     wait_for(lambda: not link.connected.is_set(), 5, "the link down")
     assert link.alive(), "its thread still tries"

@@ -1,9 +1,10 @@
 """Every topic of the contract is built and read in one place (motcua.contract.Topics): what it
 builds parses back to the same kind and ids, and anything else parses to None."""
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from motcua.contract import ALL, ANY, REQUESTS, ParsedTopic, Topics
+from motcua.contract import ALL, ANY, DEVICE_KINDS, REQUESTS, ParsedTopic, Topics, component_name
 
 LEVEL = st.text(st.characters(blacklist_characters="/+#\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12)
 ROOTS = st.tuples(LEVEL, LEVEL)
@@ -77,3 +78,19 @@ def test_the_acl_and_the_bridge_use_the_same_filters():
     assert t.to_province == ("motcua/hn/counter/+/state", "motcua/hn/service/+/state", "motcua/hn/status/#",
                              "motcua/hn/call", "motcua/hn/figures/#")
     assert t.replies("kiosk-k1") == "motcua/hn/reply/kiosk-k1/#"
+
+
+def test_a_reply_topic_names_its_client_whatever_the_client_puts_below():
+    t = Topics("motcua", "hn")
+    assert t.parse(f"{t.reply('kiosk-k1')}//r") == ParsedTopic("reply", client="kiosk-k1")
+    assert t.parse(t.replies("kiosk-k1")) is None, "a filter is not a topic"
+    assert t.parse(f"{t.root}/reply//r") is None, "no client"
+
+
+def test_every_device_is_named_kind_dash_id_and_the_names_parse_back():
+    t = Topics("motcua", "hn")
+    names = [component_name(kind, "k1") for kind in DEVICE_KINDS]
+    assert names == ["kiosk-k1", "display-k1", "bridge-k1", "keypad-k1", "printer-k1"]
+    assert [t.parse(t.status(n)).component for n in names] == names
+    with pytest.raises(ValueError):
+        component_name("kisok", "k1")

@@ -2,6 +2,7 @@
 systemd's place (NOTIFY_SOCKET, a short WATCHDOG_USEC, the one-minute limit shortened through
 MOTCUA_DOWN_LIMIT_S): WATCHDOG=1 arrives while it works, goes on while the broker is away for less
 than the limit, and stops once the process has been cut off longer, or is alive but not answering."""
+import contextlib
 import os
 import shutil
 import socket
@@ -11,6 +12,7 @@ import tempfile
 import threading
 import time
 
+import paho.mqtt.client as paho
 import pytest
 
 from devtools.testbed import ROOT, Broker, PtyPair, counter, env, site_data, wait_for, write_site
@@ -133,7 +135,9 @@ def test_a_hub_connected_but_not_hearing_itself_is_not_fed(tmp_path, notify):
         c.stop(), stop(hub), broker.stop()
 
 
-def test_the_keypad_bridge_is_fed_by_its_loop_while_its_link_is_not_long_down(tmp_path, notify):
+@contextlib.contextmanager
+def a_bridge(tmp_path, notify: NotifySocket):
+    """A keypad bridge (one keypad on a pseudo-terminal) on a broker of its own, run as systemd runs it, once READY."""
     line = PtyPair(tmp_path, "l1").start()
     broker = Broker(tmp_path / "b").start()
     data = site_data(tmp_path, broker.port, bridges=[{"id": "b1", "ports": [{"device": str(line.a),
@@ -143,9 +147,56 @@ def test_the_keypad_bridge_is_fed_by_its_loop_while_its_link_is_not_long_down(tm
                     tmp_path / "bridge.log")
     try:
         wait_for(lambda: notify.times("READY=1"), 15, "READY")
-        fed_then_starved_when_cut_off(notify, broker, bridge)
+        yield broker, bridge, cfg
     finally:
         stop(bridge), broker.stop(), line.stop()
+
+
+def test_the_keypad_bridge_is_fed_by_its_loop_while_its_link_is_not_long_down(tmp_path, notify):
+    with a_bridge(tmp_path, notify) as (broker, bridge, _):
+        fed_then_starved_when_cut_off(notify, broker, bridge)
+
+
+class Kicker:
+    """Another client taking a process's MQTT client id every ``every`` seconds, so the broker throws
+    the process off each time (a clash of ids, as a copied board would make)."""
+
+    def __init__(self, port: int, client_id: str, every: float = 0.8):
+        self.port, self.client_id, self.every, self.running = port, client_id, every, True
+        self.kicks = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while self.running:
+            c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5)
+            try:
+                c.connect("127.0.0.1", self.port)
+                c.loop(0.2)
+                self.kicks += 1
+                c.disconnect()
+            except OSError:
+                pass
+            time.sleep(self.every)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join(5)
+
+
+def test_a_bridge_thrown_off_the_broker_in_a_loop_is_not_fed(tmp_path, notify):
+    """Reconnecting is no proof of a working link: a bridge whose every connection is cut within a
+    second starves its watchdog past the limit, and is fed again once its connections hold."""
+    with a_bridge(tmp_path, notify) as (broker, bridge, cfg):
+        wait_for(lambda: len(notify.times("WATCHDOG=1")) >= 2, 20, "the watchdog fed")
+        kicker = Kicker(broker.port, f"motcua-{cfg.site.id}-bridge-b1")
+        try:
+            wait_for(notify.starved, LIMIT_S + HUSH_S + 5, "the watchdog to stop, thrown off again and again")
+            assert kicker.kicks >= 5 and bridge.poll() is None, "alive, reconnecting, and restarted by systemd"
+        finally:
+            kicker.stop()
+        calm = time.monotonic()
+        wait_for(lambda: notify.times("WATCHDOG=1", after=calm), 15, "fed again once its connection holds")
 
 
 @pytest.mark.parametrize("process", ["display_board", "kiosk"])

@@ -31,8 +31,11 @@ def test_a_whole_hall_on_one_board(tmp_path):
     assert (etc / "motcua/motcua.yaml").readlink() == Path("site/motcua.yaml"), "in the hub's folder, which it writes"
     assert (etc / "motcua/secrets/kiosk-k1.password").read_text() == PASSWORD, "the clerk's password is used"
     made = {p.name for p in (etc / "motcua/secrets").iterdir()}
-    assert made >= {"hub.password", "display-hall.password", "bridge-b1.password", "console.key"}, \
+    assert made >= {"hub.password", "display-hall.password", "bridge-b1.password", "console.key", "site.key"}, \
         "install.sh made the others on the board itself"
+    key = etc / "motcua/secrets/site.key"
+    assert len(key.read_text().strip()) >= 48 and key.stat().st_mode & 0o777 == 0o440, \
+        "the site's key: ID cards are read, numbers taken by SMS; its group alone reads it"
     users = {ln.split(":")[0] for ln in (etc / "mosquitto/motcua.passwd").read_text().splitlines()}
     assert users == {"hub", "kiosk-k1", "display-hall", "bridge-b1", "followup", "console"}
     for unit in ("motcua-hub.service", "motcua-followup.service", "motcua-console.service",
@@ -56,6 +59,7 @@ def test_a_board_already_set_up_from_this_file_is_left_alone_and_a_changed_file_
     b, boot = board(tmp_path, WHOLE_HALL.replace("replace-me-kiosk-k1-0123456789", PASSWORD))
     assert run(b) == 0
     hub_password = b.path("/etc/motcua/secrets/hub.password").read_text()
+    site_key = b.path("/etc/motcua/secrets/site.key").read_text()
     b.log.clear()
     assert run(b) == 0 and b.log == [], "an unchanged file: nothing done at this boot"
     (boot / SETUP_NAME).write_text((boot / SETUP_NAME).read_text().replace("motcua-xa-binh-son", "motcua-xa-moi"))
@@ -63,6 +67,7 @@ def test_a_board_already_set_up_from_this_file_is_left_alone_and_a_changed_file_
     assert b.path("/etc/hostname").read_text() == "motcua-xa-moi\n"
     assert b.path("/etc/motcua/secrets/kiosk-k1.password").read_text() == PASSWORD, "kept from the first setup"
     assert b.path("/etc/motcua/secrets/hub.password").read_text() == hub_password, "no password made twice"
+    assert b.path("/etc/motcua/secrets/site.key").read_text() == site_key, "today's hashes stay the same"
 
 
 def test_a_wrong_file_configures_nothing_and_says_why_on_the_screen_and_the_card(tmp_path):
@@ -96,3 +101,20 @@ def test_a_wall_screen_board_takes_the_broker_and_the_time_from_the_hub(tmp_path
     assert {p.name for p in b.path("/etc/motcua/secrets").iterdir()} == {"display-hall.password"}
     assert yaml.safe_load(b.path("/etc/motcua/appliance.yaml").read_text()) == \
         {"roles": ["display hall"], "screen_rotation": 180}
+
+
+def test_a_kiosks_board_keeps_the_hubs_key_and_the_card_forgets_it(tmp_path):
+    key = "the-halls-key-from-the-hubs-board-0123456789"
+    text = (f"roles: [kiosk k1]\nsite_file: motcua.yaml\nhub_address: 192.168.1.10\n"
+            f"passwords: {{kiosk-k1: {PASSWORD}}}\nsite_key: {key}\n")
+    b, boot = board(tmp_path, text.replace(f"site_key: {key}\n", ""))
+    assert run(b) == 1 and "the site's key is missing" in b.path("/etc/issue.d/motcua.issue").read_text(), \
+        "without the hub's key this kiosk would read no ID card: said on its screen"
+    (boot / SETUP_NAME).write_text(text)
+    assert run(b) == 0, "\n".join(b.log)
+    kept = b.path("/etc/motcua/secrets/site.key")
+    assert kept.read_text().strip() == key, "the hub's key: the same card hashes the same on every kiosk"
+    assert kept.stat().st_mode & 0o777 == 0o440
+    assert key not in (boot / SETUP_NAME).read_text() and "# site_key: đã chép vào bo mạch" in \
+        (boot / SETUP_NAME).read_text(), "erased from the card"
+    assert {p.name for p in b.path("/etc/motcua/secrets").iterdir()} == {"kiosk-k1.password", "site.key"}

@@ -13,6 +13,7 @@ from motcua.appliance.setup import SETUP_NAME, Role, SetupError, parse, scrubbed
 EXAMPLE_SITE = ROOT / "config" / "example.yaml"
 WHOLE_HALL = (ROOT / "config" / "setup-example.yaml").read_text(encoding="utf-8")
 PASSWORD = "kiosk-password-0123456789"
+SITE_KEY = "the-halls-key-from-the-hubs-board-0123456789"
 
 
 def card(tmp_path, text: str):
@@ -22,9 +23,9 @@ def card(tmp_path, text: str):
     return tmp_path
 
 
-def problems(tmp_path, text: str, have_secret=lambda user: False) -> str:
+def problems(tmp_path, text: str, on_board=lambda path: False) -> str:
     try:
-        parse(text, card(tmp_path, text), have_secret)
+        parse(text, card(tmp_path, text), on_board)
     except SetupError as e:
         return "\n".join(e.lines)
     raise AssertionError("the file was taken as it is")
@@ -84,9 +85,28 @@ def test_credentials_a_board_cannot_use(tmp_path):
             "unknown broker user (did you mean 'kiosk-k1'?)") in out
     out = problems(tmp_path, "roles: [kiosk k1]\nsite_file: motcua.yaml\nhub_address: 10.0.0.2\n")
     assert "thiếu mật khẩu của 'kiosk-k1'" in out and "the password of 'kiosk-k1' is missing" in out
+    kept = {"/etc/motcua/secrets/kiosk-k1.password", "/etc/motcua/secrets/site.key"}
     setup, _ = parse("roles: [kiosk k1]\nsite_file: motcua.yaml\nhub_address: 10.0.0.2\n", tmp_path,
-                     have_secret=lambda user: user == "kiosk-k1")
+                     on_board=kept.__contains__)
     assert setup.passwords == {}, "set up again: the board keeps the password it was given the first time"
+
+
+def test_a_kiosks_board_needs_the_hubs_key_and_a_key_must_be_usable(tmp_path):
+    kiosk = f"roles: [kiosk k1]\nsite_file: motcua.yaml\nhub_address: 10.0.0.2\npasswords: {{kiosk-k1: {PASSWORD}}}\n"
+    out = problems(tmp_path, kiosk)
+    assert ("site_key: thiếu khóa của hội trường: chép từ bo mạch hub (/etc/motcua/secrets/site.key) / the site's "
+            "key is missing: copy it from the hub's board") in out
+    out = problems(tmp_path, kiosk + "site_key: too-short-a-key\n")
+    assert "site_key: khóa cần 32-128 ký tự" in out and "too-short-a-key" not in out, "not even a wrong key is shown"
+    setup, _ = parse(kiosk + f"site_key: '{SITE_KEY}'\n", tmp_path)
+    assert setup.site_key == SITE_KEY and repr(setup.site_key) == "'***'"
+    display = f"roles: [display hall]\nsite_file: motcua.yaml\nhub_address: 10.0.0.2\n" \
+              f"passwords: {{display-hall: {PASSWORD}}}\n"
+    assert parse(display, tmp_path)[0].site_key is None, "a wall screen hashes nothing: it needs no key"
+    keyless = EXAMPLE_SITE.read_text().replace("  secret_file: /etc/motcua/secrets/site.key", "  # secret_file:")
+    (tmp_path / "keyless.yaml").write_text(keyless)
+    out = problems(tmp_path, f"roles: [hub]\nsite_file: keyless.yaml\nsite_key: '{SITE_KEY}'\n")
+    assert "site_key: tệp cấu hình không có site.secret_file" in out, "a key no process would use"
 
 
 def test_the_follow_up_and_the_console_live_beside_the_hub(tmp_path):
@@ -122,7 +142,7 @@ def test_a_fixed_address_and_its_gateway(tmp_path):
 # --- property tests -----------------------------------------------------------------------------
 
 KEYS = ("roles", "site_file", "hub_address", "hostname", "address", "gateway", "passwords", "screen_rotation",
-        "tls", "role", "site", "password")
+        "tls", "site_key", "role", "site", "password")
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 400), st.text(max_size=30))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                        st.dictionaries(st.text(max_size=8), inner, max_size=4)),
@@ -151,24 +171,27 @@ password = st.text(alphabet=string.ascii_letters + string.digits + "-_.!", min_s
 
 
 @settings(max_examples=100, deadline=None)
-@given(roles, password, st.sampled_from(["10.0.0.2", "hub.local", "fd00::2"]), st.permutations(range(4)),
+@given(roles, password, st.sampled_from(["10.0.0.2", "hub.local", "fd00::2"]), st.permutations(range(5)),
        st.booleans())
-def test_a_valid_file_reads_back_as_written_and_scrubbing_keeps_all_but_the_passwords(
+def test_a_valid_file_reads_back_as_written_and_scrubbing_keeps_all_but_the_secrets(
         tmp_path_factory, role_list, secret, hub, order, comments):
     if {"followup", "console"} & set(role_list):
         role_list = ["hub", *[r for r in role_list if r != "hub"]]
     users = [("hub" if r == "hub" else r.replace(" ", "-")) for r in role_list]
     blocks = [f"roles: [{', '.join(role_list)}]\n", "site_file: motcua.yaml\n",
               f"hub_address: '{hub}'\n",
-              "passwords:\n" + "".join(f"  {u}: '{secret}{i}'\n" for i, u in enumerate(users))]
+              "passwords:\n" + "".join(f"  {u}: '{secret}{i}'\n" for i, u in enumerate(users)),
+              f"site_key: '{secret}-the-halls-key-0123456789'\n"]
     text = "".join(("# a clerk's note\n" if comments else "") + blocks[i] for i in order)
     boot = card(tmp_path_factory.mktemp("card"), text)
     setup, _ = parse(text, boot)
     assert [str(r) for r in setup.roles] == role_list
     assert {u: str(p) for u, p in setup.passwords.items()} == {u: f"{secret}{i}" for i, u in enumerate(users)}
+    assert setup.site_key == f"{secret}-the-halls-key-0123456789"
     clean = scrubbed(text)
     assert secret not in clean
-    assert yaml.safe_load(clean) == {k: v for k, v in yaml.safe_load(text).items() if k != "passwords"}
-    assert clean.count("# a clerk's note") == (4 if comments else 0), "the clerk's comments stay"
+    assert yaml.safe_load(clean) == {k: v for k, v in yaml.safe_load(text).items()
+                                     if k not in ("passwords", "site_key")}
+    assert clean.count("# a clerk's note") == (5 if comments else 0), "the clerk's comments stay"
     if setup.is_hub:
         assert parse(clean, boot)[0].roles == setup.roles, "the scrubbed file still sets the board up"

@@ -1,7 +1,8 @@
-"""Every problem of the site file is said in Vietnamese first, then in English (issue 28): the supervisor reads it
-beside a field of the console's settings pages in the page's language, the technician reads both from
-``--check-config``. Each check of the schema and across sections is made to speak here, so a new check that says
-only one language fails."""
+"""Every problem of the site file is said in Vietnamese first, then in English: each check below asserts that a
+problem has both texts and that its Vietnamese holds letters the English lacks (not the English said twice). The
+supervisor reads it beside a field of the console's settings pages in the page's language, the technician reads both
+from ``--check-config``. Each check of the schema and across sections is made to speak here, so a new check that
+says only one language fails."""
 import copy
 
 import pytest

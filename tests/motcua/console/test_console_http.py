@@ -9,8 +9,8 @@ import pytest
 
 from devtools.testbed import wait_for
 from devtools.web import WebClient, get
+from motcua.db import transaction
 from motcua.hub import dossiers
-from motcua.hub.store import transaction
 
 SUPERVISOR_GETS = ["/hall", "/figures", "/figures.xlsx", "/figures.csv", "/dossiers", "/dossiers.xlsx",
                    "/dossiers.csv", "/followup", "/followup/letters/a.pdf"]

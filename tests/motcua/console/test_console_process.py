@@ -82,6 +82,32 @@ def test_the_watchdog_is_fed_only_while_the_console_answers_with_its_broker(lone
     notify.wait(lambda m: "WATCHDOG=1" in m, 15, "feeding again once the broker is back")
 
 
+def test_the_watchdog_stops_while_the_console_cannot_answer_its_own_page(lone_console):
+    """Wedged with its broker link up: the console may open only a few more files (prlimit on the
+    running process) and idle connections take them all, so its own ``/healthz`` gets no answer:
+    the watchdog goes hungry and STATUS says why; the connections gone, it is fed again."""
+    console, _, notify = lone_console
+    notify.wait(lambda m: "WATCHDOG=1" in m, 10, "feeding while it answers its own page")
+    pid = console.proc.pid
+    room = len(list(Path(f"/proc/{pid}/fd").iterdir())) + 8
+    subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={room}:{room}"], check=True)
+    host, port = console.base.split("://", 1)[1].split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(20)]   # the backlog takes the rest
+    try:
+        notify.wait(lambda m: "does not answer its own page" in m, 15, "the STATUS saying why it stops")
+        with pytest.raises(AssertionError):
+            notify.wait(lambda m: "WATCHDOG=1" in m, 2.0, "feeding")          # four of its half-periods
+        assert console.proc.poll() is None, "hungry, not dead: systemd restarts it"
+    finally:
+        for c in idle:
+            c.close()
+    notify.wait(lambda m: "WATCHDOG=1" in m, 15, "feeding again once it answers")
+    assert WebClient(console.base).get("/login")[0] == 200
+    said = console.log.read_text(encoding="utf-8")
+    assert said.count("cannot accept connections") == 1, "said once, not a traceback per try (CPython gh-151615)"
+    assert "socket.accept() out of system resource" not in said
+
+
 def test_logouts_are_kept_in_systemds_state_folder(lone_console, tmp_path):
     console, _, _ = lone_console
     web = WebClient(console.base)

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 
 from motcua.console.dossier_report import dossier_report, report_table
 from motcua.console.tables import to_csv, to_xlsx
+from motcua.db import transaction
 from motcua.hub import dossiers
-from motcua.hub.store import transaction
 
 NOW = datetime.fromisoformat("2027-01-05T09:00:00+07:00")
 

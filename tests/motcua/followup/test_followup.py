@@ -13,11 +13,12 @@ from pathlib import Path
 
 from devtools.testbed import ROOT, Spy, env, site_data, wait_for, write_site
 from motcua import config
+from motcua.db import transaction
+from motcua.followup.outbox import ANSWER, TURN
 from motcua.followup.service import NO_PHONE, OPTED_OUT, FollowUp
 from motcua.followup.transports import Directory, Gammu, Http
 from motcua.hub import dossiers
 from motcua.hub.dossier_import import to_dossier
-from motcua.hub.store import transaction
 from tests.helpers import FakeClock
 
 PHONE, CODE = "0912 345 678", "000.00.53.H48-261201-0042"
@@ -219,6 +220,28 @@ def test_gammu_smsd_stopped_holds_messages_until_it_is_back(tmp_path, smsd):
     smsd.start()
     [m] = pass_until_sent(h, 1)
     assert m["attempts"] == 1, "sent once, when the daemon was back"
+
+
+def test_a_turn_notice_goes_before_the_dossier_messages_already_waiting_in_gammu_smsd(tmp_path, smsd):
+    """gammu-smsd sends its outbox one message at a time (about one a second on a modem), in the order of the
+    file names: a notice handed after a burst of dossier messages must still go first, then answers."""
+    h = gammu_hall(tmp_path, smsd, per_phone_daily=10)
+    smsd.stop()
+    for i in range(3):
+        h.put(code=f"000.00.53.H48-261201-000{i}", status=5, note="Bổ sung bản vẽ " * (i * 20))   # one multipart
+    h.fu.run_once()
+    now = h.clock().timestamp()
+    with h.fu.outbox.transaction():
+        h.fu.outbox.add(ANSWER, "a", None, "+84999000002", "", "Ho so: Dang xu ly", now, now)
+        h.fu.outbox.add(TURN, "t", None, "+84999000001", "", "Moi so A002 den Quay 5.", now, now)
+    h.fu.run_once()
+    assert {m["state"] for m in h.messages()} == {"handed"} and len(list(smsd.outbox.iterdir())) == 5
+    smsd.start()
+    msgs = pass_until_sent(h, 5)
+    log = (smsd.dir / "smsd.log").read_text()
+    order = [line.rsplit("_m", 1)[1].split("a", 1)[0] for line in log.splitlines() if "New message to send" in line]
+    assert order == [str(m["id"]) for m in (msgs[4], msgs[3], msgs[0], msgs[1], msgs[2])], \
+        "the notice first, then the answer, then the dossier messages in their order"
 
 
 def test_a_message_gammu_gives_up_on_is_retried_then_given_up_with_the_reason(tmp_path, smsd):

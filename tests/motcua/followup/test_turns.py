@@ -2,7 +2,7 @@
 and the notices of its turn, through Debian's gammu-smsd on Gammu's dummy phone, the session's
 mosquitto and a real hub. The follow-up's clock is the one fake (it starts at the real time, as
 the hub's hours and service day are the real ones)."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,15 +13,17 @@ from devtools.testbed import GammuSmsd, HubProcess, counter, service, site_data,
 from motcua import config
 from motcua.config import Names, Service
 from motcua.contract import Topics
+from motcua.db import transaction
 from motcua.followup.inbound import read
 from motcua.followup.service import FollowUp
 from motcua.followup.texts import fold
 from motcua.followup.transports import Gammu
 from motcua.followup.turns import LATE_S, Hall, find_service
 from motcua.hub import dossiers
+from motcua.hub.dossier_import import to_dossier
 from motcua.hubclient import HubClient, HubUnavailable
 from tests.helpers import FakeClock
-from tests.motcua.followup.test_followup import followup_section
+from tests.motcua.followup.test_followup import CODE, followup_section
 from tests.motcua.test_deployment import as_user
 from tests.motcua.test_deployment import secured as _secured  # noqa: F401 - the secured hall, as a fixture
 
@@ -53,10 +55,10 @@ SERVICES = [
 class TurnHall:
     """A hall whose follow-up has its broker link: hub, gammu-smsd, and a counter to press next at."""
 
-    def __init__(self, tmp, broker, smsd: GammuSmsd, **sms):
+    def __init__(self, tmp, broker, smsd: GammuSmsd, services=SERVICES, **sms):
         secret = tmp / "site.secret"
         secret.write_text("s" * 40)
-        data = site_data(tmp, broker.port, services=SERVICES,
+        data = site_data(tmp, broker.port, services=services,
                          counters=[counter(1, ["LAND", "JUST", "BUSI", "TAX"]), counter(5, ["LAND"])],
                          console={"public_url": PUBLIC, "secret_file": str(tmp / "console.secret")},
                          followup=followup_section(tmp, {"transport": "gammu", "gammu": {"config": str(smsd.config)}},
@@ -144,9 +146,10 @@ def test_a_number_by_sms_in_any_spelling_and_the_limits_of_the_hub(hall):
     hall.texts(("+84912000004", "LS B"), ("+84912000004", "LS C"), ("+84912000004", "LS kinh doanh"),
                ("+84912000006", "LS thue"), ("+84912000006", "LS xay dung"), ("+84912000007", "LS A"))
     b, c, again = hall.said("+84912000004")[1:]
-    assert b.endswith("da lay du so hom nay (mot so moi linh vuc, hai so moi ngay)."), "one per phone per service"
+    assert b.endswith("da lay du so hom nay (mot so moi linh vuc, hai so moi ngay). Lay so qua tin nhan: Dat dai "
+                      "(LS A), Dang ky kinh doanh (LS C)."), "one per phone per service; the others named"
     assert "C001 (Dang ky kinh doanh)" in c
-    assert again == b, "two a day in all"
+    assert again.split(". Lay so")[0] == b.split(". Lay so")[0], "two a day in all"
     tax, closed = hall.said("+84912000006")
     assert tax.startswith("TT PVHCC Quang Ngai: khong lay so qua tin nhan cho noi dung nay. Nhan LS va mot trong: "
                           "Dat dai (LS A)"), "a service not marked remote is never asked of the hub"
@@ -185,7 +188,9 @@ def test_a_text_waits_while_the_hub_is_down_then_gets_its_one_number(hall):
     hall.clock.advance(minutes=3)
     hall.fu.run_once()
     assert hall.said("+84912000002") == ["TT PVHCC Quang Ngai: he thong lay so tam thoi khong phuc vu duoc, xin thu "
-                                         "lai sau. 0255 3822 000"], "after two minutes, the citizen is told"
+                                         "lai sau (ho tro: 0255 3822 000). Lay so qua tin nhan: Dat dai (LS A), "
+                                         "Tu phap - Ho tich (LS B), Dang ky kinh doanh (LS C)."], \
+        "after two minutes, the citizen is told"
 
 
 def test_turn_notices_at_three_ahead_and_at_the_call_once_each_in_quiet_hours(tmp_path, broker, smsd):
@@ -194,8 +199,8 @@ def test_turn_notices_at_three_ahead_and_at_the_call_once_each_in_quiet_hours(tm
         h.kiosk_tickets("LAND", 5)                                        # A001-A005 from the kiosk
         h.texts(("+84912000001", "LS A"), ("+84912000002", "stt a2"), ("+84912000003", "STT A 4"))
         assert "A006" in h.said("+84912000001")[0]
-        assert h.said("+84912000002") == ["TT PVHCC Quang Ngai: se nhan tin khi so A002 gan den luot "
-                                          "(hien co 1 nguoi cho truoc)."]
+        assert h.said("+84912000002") == ["TT PVHCC Quang Ngai: so A002 sap den luot (hien co 1 nguoi cho truoc); "
+                                          "se nhan tin khi duoc goi."], "few ahead: no near notice is promised"
         assert h.messages("turn") == [], "A004 has 3 ahead when followed: the answer says so, no notice"
         h.next("1")                                                       # A001 called: 4 wait ahead of A006
         h.settle("A006", 5)
@@ -212,6 +217,37 @@ def test_turn_notices_at_three_ahead_and_at_the_call_once_each_in_quiet_hours(tm
         h.sent_by_gammu(2)
         assert {m["state"] for m in h.messages("turn")} <= {"sent", "handed"}, "notices go in quiet hours"
         assert {m["state"] for m in h.messages("answer")} == {"queued"}, "(answers wait for the morning)"
+    finally:
+        h.stop()
+
+
+def test_answers_and_turn_notices_leave_the_phone_its_dossier_messages_of_the_day(tmp_path, broker, smsd):
+    """per_phone_daily (3) counts dossier messages only: an LS answer and its two notices use none of it."""
+    h = TurnHall(tmp_path, broker, smsd, quiet_hours=_quiet_not_now(), turn_near=0)
+    try:
+        now, store = datetime.now(TZ), dossiers.connect(dossiers.store_path(h.cfg))
+        base = {"code": CODE, "procedure": "Cấp giấy phép xây dựng", "agency": "Sở Xây dựng", "applicant": "Võ Văn A",
+                "received_at": (now - timedelta(hours=2)).isoformat(), "due_at": (now - timedelta(hours=1)).isoformat(),
+                "finished_at": "", "status": 2, "phone": "0912 345 678", "note": ""}
+
+        def put(**kw):
+            d, problems = to_dossier({**base, **kw}, TZ)
+            assert not problems, problems
+            with transaction(store):
+                dossiers.upsert(store, [d], h.clock())
+        put()
+        h.kiosk_tickets("LAND", 1)
+        h.texts(("+84912345678", "LS A"))                                # A002, one ahead
+        h.next("1")
+        h.settle("A002", 1)                                              # A001 called: A002 is next
+        h.next("1")
+        h.settle("A002", 0)                                              # A002 called
+        assert len(h.said("+84912345678", "turn")) == 2 and len(h.said("+84912345678")) == 1
+        h.sent_by_gammu(4)                                               # received, the answer, two notices
+        put(status=9, finished_at=now.isoformat())
+        h.fu.run_once()
+        [ready] = h.messages("ready")
+        assert ready["state"] in ("handed", "sent") and ready["held"] is None, "handed the same day, not tomorrow"
     finally:
         h.stop()
 
@@ -252,17 +288,78 @@ def test_stop_ends_following_and_stt_is_bounded(hall):
     assert hall.said("+84912000002") == ["TT PVHCC Quang Ngai: hom nay chua co so A999 dang cho de theo doi.",
                                          "TT PVHCC Quang Ngai: hom nay chua co so B001 dang cho de theo doi."]
     hall.texts(("+84912000003", "Stop"))
-    before = hall.said("+84912000003")
+    assert hall.said("+84912000003")[-1] == ("Da ngung gui tin ve ho so va bao luot den so nay. Nhan LS, STT khi "
+                                             "can lay so, duoc bao luot. Lien he 0255 3822 000 de nhan lai tin ho so.")
     hall.texts(("+84912000003", "STT A005"))
-    assert hall.said("+84912000003") == before, "after STOP no following is promised, none answered"
+    assert hall.said("+84912000003")[-1] == ("TT PVHCC Quang Ngai: se nhan tin khi so A005 gan den luot (hien co 4 "
+                                             "nguoi cho truoc)."), "a STT after STOP is the citizen asking again"
     for _ in range(6):
         hall.next("1")
     hall.settle("A006", 0)
-    assert hall.said("+84912000003", "turn") == [], "STOP ends every following"
+    assert hall.said("+84912000003", "turn") == [
+        "TT PVHCC Quang Ngai: so A005 sap den luot, con 3 nguoi cho truoc. Moi ong/ba quay lai.",
+        "Moi so A005 den Quay 1."], "STOP ended the following of A006, asked before it; A005 was asked after"
+    assert hall.fu.outbox.opted_out("+84912000003"), "dossier messages stay stopped"
     near = "TT PVHCC Quang Ngai: so {} sap den luot, con 3 nguoi cho truoc. Moi ong/ba quay lai."
     assert hall.said("+84912000001", "turn") == [near.format("A005"), near.format("A006"), "Moi so A004 den Quay 1.",
                                                  "Moi so A005 den Quay 1.", "Moi so A006 den Quay 1."], \
         "each state judged as it was: A004 followed with 3 ahead needs no near notice"
+
+
+def test_a_number_asked_for_after_stop_is_given_and_followed_until_the_next_stop(hall):
+    hall.texts(("+84912000001", "STOP"), ("+84912000002", "LS A"))
+    hall.texts(("+84912000001", "LS A"))
+    assert "A002 (Dat dai), 1 nguoi cho truoc" in hall.said("+84912000001")[-1], "LS after STOP: its number"
+    hall.next("1")
+    hall.settle("A002", 1)
+    hall.next("5")
+    hall.settle("A002", 0)
+    assert hall.said("+84912000001", "turn") == ["Moi so A002 den Quay 5."], "and the notice of its call"
+    hall.texts(("+84912000001", "LS B"))
+    assert "B001 (Tu phap - Ho tich)" in hall.said("+84912000001")[-1]
+    hall.texts(("+84912000001", "stop"))
+    assert hall.next("1")["ticket"] == "B001"
+    wait_for(lambda: hall.hall.events, 10, "the call of B001 in the follow-up's hall")
+    hall.fu.run_once()
+    assert hall.said("+84912000001", "turn") == ["Moi so A002 den Quay 5."], "a STOP again ends that following"
+
+
+def test_stt_of_a_ticket_already_called_is_told_so_and_costs_no_following(hall):
+    hall.kiosk_tickets("LAND", 5)
+    for _ in range(4):
+        hall.next("1")                                                   # A001-A003 done, A004 at the counter
+    hall.settle("A005", 1)
+    hall.texts(("+84912000001", "STT A001"), ("+84912000001", "STT A002"), ("+84912000001", "STT A003"),
+               ("+84912000001", "STT A004"), ("+84912000001", "STT A005"))
+    done = "TT PVHCC Quang Ngai: so {} da duoc goi roi. Neu ong/ba chua duoc phuc vu, xin hoi quay huong dan."
+    assert hall.said("+84912000001") == [
+        *(done.format(f"A00{i}") for i in range(1, 5)),
+        "TT PVHCC Quang Ngai: so A005 sap den luot (hien co 0 nguoi cho truoc); se nhan tin khi duoc goi."], \
+        "never '0 waiting ahead' for a ticket already called, nor a following used up by it"
+    assert [f.label for f in hall.fu.outbox.follows(hall.fu.turns.day(hall.clock()), phone="+84912000001")] == ["A005"]
+    later = Hall(Topics(hall.cfg.mqtt.topic_root, hall.cfg.site.id), hall.clock)     # a follow-up started now
+    link = HubClient(hall.cfg, "followup-2", subscriptions=later.subscriptions(), on_message=later.on_message).start()
+    try:
+        wait_for(lambda: later.was_called(hall.fu.turns.day(hall.clock()), "A001"), 10, "calls/recent, retained")
+    finally:
+        link.stop()
+
+
+def test_a_service_closed_today_is_said_so_with_its_reason_and_offered_to_no_one(tmp_path, broker, smsd):
+    today = datetime.now(TZ).date().isoformat()
+    closed = {"date": today, "reason": {"vi": "Mất kết nối phần mềm đăng ký kinh doanh", "en": "Registry down"}}
+    services = [{**s, "closed": closed} if s["id"] == "BUSI" else s for s in SERVICES]
+    h = TurnHall(tmp_path, broker, smsd, services=services, quiet_hours=_quiet_not_now())
+    try:
+        wait_for(lambda: (h.hall.state("BUSI") or {}).get("closed_reason") == "service_closed", 10, "BUSI closed")
+        h.texts(("+84912000001", "LS kinh doanh"), ("+84912000002", "LS thue"))
+        assert h.said("+84912000001") == ["TT PVHCC Quang Ngai: Dang ky kinh doanh tam ngung lay so hom nay: Mat ket "
+                                          "noi phan mem dang ky kinh doanh. Lay so qua tin nhan: Dat dai (LS A), "
+                                          "Tu phap - Ho tich (LS B)."]
+        assert "(LS C)" not in h.said("+84912000002")[0] and "Dat dai (LS A)" in h.said("+84912000002")[0], \
+            "a closed service is offered to no one"
+    finally:
+        h.stop()
 
 
 def test_hostile_texts_never_take_a_number_nor_come_back(hall):

@@ -2,7 +2,9 @@
 MQTT with hand-made requests, as a kiosk that read an ID card and the SMS follow-up send them."""
 import json
 import sqlite3
+import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from devtools.testbed import HubProcess, service, site_data, write_site
 from motcua import config
 from motcua.contract import ContractError
+from motcua.hub.holders import PURGE_WAIT_MS
 from motcua.hub.ledger import Ledger
 from motcua.hub.wire import holders
 from motcua.hubclient import HubClient, new_command_id
@@ -158,6 +161,50 @@ def test_the_day_change_deletes_every_hash(tmp_path):
     led.tick()
     assert led.db.execute("SELECT COUNT(*) FROM holders").fetchone()[0] == 0
     assert led.issue("LAND", holders=h).reply["ok"], "a new day, a new allowance"
+    led.close()
+
+
+def test_after_the_day_change_no_hash_is_left_in_the_database_nor_its_wal(tmp_path):
+    """secure_delete overwrites the database's pages; the -wal kept the pages as they were until the day change's
+    checkpoint. Read as bytes, as someone who took the SD card would."""
+    clock = FakeClock("2026-11-30 09:00")
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, services=[service("LAND", "A"), service("JUST", "B")])))
+    led = Ledger(cfg, clock=clock)
+    hashes = [keyed_hash(SECRET, f"0010900{i:05d}").encode() for i in range(40)]
+    for h in hashes:
+        assert led.issue("JUST", holders=holders({"person": {"id_hash": h.decode(), "birth_year": 1980}})).reply["ok"]
+    files = [Path(cfg.hub.database), Path(f"{cfg.hub.database}-wal")]
+
+    def found() -> int:
+        raw = b"".join(f.read_bytes() for f in files if f.exists())
+        return sum(h in raw for h in hashes)
+    assert found() == len(hashes), "the day's hashes are on the disk during the day"
+    clock.advance(hours=16)                                     # 01:00 the next day
+    led.tick()
+    assert found() == 0, "not one of yesterday's hashes, in the database or its -wal"
+    assert led.issue("JUST").reply["ok"], "the hub goes on"
+    led.close()
+
+
+def test_a_reader_in_the_way_of_the_purge_holds_the_hub_up_two_seconds_once(tmp_path):
+    """Litestream keeps a read transaction open on the hub's database: the day change's checkpoint gives up after
+    PURGE_WAIT_MS and is not tried again on every tick."""
+    clock = FakeClock("2026-11-30 09:00")
+    cfg = config.load(write_site(tmp_path, site_data(tmp_path, services=[service("LAND", "A"), service("JUST", "B")])))
+    led = Ledger(cfg, clock=clock)
+    assert led.issue("JUST", holders=holders({"person": person(CARD_A, 30)})).reply["ok"]
+    reader = sqlite3.connect(cfg.hub.database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM tickets").fetchone()
+    clock.advance(hours=16)
+    started = time.monotonic()
+    led.tick()
+    assert time.monotonic() - started < PURGE_WAIT_MS / 1000 + 1.5
+    started = time.monotonic()
+    led.tick()
+    assert time.monotonic() - started < 0.5, "tried once a day change, not at every tick"
+    assert led.db.execute("SELECT COUNT(*) FROM holders").fetchone()[0] == 0 and led.issue("JUST").reply["ok"]
+    reader.rollback()
     led.close()
 
 

@@ -9,9 +9,9 @@ import pytest
 from devtools.testbed import HubProcess, Spy, counter, service, site_data, wait_for, write_site
 from motcua import config
 from motcua.config import Closure, Names, Service, Window
-from motcua.config.calendar import EVERY_DAY
-from motcua.hub.service_day import next_opening
+from motcua.config.working_days import EVERY_DAY
 from motcua.hubclient import HubClient
+from motcua.service_day import next_opening
 from tests.motcua.hub.test_clock import FAKETIME
 from tests.motcua.hub.test_hub_calendar import hub_at
 from tests.motcua.hub.test_site_file import change, login

