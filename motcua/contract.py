@@ -278,6 +278,10 @@ class Topics:
         return (self.counter_state(ANY), self.service_state(ANY), self.status(ALL), self.call, self.figures(ALL))
 
 
+HUB_PROBLEMS = {   # the ledger cannot be written (the code on status/hub/detail) -> (vi, en)
+    "disk_full": ("thẻ nhớ của hub đã đầy: không cấp được số mới", "the hub's disk is full: no new number"),
+    "cannot_write": ("hub không ghi được sổ: không cấp được số mới", "the hub cannot write its ledger: no new number"),
+}
 REPLICA_PROBLEMS = {   # a copy's problem (the code on status/replica/detail and status/standby/detail) -> (vi, en)
     "missing": ("không thấy nơi chép (USB chưa cắm?)", "the replica's folder is missing (USB stick not plugged in?)"),
     "own_disk": ("nơi chép nằm trên chính ổ của hub", "the replica lies on the hub's own disk"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import SiteConfig
-from ..contract import ALL, ANY, LINK_UP, REPLICA_PROBLEMS, ParsedTopic, Topics, component_name, is_online
+from ..contract import ALL, ANY, HUB_PROBLEMS, LINK_UP, REPLICA_PROBLEMS, ParsedTopic, Topics, component_name, is_online
 from ..service_day import service_day
 
 LAST_CALLS = 10
@@ -195,10 +195,10 @@ def part_note(component: str, body: dict) -> tuple[str, str] | None:
     board = body.get("board")
     board = board[:64] if isinstance(board, str) else ""
     if component == "hub":
-        if not board:
-            return None
-        copy = ("; chạy từ bản sao", "; started from a copy") if body.get("restored") else ("", "")
-        return f"máy {board}{copy[0]}", f"board {board}{copy[1]}"
+        said = [HUB_PROBLEMS.get(str(body.get("problem")))]
+        said += [(f"máy {board}", f"board {board}")] if board else []
+        said += [("chạy từ bản sao", "started from a copy")] if board and body.get("restored") else []
+        return _joined([s for s in said if s])
     if component not in ("replica", "standby"):
         return None
     vi, en = [f"máy {board}"] if board else [], [f"board {board}"] if board else []
@@ -213,7 +213,12 @@ def part_note(component: str, body: dict) -> tuple[str, str] | None:
     if problem:
         vi.insert(0, problem[0])
         en.insert(0, problem[1])
-    return ("; ".join(vi), "; ".join(en)) if vi else None
+    return _joined(list(zip(vi, en, strict=True)))
+
+
+def _joined(said: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Several things said of a part, in each language, one after the other; None when there is nothing to say."""
+    return ("; ".join(vi for vi, _ in said), "; ".join(en for _, en in said)) if said else None
 
 
 def _json_object(payload: bytes) -> dict | None:

@@ -7,6 +7,7 @@ ticket that is not on disk.
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import socket
@@ -72,6 +73,13 @@ class Hushed:
         more = f" (+{self.hushed} trong một phút qua / in the last minute)" if self.hushed else ""
         log.warning(msg + more, *args, **kw)
         self.said_at, self.hushed = now, 0
+
+
+def write_problem(error: BaseException) -> str:
+    """The code said on ``status/hub/detail`` for a failed commit: a full disk (SQLite's SQLITE_FULL or ENOSPC), or
+    any other failure to write (a card gone read-only, an I/O error)."""
+    text = str(error).lower()
+    return "disk_full" if "full" in text or getattr(error, "errno", None) == errno.ENOSPC else "cannot_write"
 
 
 def shown(text: str, limit: int = 80) -> str:
@@ -159,6 +167,7 @@ class HubServer:
         self._minute = 0
         self._figures_at, self._figures_day = 0.0, ""
         self.started = datetime.now(cfg.site.tz).isoformat(timespec="seconds")   # on status/hub/detail
+        self.write_problem: str | None = None     # "disk_full" or "cannot_write" while the ledger cannot be written
 
     # --- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -183,8 +192,9 @@ class HubServer:
         minute = int(time.time() // 60)
         try:
             changes = self.ledger.tick()
-        except Exception:
+        except Exception as e:
             log.exception("không ghi được sổ khi kiểm tra giờ / cannot write the ledger on the timer")
+            self.wrote(e)
             return
         self.publish_changes(changes, services_too=minute != self._minute)
         self._minute = minute
@@ -210,6 +220,20 @@ class HubServer:
         self.inbox.append(Inbound(msg.topic, bytes(msg.payload), getattr(msg, "properties", None),
                                   time.monotonic()))
 
+    def say_detail(self) -> None:
+        """``status/hub/detail``: the board, since when, whether from a copy, and a ledger that cannot be written (a
+        full card), so the live hall says why no number is issued while the hub is still online."""
+        detail = {"board": socket.gethostname(), "since": self.started, "restored": self.reconciler.restored}
+        self.link.retain(self.t.status_detail("hub"), {**detail, **({"problem": self.write_problem}
+                                                                    if self.write_problem else {})})
+
+    def wrote(self, error: BaseException | None) -> None:
+        """After each attempt to commit: a new problem, or its end, said on ``status/hub/detail`` once."""
+        problem = None if error is None else write_problem(error)
+        if problem != self.write_problem:
+            self.write_problem = problem
+            self.say_detail()
+
     def flush(self) -> None:
         """Hear the hall when it has spoken (a restored hub answers nothing before), then read what arrived, apply it
         in one transaction, commit once, then answer and publish."""
@@ -220,13 +244,17 @@ class HubServer:
         while self.inbox:
             batch, self.inbox = self.inbox[:MAX_BATCH], self.inbox[MAX_BATCH:]
             requests = [r for r in map(self.parse, batch) if r is not None]
+            written = self.ledger.db.total_changes
             try:
                 with self.ledger.batch():
                     answers = [self.handle_one(r) for r in requests]
-            except Exception:   # only BEGIN or COMMIT get here (disk full, I/O error): nothing was applied
+                if self.ledger.db.total_changes != written:     # a commit that wrote: the card has room again
+                    self.wrote(None)
+            except Exception as e:   # only BEGIN or COMMIT get here (disk full, I/O error): nothing was applied
                 log.exception("không ghi được sổ / cannot commit the ledger: %d request(s) answered unavailable",
                               len(requests))
                 answers = [(r.route, ContractError("unavailable").reply(), Changes()) for r in requests]
+                self.wrote(e)
             merged = Changes()
             for route, reply, changes in answers:
                 self.reply(route, reply)
@@ -404,8 +432,7 @@ class HubServer:
             self.link.retain(self.t.service_state(s), self.ledger.service_state(s))
         self.link.retain(self.t.calls_recent, self.ledger.recent_calls())
         self.link.retain(self.t.hub_clock, self.ledger.clock_state())
-        self.link.retain(self.t.status_detail("hub"), {"board": socket.gethostname(), "since": self.started,
-                                                       "restored": self.reconciler.restored})
+        self.say_detail()
         self.publish_config()
         if not self.ready:
             self.ready = True

@@ -38,3 +38,13 @@ def test_a_detail_that_makes_no_sense_says_nothing(tmp_path):
     for payload in [{"board": ["x"]}, {"problem": "<b>x</b>", "lag_s": True}, {}]:
         hall.message(f"{root}/status/replica/detail", json.dumps(payload).encode(), True)
         assert _notes(hall)["replica"] is None
+
+
+def test_a_hub_that_cannot_write_its_ledger_is_said_beside_it_and_no_longer_once_it_can(tmp_path):
+    hall = _hall(tmp_path)
+    root = f"motcua/{hall.cfg.site.id}"
+    hall.message(f"{root}/status/hub/detail", json.dumps({"board": "bang-1", "problem": "disk_full"}).encode(), True)
+    assert _notes(hall)["hub"] == ("thẻ nhớ của hub đã đầy: không cấp được số mới; máy bang-1",
+                                   "the hub's disk is full: no new number; board bang-1")
+    hall.message(f"{root}/status/hub/detail", json.dumps({"board": "bang-1"}).encode(), True)
+    assert _notes(hall)["hub"] == ("máy bang-1", "board bang-1")

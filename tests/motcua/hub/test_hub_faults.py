@@ -130,14 +130,19 @@ def test_a_commit_on_a_full_disk_is_unavailable_and_the_hub_recovers(tmp_path, b
     cfg = config.load(write_site(tmp_path, data))
     hub = HubProcess(cfg.path, tmp_path / "hub.log").start()
     c = HubClient(cfg, "kiosk-k1").start()
+    spy = Spy(broker.port, c.t.status_detail("hub"))     # what the live hall reads beside the hub
     told = [c.issue("LAND", timeout=0.2, tries=100)["ticket"]["id"]]
     fill(small_disk)
     full = [c.issue("LAND", timeout=3) for _ in range(3)]
     assert [r.get("error", {}).get("code") for r in full] == ["unavailable"] * 3, full
     assert "disk is full" in (tmp_path / "hub.log").read_text(errors="replace")
+    wait_for(lambda: (spy.on(c.t.status_detail("hub")) or [{}])[-1].get("problem") == "disk_full", 3,
+             "the full disk said on status/hub/detail")
     (small_disk / "filler").unlink()
     back = c.issue("LAND", timeout=3)
     assert back["ok"], "back by itself once the disk has room"
+    wait_for(lambda: "problem" not in spy.on(c.t.status_detail("hub"))[-1], 3, "the problem no longer said")
+    spy.close()
     told.append(back["ticket"]["id"])
     told.append(c.issue("JUST", timeout=3)["ticket"]["id"])
     hub.kill()                                     # SIGKILL: what the kiosk was told must be on disk
