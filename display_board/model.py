@@ -35,7 +35,7 @@ class Snapshot:
     newest: str | None          # the counter of the newest call
     blink_on: bool              # for the newest tile: highlighted now (it blinks for BLINK_S)
     last_calls: tuple[tuple[str, str], ...]   # (ticket, counter name), newest first
-    waiting: tuple[tuple[str, str, int], ...]  # (service vi, service en, waiting)
+    waiting: tuple[tuple[str, str, int, bool], ...]  # (service vi, service en, waiting, closed today)
     connected: bool
 
 
@@ -50,6 +50,7 @@ class BoardModel:
                       for cid in entry.counters}
         self.services = [s for s in cfg.services if any(s.id in cfg.by_counter[c].services for c in self.tiles)]
         self.waiting = {s.id: 0 for s in self.services}
+        self.closed: set[str] = set()          # services the supervisor closed for today (SPEC 2.1 services[].closed)
         self.calls: deque = deque(maxlen=max(1, entry.last_calls))
         self.newest: str | None = None
         self.newest_at = 0.0
@@ -97,6 +98,7 @@ class BoardModel:
             elif p.kind == "service_state" and p.service in self.waiting:
                 if isinstance(data.get("waiting"), int):
                     self.waiting[p.service] = data["waiting"]
+                (self.closed.add if data.get("closed_reason") == "service_closed" else self.closed.discard)(p.service)
         return None
 
     def _call(self, e: dict) -> tuple[str, str] | None:
@@ -130,8 +132,14 @@ class BoardModel:
             return Snapshot(
                 tiles=tuple(Tile(**t.__dict__) for t in self.tiles.values()), newest=self.newest,
                 blink_on=blink_on, last_calls=tuple(self.calls),
-                waiting=tuple((s.name.vi, s.name.en, self.waiting[s.id]) for s in self.services),
+                waiting=tuple((s.name.vi, s.name.en, self.waiting[s.id], s.id in self.closed) for s in self.services),
                 connected=self.link_up and self.hub_online)
+
+
+def waiting_text(waiting: tuple[tuple[str, str, int, bool], ...]) -> str:
+    """The "ĐANG CHỜ" panel: each service with how many wait, or that it takes no number today (the kiosk greys
+    its button and says why; the wall screen tells those already in the hall)."""
+    return "\n".join(f"{vi}: [b]{'tạm ngừng hôm nay' if closed else n}[/b]" for vi, _, n, closed in waiting)
 
 
 def _text(value) -> str | None:

@@ -3,7 +3,7 @@ blink of the newest call, the day's last calls for its own counters, and the bro
 import json
 
 from devtools.testbed import Broker, counter, site_data, wait_for, write_site
-from display_board.model import BLINK_S, BoardModel
+from display_board.model import BLINK_S, BoardModel, waiting_text
 from motcua import config
 from motcua.link import Link
 
@@ -28,13 +28,29 @@ def test_model_shows_its_counters_calls_and_waiting(tmp_path):
     s = m.snapshot()
     assert [(x.counter, x.ticket) for x in s.tiles] == [("1", "A001"), ("2", "B001")]
     assert s.newest == "2" and s.last_calls == (("B001", "Quầy 2"),) and s.connected
-    assert ("Dịch vụ LAND", "Service LAND", 7) in s.waiting
+    assert ("Dịch vụ LAND", "Service LAND", 7, False) in s.waiting
     t[0] = 0.6
     assert not m.snapshot().blink_on
     t[0] = BLINK_S + 0.6
     assert m.snapshot().blink_on, "after blinking, the newest call stays highlighted"
     m.on_message(r + "status/hub", b"offline")
     assert not m.snapshot().connected, "the hub away: mất kết nối"
+
+
+def test_a_service_closed_today_is_said_in_the_waiting_panel_until_it_opens_again(tmp_path):
+    cfg = board(tmp_path)
+    m = BoardModel(cfg, cfg.displays[0])
+    r = f"motcua/{cfg.site.id}/"
+    closed = {"waiting": 2, "open": False, "closed_reason": "service_closed",
+              "closed_text": {"vi": "mất điện", "en": "power cut"}}
+    m.on_message(r + "service/JUST/state", json.dumps(closed).encode())
+    m.on_message(r + "service/LAND/state", b'{"waiting": 4, "open": true}')
+    assert waiting_text(m.snapshot().waiting).splitlines() == [
+        "Dịch vụ LAND: [b]4[/b]", "Dịch vụ JUST: [b]tạm ngừng hôm nay[/b]"]
+    m.on_message(r + "service/JUST/state", b'{"waiting": 0, "open": true}')      # the next service day
+    assert "Dịch vụ JUST: [b]0[/b]" in waiting_text(m.snapshot().waiting)
+    m.on_message(r + "service/LAND/state", b'{"waiting": 1, "open": false, "closed_reason": "outside_hours"}')
+    assert "Dịch vụ LAND: [b]1[/b]" in waiting_text(m.snapshot().waiting), "after hours is not 'closed today'"
 
 
 def test_model_takes_the_days_last_calls_for_its_own_counters(tmp_path):
