@@ -14,7 +14,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
-from .model import BoardModel, Snapshot, waiting_text
+from .model import BoardModel, Snapshot, plain, waiting_text
 
 # loaded by hand: a file named after the App (board.kv) would be loaded a second time by Kivy
 Builder.load_file(str(Path(__file__).with_name("screen.kv")))
@@ -68,7 +68,7 @@ class BoardScreen(BoxLayout):
             widget.lit = tile.counter == snap.newest and snap.blink_on
         self.clock = now.astimezone(tz).strftime("%H:%M:%S   %d/%m/%Y")
         self.offline_text = "" if snap.connected else "MẤT KẾT NỐI / OFFLINE"
-        self.last_calls = "\n".join(f"[b]{t}[/b]  —  {c}" for t, c in snap.last_calls) or "—"
+        self.last_calls = "\n".join(f"[b]{plain(t)}[/b]  —  {plain(c)}" for t, c in snap.last_calls) or "—"
         self.waiting = waiting_text(snap.waiting)
 
     def scroll_notice(self, dt: float) -> None:

@@ -136,10 +136,16 @@ class BoardModel:
                 connected=self.link_up and self.hub_online)
 
 
+def plain(text: str) -> str:
+    """Text shown as itself in a Kivy markup label (as ``kivy.utils.escape_markup``, without loading Kivy here): a
+    service or counter name a supervisor typed with ``[`` or ``&`` in it is never taken as markup."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
 def waiting_text(waiting: tuple[tuple[str, str, int, bool], ...]) -> str:
     """The "ĐANG CHỜ" panel: each service with how many wait, or that it takes no number today (the kiosk greys
     its button and says why; the wall screen tells those already in the hall)."""
-    return "\n".join(f"{vi}: [b]{'tạm ngừng hôm nay' if closed else n}[/b]" for vi, _, n, closed in waiting)
+    return "\n".join(f"{plain(vi)}: [b]{'tạm ngừng hôm nay' if closed else n}[/b]" for vi, _, n, closed in waiting)
 
 
 def _text(value) -> str | None:

@@ -90,6 +90,12 @@ def component_name(kind: str, device_id: str) -> str:
     return f"{kind}-{device_id}"
 
 
+def ticket_id_of(day: str, label: str) -> str:
+    """``20261203-A012``: a ticket's id from its service day (ISO) and label (SPEC 4), unique across days; built here
+    only, so the hub that makes it and a process that recognises it agree."""
+    return f"{day.replace('-', '')}-{label}"
+
+
 def is_online(payload: bytes | str) -> bool:
     """A status payload (SPEC 4: plain text ``online``/``offline``) that says online; the JSON
     string ``"online"`` counts too, as some devices quote it."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as paho
 
-from .contract import ANY, RECENT_CALLS, CallEvent, Topics, hall_message, parse_label
+from .contract import RECENT_CALLS, CallEvent, Topics, hall_message, parse_label
 from .service_day import service_day
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def follows_hall(t: Topics, subscriptions: tuple[str, ...]) -> bool:
     """Whether a process with these subscriptions sees the queue's labels (and so has something to say)."""
     shown = (t.service_state("x"), t.call, t.calls_recent)
-    return any(paho.topic_matches_sub(f, topic) for f in subscriptions for topic in shown if ANY not in topic)
+    return any(paho.topic_matches_sub(f, topic) for f in subscriptions for topic in shown)
 
 
 def day_of(ticket_id: object) -> str | None:

@@ -74,7 +74,7 @@ print(site.get('secret_file') or '')" "$SITE")
   f="$ROOT$named"
   if [ ! -f "$f" ]; then
     if [ "$ROLE" != hub ]; then
-      say "thiếu khóa / missing $f: the hub's install makes it; on another board copy the hub's, then run this again"
+      say "thiếu khóa $f: bản cài của hub tạo khóa này; ở máy khác, chép khóa từ máy hub rồi chạy lại / missing $f: the hub's install makes it; on another board copy the hub's, then run this again"
       return 0
     fi
     mkdir -p "$(dirname "$f")"

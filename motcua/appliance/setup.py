@@ -303,7 +303,7 @@ def _check_site_key(setup: Setup, cfg: SiteConfig, problems: _Problems, on_board
                                     "the site file names no site.secret_file: the key would not be used")
     needs = not setup.is_hub and "kiosk" in setup.kinds()
     if needs and named and not setup.site_key and not on_board(named):
-        problems.add(("site_key",), f"thiếu khóa của hội trường: chép từ bo mạch hub ({named}) / the site's key is "
+        problems.add(("site_key",), f"thiếu khóa của sảnh: chép từ bo mạch hub ({named}) / the site's key is "
                                     f"missing: copy it from the hub's board ({named})")
 
 

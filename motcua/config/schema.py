@@ -51,6 +51,14 @@ def dotted(path: Path_) -> str:
     return out or "(top)"
 
 
+STEP = re.compile(r"\[([0-9]+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def undotted(text: str) -> tuple:
+    """``services[0].name.vi`` -> ("services", 0, "name", "vi"): the inverse of ``dotted``."""
+    return tuple(int(i) if i else k for i, k in STEP.findall(text))
+
+
 class Ctx:
     """Where validation collects problems."""
 

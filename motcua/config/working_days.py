@@ -14,6 +14,7 @@ from .common import DATE, ID_SERVICE, WINDOW, Window, date_check, window_check
 from .schema import SERVICE, Ctx, List, Map, Str, Text, suggest, unknown
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")   # as the page shows them
 DAY_MINUTES = 24 * 60
 
 Span = tuple[int, int]   # minutes of the local day, start included, end excluded (1440: midnight after)

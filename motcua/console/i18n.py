@@ -196,6 +196,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "set_sessions": ("Buổi làm thêm", "Extra sessions"),
     "set_sms": ("Tin nhắn", "SMS"),
     "set_versions": ("Các phiên bản", "Versions"),
+    "set_by_file": ("tệp cấu hình (sửa tay)", "the file (edited by hand)"),
     "set_last": ("Phiên bản {v}, do {by} lưu lúc {at}", "Version {v}, saved by {by} at {at}"),
     "set_saved": ("Đã lưu: phiên bản {v}. Các thiết bị sẽ áp dụng trong vài giây.",
                   "Saved as version {v}. The hall's parts take it within seconds."),
@@ -310,6 +311,17 @@ PARTS = {"province-link": ("Kết nối với tỉnh", "Link to the province"),
          "replica": ("Bản sao dữ liệu", "Database copies"),
          "standby": ("Máy chủ dự phòng", "Standby hub"),
          "console": ("Bảng điều khiển", "Console")}
+
+
+def when(at: str) -> str:
+    """A version's time as a supervisor reads it: ``2026-12-07 14:05``."""
+    return str(at)[:16].replace("T", " ")
+
+
+def author(by: str, lang: str) -> str:
+    """Who saved a version of the site file: a supervisor's name, or the file itself as found at the hub's start
+    (edited by hand, ``site_file.BY_FILE``)."""
+    return t("set_by_file", lang) if by == "file" else by
 
 
 def part_name(name: str, lang: str) -> str:

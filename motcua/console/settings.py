@@ -22,6 +22,7 @@ from aiohttp import web
 
 from ..config.schema import dotted
 from ..hubclient import HubClient, HubUnavailable
+from .i18n import author, when
 from .settings_form import (
     MISSING,
     SECTIONS,
@@ -95,11 +96,6 @@ class SiteDocs:
                 self.docs.pop(min(self.docs))
             self.docs[version] = reply["document"]
         return self.docs[version]
-
-
-def when(at: str) -> str:
-    """A version's time as a supervisor reads it: ``2026-12-07 14:05``."""
-    return str(at)[:16].replace("T", " ")
 
 
 def _why(reply: dict) -> str:
@@ -235,8 +231,9 @@ async def _conflict(request: web.Request, section: Section, edit: Edit, base: di
     for g in page:
         g.removed = str(get(merged, (*g.path, section.key))) in edit.removed and not g.new
     last = versions[0]
+    by = author(last["by"], request[LANG_KEY])
     return _page(request, section, page, 409, base_version=last["version"], last=dict(last, keys=[]),
-                 message=("set_conflict", {"by": last["by"], "at": when(last["at"]), "v": last["version"]}))
+                 message=("set_conflict", {"by": by, "at": when(last["at"]), "v": last["version"]}))
 
 
 # --- versions ------------------------------------------------------------------------------------------
@@ -306,7 +303,7 @@ async def rollback(request: web.Request) -> web.StreamResponse:
         return await rollback_page(request, ("set_hub_away", {"why": str(e)}), 503)
     if old is None:
         raise web.HTTPNotFound()
-    reply = await _set(request, docs, base_version, old, str(form.get("command_id", ""))[:64])
+    reply = await _set(request, docs, base_version, old, str(form.get("command_id", ""))[:64] or uuid.uuid4().hex)
     if reply.get("ok"):
         raise web.HTTPSeeOther(f"/settings/versions?rolled={reply['config']['version']}")
     error = reply.get("error") or {}

@@ -21,20 +21,15 @@ from ..config import schema as s
 from ..config.common import hhmm
 from ..config.followup import DEFAULT_TEMPLATES
 from ..config.load import SCHEMA
-from ..config.working_days import WEEKDAYS
+from ..config.schema import undotted
+from ..config.working_days import WEEKDAYS, WEEKDAYS_VI
 from ..service_day import service_day, system_clock
 
 MISSING = object()
-STEP = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 SPLIT = re.compile(r"[,;\n]+")
 PAIR = re.compile(r"\s*([^=:\s]+)\s*[=:]\s*(\S.*?)\s*")
 Path = tuple
 Form = MultiMapping[Any]         # a posted form: a name given several times (ids ticked) has several values
-
-
-def parse(dotted: str) -> Path:
-    """``services[0].name.vi`` -> ("services", 0, "name", "vi"): the inverse of ``schema.dotted``."""
-    return tuple(int(i) if i else k for i, k in STEP.findall(dotted))
 
 
 def schema_at(path: Path) -> s.Field | None:
@@ -121,7 +116,7 @@ def _ids(section: str) -> Choices:
 
 
 def _fixed(*rel: tuple[str, str]) -> Keys:
-    keys = [(parse(p), label, "") for p, label in rel]
+    keys = [(undotted(p), label, "") for p, label in rel]
     return lambda entry: keys
 
 
@@ -132,7 +127,7 @@ def _ports(entry: dict) -> list[tuple[Path, str, str]]:
 
 
 def _sms(entry: dict) -> list[tuple[Path, str, str]]:
-    rel = [(parse(k), f"set_sms_{k}", "") for k in ("centre", "centre_phone", "quiet_hours", "per_phone_daily",
+    rel = [(undotted(k), f"set_sms_{k}", "") for k in ("centre", "centre_phone", "quiet_hours", "per_phone_daily",
                                                      "answers_daily", "follow_daily", "turn_near", "unicode")]
     return rel + [(("templates", name), "set_template", name) for name in DEFAULT_TEMPLATES]
 
@@ -175,7 +170,8 @@ SECTIONS = {x.slug: x for x in (
             listed=True, grows=True, picks={("counters",): _ids("counters")}),
     Section("keypads", ("bridges",), _ports, listed=True),
     Section("calendar", ("calendar",), _fixed(("working_days", "set_working_days"), ("holidays", "set_holidays")),
-            picks={("working_days",): lambda d: [(w, w) for w in WEEKDAYS]}),
+            picks={("working_days",): lambda d: [(w, f"{vi} / {w}") for w, vi in zip(WEEKDAYS, WEEKDAYS_VI,
+                                                                                       strict=True)]}),
     Section("sessions", ("calendar", "sessions"), _fixed(("date", "set_date"), ("hours", "set_hours"),
                                                          ("services", "services")),
             listed=True, grows=True, key="date", picks={("services",): _ids("services")}),
@@ -455,7 +451,7 @@ def place(problems: list[str], page: list[Group], section: Section, origin: list
     loose = []
     for line in problems:
         where, _, message = line.partition(": ")
-        path = _to_form(parse(where), section, origin, new_at) if message else ()
+        path = _to_form(undotted(where), section, origin, new_at) if message else ()
         spot = _nearest(path, inputs) or _nearest(path, boxes)
         if spot is None:
             loose.append(line)

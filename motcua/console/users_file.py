@@ -18,8 +18,8 @@ from pathlib import Path
 from ..config import SiteConfig
 from ..config.console import USERS, User, cross_check
 from ..config.schema import Ctx, line_of, load_yaml_with_lines
-from ..files import atomic_write
-from .web import Console, logouts_file
+from ..files import atomic_write, state_directory
+from .web import Console
 
 NAME = "users.yaml"
 
@@ -27,7 +27,7 @@ NAME = "users.yaml"
 def path_of(cfg: SiteConfig) -> Path:
     """Where this console keeps its accounts (see the module's docstring)."""
     named = cfg.console.users_file
-    return Path(named) if named else logouts_file(cfg.console.secret_file).with_name(NAME)
+    return Path(named) if named else (state_directory() or Path(cfg.console.secret_file).parent) / NAME
 
 
 def in_use(cfg: SiteConfig) -> bool:

@@ -62,6 +62,8 @@ class Console:
                                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["dur"] = i18n.duration
         self.env.filters["part"] = i18n.part_name
+        self.env.filters["author"] = i18n.author
+        self.env.filters["when"] = i18n.when
         self.changed = asyncio.Event()
         self._waking: asyncio.TimerHandle | None = None
         self.fragments: dict[tuple, tuple[int, str]] = {}     # (page, lang) -> (hall version, html)

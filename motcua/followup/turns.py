@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ..config import Service
-from ..contract import ANY, Topics, hall_message, parse_label
+from ..contract import ANY, Topics, hall_message, parse_label, ticket_id_of
 from ..hubclient import HubClient, HubUnavailable
 from ..personal import SecretProblem, keyed_hash, read_secret
 from ..service_day import in_hours, next_opening, service_day
@@ -80,9 +80,10 @@ class Hall:
                 self.serving[parsed.counter] = body.get("ticket") if body.get("status") == "serving" else None
             elif parsed.kind == "calls_recent":
                 calls = body.get("calls") if isinstance(body.get("calls"), list) else []
-                self.called.update(str(c.get("ticket_id")) for c in calls if isinstance(c, dict))
+                self.called.update(c["ticket_id"] for c in calls if isinstance(c, dict) and _is_id(c.get("ticket_id")))
             else:
-                self.called.add(str(body.get("ticket_id")))
+                if _is_id(body.get("ticket_id")):
+                    self.called.add(body["ticket_id"])
                 self.events.append(("call", body, at))
 
     def drain(self) -> list[tuple[str, object, datetime]]:
@@ -103,11 +104,16 @@ class Hall:
         """Whether the ticket of service day ``day`` (ISO) with that label was called (and so served, sent
         away as absent, or transferred: the follow-up cannot tell which)."""
         with self.lock:
-            return f"{day.replace('-', '')}-{label}" in self.called
+            return ticket_id_of(day, label) in self.called
 
     def forget_calls_before(self, day: str) -> None:
         with self.lock:
             self.called = {i for i in self.called if i[:8] >= day.replace("-", "")}
+
+
+def _is_id(value: object) -> bool:
+    """A ticket id as calls carry it; anything else (missing, a number) is never remembered as called."""
+    return isinstance(value, str) and len(value) <= 40
 
 
 def ahead(state: dict | None, label: str) -> int | None:

@@ -24,6 +24,7 @@ from ..contract import (
     HubClock,
     RecentCalls,
     ServiceState,
+    ticket_id_of,
 )
 from ..db import transaction
 from ..service_day import Clock, iso, service_day, system_clock
@@ -333,12 +334,12 @@ class Ledger:
                       why: str | None = None) -> str:
         """A new row of today's tickets; its id."""
         label = self.cfg.by_service[service].label(number)
-        ticket_id = f"{self.day.replace('-', '')}-{label}"
+        tid = ticket_id_of(self.day, label)
         self.db.execute(
             "INSERT INTO tickets (id, day, origin_service, service, number, label, priority, status, source, "
             "issued_at, priority_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (ticket_id, self.day, service, service, number, label, int(why is not None), status, source, now, why))
-        return ticket_id
+            (tid, self.day, service, service, number, label, int(why is not None), status, source, now, why))
+        return tid
 
     def take_in(self, label: str, now: float, status: str = "waiting"):
         """A label the hall saw issued that this (restored) ledger lacks (SPEC 14): recorded with ``status`` so the

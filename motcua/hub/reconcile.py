@@ -49,7 +49,7 @@ class Reconciler:
         self.restored = mark_path(cfg).exists()
         self.expected = ({component_name("kiosk", k.id) for k in cfg.kiosks}
                          | {component_name("display", d.id) for d in cfg.displays})
-        self.heard: dict[str, dict] = {}       # component -> what it said last
+        self.heard: set[str] = set()           # the components that have spoken
         self.pending: list[dict] = []         # said, not yet applied
         self.until: float | None = None       # the end of the wait, set when the broker first answers
         self.replay_until = 0.0               # calls heard late are still taken in until then (monotonic)
@@ -73,14 +73,14 @@ class Reconciler:
         if component is None or not isinstance(said, dict):
             log.warning("bỏ qua tin seen không đọc được / passed over an unreadable seen message from %r", component)
             return
-        self.heard[component] = said
+        self.heard.add(component)
         self.pending.append(said)
 
     def holding(self, now: float) -> bool:
         """A restored hub answers nothing until it heard every kiosk and screen, or its wait is over."""
         if not self.restored:
             return False
-        return self.until is None or (now < self.until and not self.expected <= self.heard.keys())
+        return self.until is None or (now < self.until and not self.expected <= self.heard)
 
     def apply(self) -> Changes:
         """Floors from everything heard since the last time; on the restored hub's first time and ``LATE_S`` after,
@@ -166,7 +166,7 @@ class Reconciler:
         except FileNotFoundError:
             pass
         heard = ", ".join(sorted(self.heard)) or "-"
-        missing = ", ".join(sorted(self.expected - self.heard.keys())) or "-"
+        missing = ", ".join(sorted(self.expected - self.heard)) or "-"
         log.warning("đã đối chiếu với sảnh (đã nghe: %s; không nghe: %s), bắt đầu trả lời / reconciled with the hall "
                     "(heard: %s; not heard: %s), answering", heard, missing, heard, missing)
 

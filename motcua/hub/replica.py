@@ -433,7 +433,7 @@ def restore(cfg: SiteConfig, force: bool, say: Callable[[str], None] = print) ->
             return EX_FAILED
         reconcile.mark(cfg, f"restored from {ls.replica.target}")   # the hub hears the hall before answering
         for db, (tmp, copy) in restored.items():
-            _move_in(tmp, db, len(cfg.hub.replicas))
+            move_in(tmp, db, len(cfg.hub.replicas))
             at = copy.at.astimezone(cfg.site.tz)
             say(f"đã khôi phục {db.vi} từ {ls.replica.target}, bản sao lúc {at:%H:%M:%S ngày %d/%m/%Y} / "
                 f"restored {db.en} from {ls.replica.target}, copy of {_iso(at, cfg)}")
@@ -474,7 +474,7 @@ def _restore_beside(ls: Litestream, dbs: list[Database]) -> dict[Database, tuple
     return out
 
 
-def _move_in(tmp: str, db: Database, replicas: int) -> None:
+def move_in(tmp: str, db: Database, replicas: int) -> None:
     """The restored file in place of whatever was there, with the mode the hub's stores are made with
     (its group, the follow-up and the console, read and write it); Litestream's notes about the old
     file go with it."""

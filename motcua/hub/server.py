@@ -75,7 +75,7 @@ class Hushed:
         self.said_at, self.hushed = now, 0
 
 
-def write_problem(error: BaseException) -> str:
+def problem_of(error: BaseException) -> str:
     """The code said on ``status/hub/detail`` for a failed commit: a full disk (SQLite's SQLITE_FULL or ENOSPC), or
     any other failure to write (a card gone read-only, an I/O error)."""
     text = str(error).lower()
@@ -229,7 +229,7 @@ class HubServer:
 
     def wrote(self, error: BaseException | None) -> None:
         """After each attempt to commit: a new problem, or its end, said on ``status/hub/detail`` once."""
-        problem = None if error is None else write_problem(error)
+        problem = None if error is None else problem_of(error)
         if problem != self.write_problem:
             self.write_problem = problem
             self.say_detail()

@@ -30,7 +30,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from ..config import SiteConfig
 from ..config.load import DocumentError, from_json, load_document
-from ..config.schema import Problem, dotted
+from ..config.schema import Problem, dotted, undotted
 from ..contract import ConfigEntry, ConfigPayload, ConfigStatus, ContractError
 from ..files import atomic_write
 from .wire import field
@@ -42,7 +42,6 @@ CONSOLE = "console"             # the one broker user that may change the file (
 ACCOUNTS = (("users",), ("console", "users_file"))    # never leave the console's board
 RESTART = (("mqtt",), ("hub",), ("site", "id"), ("site", "timezone"), ("site", "day_starts_at"))
 PATH_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]{1,4}\])*")
-STEP_RE = re.compile(r"\[([0-9]+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 ACTIVE = "('pending', 'waiting', 'serving')"
 
 
@@ -215,7 +214,7 @@ def parse_path(text: str) -> tuple:
     if not isinstance(text, str) or not PATH_RE.fullmatch(text):
         raise ContractError("bad_request", f"đường dẫn không hợp lệ: {str(text)[:80]!r}",
                             f"not a key path: {str(text)[:80]!r}")
-    return tuple(int(i) if i else name for i, name in STEP_RE.findall(text))
+    return undotted(text)
 
 
 def apply_changes(document: dict, changes: Any) -> dict:

@@ -89,6 +89,7 @@ class Keeper:
                 os.remove(stale)
         started = time.perf_counter()
         if self.ls.restore(db, tmp):
+            os.utime(tmp, (copy.at.timestamp(), copy.at.timestamp()))   # the copy's own time: see take_over
             os.replace(tmp, out)
             self.have[db.path] = copy.txid
             self.restore_ms = round((time.perf_counter() - started) * 1000)
@@ -134,12 +135,10 @@ def take_over(cfg: SiteConfig, path: str, say: Callable[[str], None] = print) ->
         if code == 0:
             return 0
         say("bản sao không khôi phục được, dùng bản dự phòng / the replica failed, using the standby's copy")
-    for db in replica.databases(cfg):
-        if os.path.exists(standing(db)) and (db is ledger or not os.path.exists(db.path)):
-            for stale in (f"{db.path}-wal", f"{db.path}-shm"):
-                if os.path.exists(stale):
-                    os.remove(stale)
-            shutil.copyfile(standing(db), db.path)
+    for db in replica.databases(cfg):      # the standby's copy only where it is newer than what this board has
+        if os.path.exists(standing(db)) and written_at(standing(db)) > written_at(db.path):
+            shutil.copyfile(standing(db), f"{db.path}.tmp")
+            replica.move_in(f"{db.path}.tmp", db, len(cfg.hub.replicas))
     if not os.path.exists(ledger.path):
         say("không có sổ và không có bản sao / no ledger and no copy")
         return replica.EX_NO_COPY
@@ -162,5 +161,9 @@ def _replica_newer(cfg: SiteConfig, ledger: Database) -> bool:
         return False
     if not os.path.exists(ledger.path):
         return True
-    here = max(os.path.getmtime(p) for p in (ledger.path, f"{ledger.path}-wal") if os.path.exists(p))
-    return copy.at > datetime.fromtimestamp(here, UTC)
+    return copy.at > datetime.fromtimestamp(written_at(ledger.path), UTC)
+
+
+def written_at(path: str) -> float:
+    """When a database was last written (its WAL counts); 0 when there is none."""
+    return max((os.path.getmtime(p) for p in (path, f"{path}-wal") if os.path.exists(p)), default=0.0)

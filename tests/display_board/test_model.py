@@ -3,7 +3,7 @@ blink of the newest call, the day's last calls for its own counters, and the bro
 import json
 
 from devtools.testbed import Broker, counter, site_data, wait_for, write_site
-from display_board.model import BLINK_S, BoardModel, waiting_text
+from display_board.model import BLINK_S, BoardModel, plain, waiting_text
 from motcua import config
 from motcua.link import Link
 
@@ -51,6 +51,12 @@ def test_a_service_closed_today_is_said_in_the_waiting_panel_until_it_opens_agai
     assert "Dịch vụ JUST: [b]0[/b]" in waiting_text(m.snapshot().waiting)
     m.on_message(r + "service/LAND/state", b'{"waiting": 1, "open": false, "closed_reason": "outside_hours"}')
     assert "Dịch vụ LAND: [b]1[/b]" in waiting_text(m.snapshot().waiting), "after hours is not 'closed today'"
+
+
+def test_a_name_with_markup_characters_is_shown_as_typed():
+    from kivy.utils import escape_markup
+    assert waiting_text((("Hộ tịch [b]&[/b]", "Civil", 3, False),)) == "Hộ tịch &bl;b&br;&amp;&bl;/b&br;: [b]3[/b]"
+    assert plain("[color=ff0000]x[/color] & y") == escape_markup("[color=ff0000]x[/color] & y")
 
 
 def test_model_takes_the_days_last_calls_for_its_own_counters(tmp_path):

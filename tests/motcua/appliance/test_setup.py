@@ -94,7 +94,7 @@ def test_credentials_a_board_cannot_use(tmp_path):
 def test_a_kiosks_board_needs_the_hubs_key_and_a_key_must_be_usable(tmp_path):
     kiosk = f"roles: [kiosk k1]\nsite_file: motcua.yaml\nhub_address: 10.0.0.2\npasswords: {{kiosk-k1: {PASSWORD}}}\n"
     out = problems(tmp_path, kiosk)
-    assert ("site_key: thiếu khóa của hội trường: chép từ bo mạch hub (/etc/motcua/secrets/site.key) / the site's "
+    assert ("site_key: thiếu khóa của sảnh: chép từ bo mạch hub (/etc/motcua/secrets/site.key) / the site's "
             "key is missing: copy it from the hub's board") in out
     out = problems(tmp_path, kiosk + "site_key: too-short-a-key\n")
     assert "site_key: khóa cần 32-128 ký tự" in out and "too-short-a-key" not in out, "not even a wrong key is shown"

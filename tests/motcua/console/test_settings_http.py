@@ -228,7 +228,7 @@ def test_with_the_hub_away_the_page_says_so_and_keeps_the_typing_and_a_retry_sav
     web = supervisor(hall)
     assert web.get("/lang/en?next=/settings/priority")[0] == 303
     text, form = page(web, "/settings/priority")
-    assert "Priority" in text and "Save" in text and "Version 1, saved by file" in text
+    assert "Priority" in text and "Save" in text and "Version 1, saved by the file (edited by hand)" in text
     form["priority.ratio"] = ["5"]
     hall.hub.stop()
     status, _, text = post(web, "/settings/priority", form)

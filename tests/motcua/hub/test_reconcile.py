@@ -9,12 +9,13 @@ from pathlib import Path
 
 from devtools.testbed import Broker, HubProcess, site_data, wait_for, write_site
 from motcua import config
-from motcua.contract import ANY, Topics
+from motcua.contract import ANY, Topics, ticket_id_of
 from motcua.hub import reconcile
 from motcua.hub.ledger import Ledger
 from motcua.hub.reconcile import Reconciler
 from motcua.hubclient import HubClient
 from motcua.link import Link
+from tests.helpers import FakeClock
 
 
 def hall(tmp_path):
@@ -113,9 +114,10 @@ def test_a_hub_not_restored_answers_at_once_and_still_keeps_above_what_was_seen(
 # --- the reconciler on a ledger, without processes ---------------------------------------------
 
 def restored_ledger(make_cfg, labels: int):
-    """A ledger holding ``labels`` LAND tickets, marked restored as ``--restore`` leaves it."""
+    """A ledger holding ``labels`` LAND tickets, marked restored as ``--restore`` leaves it; its clock mid-morning,
+    after the calls the tests make at 00:01-00:03 (the real clock failed them in a day's first minutes)."""
     cfg = make_cfg(kiosks=[{"id": "k1", "printer": {"connection": "directory", "path": "/tmp"}}])
-    ledger = Ledger(cfg)
+    ledger = Ledger(cfg, clock=FakeClock("2026-11-30 09:00"))
     for _ in range(labels):
         ledger.issue("LAND")
     reconcile.mark(cfg, "test")
@@ -127,7 +129,7 @@ def said(ledger, labels, calls):
 
 
 def event(ledger, label, counter, minute):
-    return {"counter": counter, "ticket": label, "ticket_id": f"{ledger.day.replace('-', '')}-{label}",
+    return {"counter": counter, "ticket": label, "ticket_id": ticket_id_of(ledger.day, label),
             "service": "LAND", "recall": False, "calls": 1, "at": f"{ledger.day}T00:{minute:02d}:00+07:00"}
 
 

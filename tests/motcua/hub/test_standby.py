@@ -75,6 +75,9 @@ def test_a_board_whose_ledger_is_newer_keeps_it(tmp_path):
         time.sleep(2)
         copier.terminate()
         copier.wait(15)
+    here = from_path(cfg, str(inbox))          # it held the other's copy as a standby while it was away
+    keeper = Keeper(here, Litestream(litestream_binary(), here, 0, str(tmp_path)))
+    wait_for(lambda: keeper.poll(time.time()) and os.path.exists(standing(databases(cfg)[0])), 15, "a standing copy")
     mine = Ledger(cfg)
     for _ in range(3):
         mine.issue("JUST")
@@ -82,7 +85,7 @@ def test_a_board_whose_ledger_is_newer_keeps_it(tmp_path):
     r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--take-over", "--from",
                         str(inbox)], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert tickets(cfg.hub.database) == ["B001", "B002", "B003"], "its own, newer ledger kept"
+    assert tickets(cfg.hub.database) == ["B001", "B002", "B003"], "its own, newer ledger kept, not the standby's copy"
     assert reconcile.mark_path(cfg).exists()
     r = subprocess.run([sys.executable, "-m", "motcua.hub", "--config", str(cfg.path), "--take-over"], cwd=ROOT,
                        env=env(), capture_output=True, text=True, timeout=60)
